@@ -1,0 +1,11 @@
+//! Multinomial logistic regression: one `Linear` layer from pixels to class scores.
+//!
+//! With [`OutputActivation::None`] the layer's outputs are logits and cross-entropy makes this
+//! a proper softmax regression. [`OutputActivation::Sigmoid`] squashes them first, as the
+//! PyTorch tutorial does (`torch.sigmoid(self.linear(x))` fed to `nn.CrossEntropyLoss`), which
+//! is kept to reproduce its results.
+
+mod model;
+mod step;
+
+pub use model::{LogisticRegression, ModelConfig, OutputActivation};

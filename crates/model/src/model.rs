@@ -1,0 +1,183 @@
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::nn::{Linear, LinearConfig};
+use burn::prelude::*;
+use burn::tensor::activation::sigmoid;
+use burn::train::ClassificationOutput;
+use mnist_data::{IMAGE_PIXELS, InvalidValue, NUM_CLASSES};
+use serde::{Deserialize, Serialize};
+
+/// What is applied to the linear layer's output before the loss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutputActivation {
+    /// Raw logits: cross-entropy applies the softmax (softmax regression).
+    None,
+    /// Sigmoid, as in the PyTorch tutorial; bounds the logits to 0..1, which slows learning.
+    Sigmoid,
+}
+
+/// The model's shape and output activation.
+#[derive(Config, Debug, PartialEq)]
+pub struct ModelConfig {
+    /// Input features: 784 flattened pixels for MNIST.
+    #[config(default = "IMAGE_PIXELS")]
+    pub n_inputs: usize,
+    /// Classes: 10 digits.
+    #[config(default = "NUM_CLASSES")]
+    pub n_outputs: usize,
+    /// `none` (softmax regression) or `sigmoid` (the tutorial).
+    #[config(default = "OutputActivation::None")]
+    pub activation: OutputActivation,
+}
+
+impl ModelConfig {
+    /// Checks every value; the first bad one is returned.
+    pub fn validate(&self) -> Result<(), InvalidValue> {
+        if self.n_inputs == 0 {
+            return Err(InvalidValue::new("n_inputs", "must be at least 1"));
+        }
+        if self.n_outputs < 2 {
+            return Err(InvalidValue::new("n_outputs", "must be at least 2 classes"));
+        }
+        Ok(())
+    }
+
+    /// A freshly initialised model (PyTorch's `nn.Linear` initialisation: weights and bias
+    /// uniform in ±1/√n_inputs).
+    pub fn init(&self, device: &Device) -> LogisticRegression {
+        LogisticRegression {
+            linear: LinearConfig::new(self.n_inputs, self.n_outputs).init(device),
+            activation: self.activation,
+        }
+    }
+}
+
+/// `activation(x · Wᵀ + b)`, for `x` of shape `[batch, n_inputs]`.
+#[derive(Module, Debug)]
+pub struct LogisticRegression {
+    linear: Linear,
+    #[module(skip)]
+    activation: OutputActivation,
+}
+
+impl LogisticRegression {
+    /// Class scores `[batch, n_outputs]` for flattened inputs `[batch, n_inputs]`.
+    pub fn forward(&self, images: Tensor<2>) -> Tensor<2> {
+        let scores = self.linear.forward(images);
+        match self.activation {
+            OutputActivation::None => scores,
+            OutputActivation::Sigmoid => sigmoid(scores),
+        }
+    }
+
+    /// Forward pass plus cross-entropy against `targets`, packaged for Burn's metrics.
+    pub fn forward_classification(
+        &self,
+        images: Tensor<2>,
+        targets: Tensor<1, Int>,
+    ) -> ClassificationOutput {
+        let output = self.forward(images);
+        let loss = CrossEntropyLossConfig::new()
+            .init(&output.device())
+            .forward(output.clone(), targets.clone());
+        ClassificationOutput::new(loss, output, targets)
+    }
+
+    /// The learned weight matrix, `[n_inputs, n_outputs]` (Burn stores it input-major).
+    pub fn weights(&self) -> Tensor<2> {
+        self.linear.weight.val()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::data::dataloader::batcher::Batcher;
+    use burn::data::dataset::Dataset;
+    use burn::optim::{GradientsParams, SgdConfig};
+    use mnist_data::{MnistBatch, MnistBatcher, Split, VerifiedMnist};
+
+    use super::*;
+
+    fn real_batch(n: usize, device: &Device) -> MnistBatch {
+        let (mnist, _) = VerifiedMnist::ensure().expect("MNIST files available");
+        let train = mnist.load(Split::Train, Some(n));
+        let items = (0..n).map(|i| train.get(i).unwrap()).collect();
+        MnistBatcher::new(0.1307, 0.3081).batch(items, device)
+    }
+
+    #[test]
+    fn outputs_one_score_per_class_for_each_image() {
+        let device = Device::flex();
+        let batch = real_batch(7, &device);
+        for activation in [OutputActivation::None, OutputActivation::Sigmoid] {
+            let model = ModelConfig::new().with_activation(activation).init(&device);
+            let output = model.forward(batch.images.clone());
+            assert_eq!(output.dims(), [7, NUM_CLASSES]);
+            if activation == OutputActivation::Sigmoid {
+                let values: Vec<f32> = output.into_data().try_to_vec().unwrap();
+                assert!(values.iter().all(|v| (0.0..=1.0).contains(v)));
+            }
+        }
+    }
+
+    #[test]
+    fn initial_weights_follow_pytorch_linear_init() {
+        let model = ModelConfig::new().init(&Device::flex());
+        assert_eq!(model.weights().dims(), [IMAGE_PIXELS, NUM_CLASSES]);
+        let bound = 1.0 / (IMAGE_PIXELS as f32).sqrt();
+        let weights: Vec<f32> = model.weights().into_data().try_to_vec().unwrap();
+        assert!(weights.iter().all(|w| w.abs() <= bound));
+        assert!(
+            weights.iter().any(|w| w.abs() > bound / 2.0),
+            "not all near zero"
+        );
+    }
+
+    #[test]
+    fn a_few_sgd_steps_lower_the_loss() {
+        let device = Device::flex().autodiff();
+        device.seed(7);
+        let batch = real_batch(256, &device);
+        let mut model = ModelConfig::new().init(&device);
+        let mut optimizer = SgdConfig::new().init();
+        let loss_of = |model: &LogisticRegression| -> f32 {
+            model
+                .valid()
+                .forward_classification(batch.images.clone().inner(), batch.targets.clone().inner())
+                .loss
+                .into_scalar()
+        };
+        let initial = loss_of(&model);
+        for _ in 0..10 {
+            let output = model.forward_classification(batch.images.clone(), batch.targets.clone());
+            let grads = GradientsParams::from_grads(output.loss.backward(), &model);
+            model = optimizer.step(0.1, model, grads);
+        }
+        let trained = loss_of(&model);
+        assert!(
+            trained < initial * 0.7,
+            "loss went from {initial} to {trained}"
+        );
+    }
+
+    #[test]
+    fn config_validation_names_the_bad_key() {
+        assert_eq!(ModelConfig::new().validate(), Ok(()));
+        assert_eq!(
+            ModelConfig::new()
+                .with_n_inputs(0)
+                .validate()
+                .unwrap_err()
+                .key,
+            "n_inputs"
+        );
+        assert_eq!(
+            ModelConfig::new()
+                .with_n_outputs(1)
+                .validate()
+                .unwrap_err()
+                .key,
+            "n_outputs"
+        );
+    }
+}
