@@ -1,0 +1,593 @@
+//! Experiment configs: one TOML file holds every hyperparameter of a run.
+//!
+//! The structs are Burn `#[derive(Config)]` types, so their defaults live in one place. A file
+//! only needs the keys it changes: it is laid over the defaults, then checked. Every mistake
+//! is reported as one line naming the file, the key and, where it can be found, the line.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use burn::optim::decay::WeightDecayConfig;
+use burn::optim::lr_scheduler::cosine::CosineAnnealingLrSchedulerConfig;
+use burn::optim::lr_scheduler::module_lr_scheduler::ModuleLrScheduler;
+use burn::optim::momentum::MomentumConfig;
+use burn::optim::{AdamConfig, ModuleOptimizer, SgdConfig};
+use burn::prelude::*;
+use mnist_data::{DataConfig, InvalidValue};
+use mnist_model::ModelConfig;
+use serde::{Deserialize, Serialize};
+
+/// Everything that defines a training run.
+#[derive(Config, Debug, PartialEq)]
+pub struct ExperimentConfig {
+    /// Seeds weight initialisation and the shuffling of the training split.
+    #[config(default = 42)]
+    pub seed: u64,
+    /// Passes over the training split.
+    #[config(default = 10)]
+    pub epochs: usize,
+    /// The model's shape and output activation.
+    #[config(default = "ModelConfig::new()")]
+    pub model: ModelConfig,
+    /// Data loading and pixel scaling.
+    #[config(default = "DataConfig::new()")]
+    pub data: DataConfig,
+    /// Optimiser and learning-rate schedule.
+    #[config(default = "OptimizerConfig::new()")]
+    pub optimizer: OptimizerConfig,
+}
+
+/// Which optimiser updates the weights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OptimizerKind {
+    /// Stochastic gradient descent, optionally with momentum (PyTorch semantics: no dampening).
+    Sgd,
+    /// Adam with the usual betas (0.9, 0.999).
+    Adam,
+}
+
+/// How the learning rate moves during training.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LrSchedule {
+    /// `lr` for every step.
+    Constant,
+    /// Cosine annealing from `lr` down to `min_lr` over all steps of the run.
+    Cosine,
+}
+
+/// Optimiser and learning-rate schedule.
+#[derive(Config, Debug, PartialEq)]
+pub struct OptimizerConfig {
+    /// `sgd` or `adam`.
+    #[config(default = "OptimizerKind::Sgd")]
+    pub name: OptimizerKind,
+    /// Learning rate (the peak one, with a schedule).
+    #[config(default = 0.001)]
+    pub lr: f64,
+    /// SGD momentum; 0 disables it.
+    #[config(default = 0.0)]
+    pub momentum: f64,
+    /// Nesterov momentum (SGD with momentum only).
+    #[config(default = false)]
+    pub nesterov: bool,
+    /// L2 penalty added to the gradients; 0 disables it.
+    #[config(default = 0.0)]
+    pub weight_decay: f64,
+    /// `constant` or `cosine`.
+    #[config(default = "LrSchedule::Constant")]
+    pub schedule: LrSchedule,
+    /// Final learning rate of the cosine schedule.
+    #[config(default = 0.0)]
+    pub min_lr: f64,
+}
+
+impl OptimizerConfig {
+    fn validate(&self) -> Result<(), InvalidValue> {
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            return Err(InvalidValue::new("lr", "must be a finite number above 0"));
+        }
+        if !(0.0..1.0).contains(&self.momentum) {
+            return Err(InvalidValue::new(
+                "momentum",
+                "must be at least 0 and below 1",
+            ));
+        }
+        if self.name == OptimizerKind::Adam && self.momentum > 0.0 {
+            return Err(InvalidValue::new("momentum", "applies to `sgd` only"));
+        }
+        if self.nesterov && self.momentum == 0.0 {
+            return Err(InvalidValue::new("nesterov", "needs a momentum above 0"));
+        }
+        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
+            return Err(InvalidValue::new(
+                "weight_decay",
+                "must be a finite number, 0 or above",
+            ));
+        }
+        if !(self.min_lr.is_finite() && self.min_lr >= 0.0 && self.min_lr <= self.lr) {
+            return Err(InvalidValue::new("min_lr", "must be between 0 and `lr`"));
+        }
+        if self.schedule == LrSchedule::Cosine && self.lr > 1.0 {
+            return Err(InvalidValue::new(
+                "lr",
+                "must be at most 1 with the cosine schedule",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The Burn optimiser these settings describe.
+    pub fn optimizer(&self) -> ModuleOptimizer {
+        let weight_decay =
+            (self.weight_decay > 0.0).then(|| WeightDecayConfig::new(self.weight_decay as f32));
+        match self.name {
+            OptimizerKind::Sgd => SgdConfig::new()
+                .with_momentum((self.momentum > 0.0).then(|| {
+                    MomentumConfig::new()
+                        .with_momentum(self.momentum)
+                        .with_dampening(0.0)
+                        .with_nesterov(self.nesterov)
+                }))
+                .with_weight_decay(weight_decay)
+                .init(),
+            OptimizerKind::Adam => AdamConfig::new().with_weight_decay(weight_decay).init(),
+        }
+    }
+
+    /// The learning-rate schedule for a run of `total_steps` optimiser steps.
+    pub fn scheduler(&self, total_steps: usize) -> ModuleLrScheduler {
+        match self.schedule {
+            LrSchedule::Constant => self.lr.into(),
+            LrSchedule::Cosine => CosineAnnealingLrSchedulerConfig::new(self.lr, total_steps)
+                .with_min_lr(self.min_lr)
+                .init()
+                .expect("validated: 0 < lr <= 1 and 0 <= min_lr <= lr"),
+        }
+    }
+}
+
+/// A config that cannot be used, with where the problem is.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: cannot read: {source}")]
+    Read {
+        path: Location,
+        source: std::io::Error,
+    },
+    #[error("{path}: the file sets nothing; start from configs/default.toml")]
+    Empty { path: Location },
+    #[error("{path}: TOML syntax error: {message}")]
+    Syntax { path: Location, message: String },
+    #[error("{path}: unknown key `{key}`{hint}")]
+    UnknownKey {
+        path: Location,
+        key: String,
+        hint: Hint,
+    },
+    #[error("{path}: `{key}`: {message}")]
+    WrongType {
+        path: Location,
+        key: String,
+        message: String,
+    },
+    #[error("{path}: `{key}` {reason}")]
+    Invalid {
+        path: Location,
+        key: String,
+        reason: String,
+    },
+    #[error("--set {assignment}: {reason}")]
+    BadOverride { assignment: String, reason: String },
+}
+
+/// A file, with the line of the problem when known: `configs/x.toml:12`.
+#[derive(Debug, Clone)]
+pub struct Location {
+    pub file: PathBuf,
+    pub line: Option<usize>,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        match self.line {
+            Some(line) => write!(f, ":{line}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// "did you mean" for a mistyped key; empty when nothing is close.
+#[derive(Debug, Clone, Default)]
+pub struct Hint(Option<String>);
+
+impl fmt::Display for Hint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Some(key) => write!(f, " (did you mean `{key}`?)"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl ExperimentConfig {
+    /// Reads `path`, applies `overrides` (`section.key=value`), fills in defaults and checks
+    /// every value.
+    pub fn load(path: &Path, overrides: &[String]) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: at(path, None),
+            source,
+        })?;
+        Self::parse(&text, path, overrides)
+    }
+
+    /// [`load`](Self::load) for text already read; `path` names it in errors.
+    pub fn parse(text: &str, path: &Path, overrides: &[String]) -> Result<Self, ConfigError> {
+        let mut table: toml::Table = text.parse().map_err(|error: toml::de::Error| {
+            let line = error.span().map(|span| line_of_offset(text, span.start));
+            ConfigError::Syntax {
+                path: at(path, line),
+                message: error.message().trim().replace('\n', " "),
+            }
+        })?;
+        if table.is_empty() {
+            return Err(ConfigError::Empty {
+                path: at(path, None),
+            });
+        }
+        for assignment in overrides {
+            apply_override(&mut table, assignment)?;
+        }
+        let mut merged = toml::Table::try_from(Self::new()).expect("defaults serialise");
+        merge(&mut merged, table);
+
+        let locate = |key: &str| at(path, line_of_key(text, key));
+        let mut unknown = Vec::new();
+        let config: Self = serde_path_to_error::deserialize(serde_ignored::Deserializer::new(
+            toml::Value::Table(merged),
+            &mut |ignored| unknown.push(ignored.to_string()),
+        ))
+        .map_err(|error| {
+            let key = error.path().to_string();
+            ConfigError::WrongType {
+                path: locate(&key),
+                message: error.into_inner().message().trim().to_string(),
+                key,
+            }
+        })?;
+        if let Some(key) = unknown.into_iter().next() {
+            return Err(ConfigError::UnknownKey {
+                path: locate(&key),
+                hint: Hint(closest_known_key(&key)),
+                key,
+            });
+        }
+        config
+            .validate()
+            .map_err(|(key, reason)| ConfigError::Invalid {
+                path: locate(&key),
+                key,
+                reason,
+            })?;
+        Ok(config)
+    }
+
+    /// Checks every value; returns the full key of the first bad one and why.
+    fn validate(&self) -> Result<(), (String, String)> {
+        let section = |name: &str| {
+            let name = name.to_string();
+            move |invalid: InvalidValue| (format!("{name}.{}", invalid.key), invalid.reason)
+        };
+        if self.epochs == 0 {
+            return Err(("epochs".into(), "must be at least 1".into()));
+        }
+        self.model.validate().map_err(section("model"))?;
+        self.data.validate().map_err(section("data"))?;
+        self.optimizer.validate().map_err(section("optimizer"))?;
+        Ok(())
+    }
+
+    /// The config as TOML, complete with defaults: what a run folder records.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("a config serialises to TOML")
+    }
+}
+
+fn at(file: &Path, line: Option<usize>) -> Location {
+    Location {
+        file: file.to_path_buf(),
+        line,
+    }
+}
+
+/// Lays `overlay` over `base`, table by table.
+fn merge(base: &mut toml::Table, overlay: toml::Table) {
+    for (key, value) in overlay {
+        match (base.get_mut(&key), value) {
+            (Some(toml::Value::Table(base_table)), toml::Value::Table(overlay_table)) => {
+                merge(base_table, overlay_table)
+            }
+            (_, value) => {
+                base.insert(key, value);
+            }
+        }
+    }
+}
+
+/// Applies `section.key=value` to the file's table. The value is read as TOML (`0.01`,
+/// `true`, `"cosine"`); a bare word that is not TOML is taken as a string (`cosine`).
+fn apply_override(table: &mut toml::Table, assignment: &str) -> Result<(), ConfigError> {
+    let bad = |reason: &str| ConfigError::BadOverride {
+        assignment: assignment.to_string(),
+        reason: reason.to_string(),
+    };
+    let (key, raw) = assignment
+        .split_once('=')
+        .ok_or_else(|| bad("expected KEY=VALUE, e.g. optimizer.lr=0.01"))?;
+    let key = key.trim();
+    let raw = raw.trim();
+    if key.is_empty() || key.split('.').any(str::is_empty) {
+        return Err(bad("the key is empty"));
+    }
+    let value = format!("v = {raw}")
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|mut parsed| parsed.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.to_string()));
+    let mut parts: Vec<&str> = key.split('.').collect();
+    let last = parts.pop().expect("split yields at least one part");
+    let mut target = table;
+    for part in parts {
+        target = target
+            .entry(part)
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+            .as_table_mut()
+            .ok_or_else(|| bad(&format!("`{part}` is not a section")))?;
+    }
+    target.insert(last.to_string(), value);
+    Ok(())
+}
+
+/// 1-based line of a byte offset.
+fn line_of_offset(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// The line where `key` (dotted) is written in `text`, if it is.
+fn line_of_key(text: &str, key: &str) -> Option<usize> {
+    let document = toml::de::DeTable::parse(text).ok()?;
+    let mut table = document.get_ref();
+    let mut parts = key.split('.').peekable();
+    while let Some(part) = parts.next() {
+        let (name, value) = table.iter().find(|(name, _)| name.get_ref() == part)?;
+        if parts.peek().is_none() {
+            return Some(line_of_offset(text, name.span().start));
+        }
+        table = value.get_ref().as_table()?;
+    }
+    None
+}
+
+/// The known key nearest to a mistyped one (same section, small edit distance).
+fn closest_known_key(key: &str) -> Option<String> {
+    // Optional keys are left out when unset, so list them from a config that sets them all.
+    let mut every_key = ExperimentConfig::new();
+    every_key.data.train_limit = Some(1);
+    every_key.data.test_limit = Some(1);
+    let every_key = toml::Table::try_from(every_key).ok()?;
+    let (section, name) = match key.rsplit_once('.') {
+        Some((section, name)) => (Some(section), name),
+        None => (None, key),
+    };
+    let known = match section {
+        Some(section) => every_key.get(section)?.as_table()?,
+        None => &every_key,
+    };
+    known
+        .keys()
+        .map(|candidate| (edit_distance(name, candidate), candidate))
+        .filter(|(distance, candidate)| *distance <= (candidate.len() / 3).max(1))
+        .min()
+        .map(|(_, candidate)| match section {
+            Some(section) => format!("{section}.{candidate}"),
+            None => candidate.clone(),
+        })
+}
+
+/// Levenshtein distance between two short keys.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<ExperimentConfig, ConfigError> {
+        ExperimentConfig::parse(text, Path::new("configs/x.toml"), &[])
+    }
+
+    fn message(text: &str) -> String {
+        parse(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn every_shipped_config_loads() {
+        let configs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs");
+        let mut names = Vec::new();
+        for entry in std::fs::read_dir(configs).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|ext| ext == "toml") {
+                ExperimentConfig::load(&path, &[]).unwrap_or_else(|error| panic!("{error}"));
+                names.push(path.file_stem().unwrap().to_string_lossy().into_owned());
+            }
+        }
+        names.sort();
+        assert!(names.starts_with(&["default".to_string()]), "{names:?}");
+        assert!(names.contains(&"seed".to_string()) && names.contains(&"smoke".to_string()));
+    }
+
+    #[test]
+    fn the_seed_config_is_the_tutorial() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/seed.toml");
+        let seed = ExperimentConfig::load(&path, &[]).unwrap();
+        assert_eq!(seed.epochs, 50);
+        assert_eq!(
+            seed.model.activation,
+            mnist_model::OutputActivation::Sigmoid
+        );
+        assert_eq!((seed.model.n_inputs, seed.model.n_outputs), (784, 10));
+        assert_eq!(seed.data.batch_size, 32);
+        assert!(seed.data.shuffle);
+        assert_eq!((seed.data.mean, seed.data.std), (0.0, 1.0));
+        assert_eq!(seed.optimizer.name, OptimizerKind::Sgd);
+        assert_eq!(seed.optimizer.lr, 0.001);
+        assert_eq!(seed.optimizer.momentum, 0.0);
+        assert_eq!(seed.optimizer.schedule, LrSchedule::Constant);
+    }
+
+    #[test]
+    fn omitted_keys_take_their_defaults() {
+        let config = parse("epochs = 3\n[optimizer]\nlr = 0.5\n").unwrap();
+        let expected = ExperimentConfig::new()
+            .with_epochs(3)
+            .with_optimizer(OptimizerConfig::new().with_lr(0.5));
+        assert_eq!(config, expected);
+    }
+
+    #[test]
+    fn a_config_round_trips_through_its_record() {
+        let config =
+            parse("[data]\ntrain_limit = 10\n[model]\nactivation = \"sigmoid\"\n").unwrap();
+        assert_eq!(parse(&config.to_toml()).unwrap(), config);
+    }
+
+    #[test]
+    fn a_typo_is_an_unknown_key_with_a_suggestion() {
+        assert_eq!(
+            message("[optimizer]\nlearning_rat = 0.1\n"),
+            "configs/x.toml:2: unknown key `optimizer.learning_rat`"
+        );
+        assert_eq!(
+            message("seed = 1\n\n[optimizer]\nlr = 0.1\nmomentun = 0.9\n"),
+            "configs/x.toml:5: unknown key `optimizer.momentun` (did you mean `optimizer.momentum`?)"
+        );
+        assert_eq!(
+            message("[dta]\nbatch_size = 1\n"),
+            "configs/x.toml:1: unknown key `dta` (did you mean `data`?)"
+        );
+    }
+
+    #[test]
+    fn a_wrong_type_names_the_key_and_line() {
+        assert_eq!(
+            message("epochs = 2\n[optimizer]\nlr = \"fast\"\n"),
+            "configs/x.toml:3: `optimizer.lr`: invalid type: string \"fast\", expected f64"
+        );
+        assert_eq!(
+            message("[model]\nactivation = \"relu\"\n"),
+            "configs/x.toml:2: `model.activation`: unknown variant `relu`, expected `none` or `sigmoid`"
+        );
+    }
+
+    #[test]
+    fn impossible_values_are_refused() {
+        for (text, expected) in [
+            (
+                "[optimizer]\nlr = 0.0",
+                "configs/x.toml:2: `optimizer.lr` must be a finite number above 0",
+            ),
+            (
+                "[optimizer]\nlr = -1.0",
+                "configs/x.toml:2: `optimizer.lr` must be a finite number above 0",
+            ),
+            (
+                "[optimizer]\nlr = nan",
+                "configs/x.toml:2: `optimizer.lr` must be a finite number above 0",
+            ),
+            (
+                "[data]\nbatch_size = 0",
+                "configs/x.toml:2: `data.batch_size` must be at least 1",
+            ),
+            (
+                "epochs = 0",
+                "configs/x.toml:1: `epochs` must be at least 1",
+            ),
+            (
+                "[data]\nstd = 0.0",
+                "configs/x.toml:2: `data.std` must be a finite number above 0",
+            ),
+            (
+                "[optimizer]\nmomentum = 1.0",
+                "configs/x.toml:2: `optimizer.momentum` must be at least 0 and below 1",
+            ),
+        ] {
+            assert_eq!(message(text), expected, "for {text:?}");
+        }
+        assert!(matches!(
+            parse("[data]\nbatch_size = -3"),
+            Err(ConfigError::WrongType { .. })
+        ));
+    }
+
+    #[test]
+    fn a_syntax_error_gives_the_line() {
+        let error = message("seed = 1\nepochs = \n");
+        assert!(
+            error.starts_with("configs/x.toml:2: TOML syntax error: "),
+            "{error}"
+        );
+        assert_eq!(error.lines().count(), 1);
+    }
+
+    #[test]
+    fn an_empty_or_missing_file_is_explained() {
+        assert_eq!(
+            message("  \n# nothing\n"),
+            "configs/x.toml: the file sets nothing; start from configs/default.toml"
+        );
+        let error = ExperimentConfig::load(Path::new("configs/absent.toml"), &[]).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("configs/absent.toml: cannot read: "),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn overrides_replace_single_keys_and_are_checked() {
+        let set = |overrides: &[&str]| {
+            let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+            ExperimentConfig::parse("epochs = 2\n", Path::new("x.toml"), &overrides)
+        };
+        let config = set(&["optimizer.lr=0.25", "optimizer.schedule=cosine", "epochs=4"]).unwrap();
+        assert_eq!(config.optimizer.lr, 0.25);
+        assert_eq!(config.optimizer.schedule, LrSchedule::Cosine);
+        assert_eq!(config.epochs, 4);
+        assert_eq!(
+            set(&["optimizer.lr=-1"]).unwrap_err().to_string(),
+            "x.toml: `optimizer.lr` must be a finite number above 0"
+        );
+        assert_eq!(
+            set(&["optimizer.lr"]).unwrap_err().to_string(),
+            "--set optimizer.lr: expected KEY=VALUE, e.g. optimizer.lr=0.01"
+        );
+        assert!(matches!(
+            set(&["optimizer.learning_rate=0.1"]),
+            Err(ConfigError::UnknownKey { .. })
+        ));
+    }
+}

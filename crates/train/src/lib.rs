@@ -1,0 +1,9 @@
+//! The mnist-burn trainer: experiment configs, backend selection, Burn's `Learner` and the
+//! artifacts of a run. `main.rs` only calls [`cli::main`].
+
+pub mod artifacts;
+pub mod backend;
+pub mod cli;
+pub mod config;
+pub mod recorder;
+pub mod training;

@@ -1,0 +1,293 @@
+//! What the `Learner` reports, turned into what a person wants: one line per epoch (or Burn's
+//! dashboard in a terminal) and a `metrics.csv` that grows as the run goes.
+//!
+//! Burn 0.22's fallback renderer prints a debug line for every step, and its default metric
+//! logger writes every step's value to files. [`EpochRecorder`] is a `MetricsRenderer` that
+//! keeps only epoch-level values (optionally forwarding everything to the TUI), and
+//! [`EpochMetricLogger`] answers the checkpointer's "which epoch was best" from memory.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use burn::train::LearnerSummary;
+use burn::train::logger::{EvaluationProgressLogger, MetricLogger, TrainingProgressLogger};
+use burn::train::metric::store::{EpochSummary, MetricsUpdate, Split};
+use burn::train::metric::{MetricDefinition, MetricId, NumericEntry};
+use burn::train::renderer::{
+    EvaluationName, MetricState, MetricsRenderer, MetricsRendererEvaluation,
+    MetricsRendererTraining,
+};
+
+use crate::artifacts::{self, EpochMetrics};
+
+/// Burn's names for the two metrics every run tracks.
+const LOSS: &str = "Loss";
+const ACCURACY: &str = "Accuracy";
+
+/// The epochs finished so far, shared between the recorder (inside the `Learner`) and the
+/// caller, plus the first failure to write `metrics.csv`.
+#[derive(Debug, Default)]
+pub struct History {
+    pub epochs: Vec<EpochMetrics>,
+    pub write_error: Option<String>,
+}
+
+/// A `MetricsRenderer` that collects epoch-level metrics and split timings, rewrites
+/// `metrics.csv` after every epoch and prints one line per epoch, or forwards everything to
+/// Burn's terminal dashboard when one is shown.
+pub struct EpochRecorder {
+    dashboard: Option<Box<dyn MetricsRenderer>>,
+    csv_path: PathBuf,
+    history: Arc<Mutex<History>>,
+    metric_names: HashMap<MetricId, String>,
+    current: EpochMetrics,
+    split_started: Instant,
+    in_valid_split: bool,
+    total_epochs: usize,
+}
+
+impl EpochRecorder {
+    /// Prints plain lines when `dashboard` is `None`; writes `csv_path` either way.
+    pub fn new(
+        dashboard: Option<Box<dyn MetricsRenderer>>,
+        csv_path: PathBuf,
+        history: Arc<Mutex<History>>,
+    ) -> Self {
+        Self {
+            dashboard,
+            csv_path,
+            history,
+            metric_names: HashMap::new(),
+            current: EpochMetrics::default(),
+            split_started: Instant::now(),
+            in_valid_split: false,
+            total_epochs: 0,
+        }
+    }
+
+    fn record(&mut self, state: &MetricState, valid: bool) {
+        let MetricState::Numeric(entry, Some(NumericEntry::Final(value))) = state else {
+            return;
+        };
+        let Some(name) = self.metric_names.get(&entry.metric_id) else {
+            return;
+        };
+        let slot = match (name.as_str(), valid) {
+            (LOSS, false) => &mut self.current.train_loss,
+            (ACCURACY, false) => &mut self.current.train_acc,
+            (LOSS, true) => &mut self.current.test_loss,
+            (ACCURACY, true) => &mut self.current.test_acc,
+            _ => return,
+        };
+        *slot = *value;
+    }
+
+    fn finish_epoch(&mut self, epoch: usize) {
+        let row = EpochMetrics {
+            epoch,
+            ..self.current.clone()
+        };
+        if self.dashboard.is_none() {
+            println!("{}", row.summary_line(self.total_epochs));
+        }
+        let mut history = self.history.lock().expect("history lock");
+        history.epochs.push(row);
+        if let Err(error) = artifacts::write_metrics_csv(&self.csv_path, &history.epochs)
+            && history.write_error.is_none()
+        {
+            history.write_error = Some(format!("{}: {error}", self.csv_path.display()));
+        }
+        self.current = EpochMetrics::default();
+    }
+}
+
+impl MetricsRendererTraining for EpochRecorder {
+    fn update_train(&mut self, state: MetricState) {
+        self.record(&state, false);
+        if let Some(dashboard) = &mut self.dashboard {
+            dashboard.update_train(state);
+        }
+    }
+
+    fn update_valid(&mut self, state: MetricState) {
+        self.record(&state, true);
+        if let Some(dashboard) = &mut self.dashboard {
+            dashboard.update_valid(state);
+        }
+    }
+
+    fn on_train_end(
+        &mut self,
+        summary: Option<LearnerSummary>,
+    ) -> Result<(), Box<dyn core::error::Error>> {
+        match &mut self.dashboard {
+            Some(dashboard) => dashboard.on_train_end(summary),
+            None => Ok(()),
+        }
+    }
+}
+
+impl MetricsRendererEvaluation for EpochRecorder {
+    fn update_test(&mut self, name: EvaluationName, state: MetricState) {
+        if let Some(dashboard) = &mut self.dashboard {
+            dashboard.update_test(name, state);
+        }
+    }
+}
+
+impl TrainingProgressLogger for EpochRecorder {
+    fn start(
+        &mut self,
+        total_epochs: usize,
+        starting_epoch: usize,
+        total_items: Option<usize>,
+        label: Option<&str>,
+    ) {
+        self.total_epochs = total_epochs;
+        if let Some(dashboard) = &mut self.dashboard {
+            dashboard.start(total_epochs, starting_epoch, total_items, label);
+        }
+    }
+
+    fn update_epoch(&mut self, epoch: usize) {
+        self.finish_epoch(epoch);
+        if let Some(dashboard) = &mut self.dashboard {
+            dashboard.update_epoch(epoch);
+        }
+    }
+
+    fn start_split(&mut self, split: &str, total_items: usize) {
+        self.in_valid_split = split == "valid";
+        self.split_started = Instant::now();
+        if let Some(dashboard) = &mut self.dashboard {
+            dashboard.start_split(split, total_items);
+        }
+    }
+
+    fn update_split(&mut self, items_processed: usize) {
+        if let Some(dashboard) = &mut self.dashboard {
+            dashboard.update_split(items_processed);
+        }
+    }
+
+    fn end_split(&mut self) {
+        let seconds = self.split_started.elapsed().as_secs_f64();
+        match self.in_valid_split {
+            false => self.current.train_seconds = seconds,
+            true => self.current.test_seconds = seconds,
+        }
+        if let Some(dashboard) = &mut self.dashboard {
+            dashboard.end_split();
+        }
+    }
+
+    fn end(&mut self) {
+        if let Some(dashboard) = &mut self.dashboard {
+            dashboard.end();
+        }
+    }
+
+    fn log_event_training(&mut self, event: String) {
+        if let Some(dashboard) = &mut self.dashboard {
+            dashboard.log_event_training(event);
+        }
+    }
+}
+
+impl EvaluationProgressLogger for EpochRecorder {
+    fn start_global_progress(&mut self, total_tests: usize) {
+        if let Some(dashboard) = &mut self.dashboard {
+            dashboard.start_global_progress(total_tests);
+        }
+    }
+
+    fn start_test(&mut self, name: &str, total_items: usize) {
+        if let Some(dashboard) = &mut self.dashboard {
+            dashboard.start_test(name, total_items);
+        }
+    }
+
+    fn update_test_progress(&mut self, items_processed: usize) {
+        if let Some(dashboard) = &mut self.dashboard {
+            dashboard.update_test_progress(items_processed);
+        }
+    }
+
+    fn end_test(&mut self) {
+        if let Some(dashboard) = &mut self.dashboard {
+            dashboard.end_test();
+        }
+    }
+
+    fn end_global_progress(&mut self) {
+        if let Some(dashboard) = &mut self.dashboard {
+            dashboard.end_global_progress();
+        }
+    }
+
+    fn log_event_evaluation(&mut self, event: String) {
+        if let Some(dashboard) = &mut self.dashboard {
+            dashboard.log_event_evaluation(event);
+        }
+    }
+}
+
+impl MetricsRenderer for EpochRecorder {
+    fn manual_close(&mut self) {
+        if let Some(dashboard) = &mut self.dashboard {
+            dashboard.manual_close();
+        }
+    }
+
+    fn register_metric(&mut self, definition: MetricDefinition) {
+        self.metric_names
+            .insert(definition.metric_id.clone(), definition.name.to_string());
+        if let Some(dashboard) = &mut self.dashboard {
+            dashboard.register_metric(definition);
+        }
+    }
+}
+
+/// Keeps each metric's epoch value in memory so Burn's checkpointer can find the best epoch,
+/// instead of Burn's default logger that appends every step's value to files.
+#[derive(Default)]
+pub struct EpochMetricLogger {
+    metric_names: HashMap<MetricId, String>,
+    finals: HashMap<(String, Split, usize), f64>,
+}
+
+impl MetricLogger for EpochMetricLogger {
+    fn log(&mut self, update: MetricsUpdate, epoch: usize, split: &Split) {
+        for numeric in update.entries_numeric {
+            if let (Some(NumericEntry::Final(value)), Some(name)) = (
+                numeric.numeric_entry,
+                self.metric_names.get(&numeric.entry.metric_id),
+            ) {
+                self.finals
+                    .insert((name.clone(), split.clone(), epoch), value);
+            }
+        }
+    }
+
+    fn read_numeric(
+        &mut self,
+        name: &str,
+        epoch: usize,
+        split: &Split,
+    ) -> Result<Vec<NumericEntry>, String> {
+        Ok(self
+            .finals
+            .get(&(name.to_string(), split.clone(), epoch))
+            .map(|value| vec![NumericEntry::Final(*value)])
+            .unwrap_or_default())
+    }
+
+    fn log_metric_definition(&mut self, definition: MetricDefinition) {
+        self.metric_names
+            .insert(definition.metric_id, definition.name.to_string());
+    }
+
+    fn log_epoch_summary(&mut self, _summary: EpochSummary) {}
+}
