@@ -1,0 +1,202 @@
+//! End-to-end: the real binary on the real MNIST files, as a user runs it.
+
+use std::fs;
+use std::path::Path;
+
+use mnist_e2e::{config, read_metrics, run_in, text};
+
+fn assert_one_line_error(output: &std::process::Output, code: i32, needle: &str) {
+    let (stdout, stderr) = text(output);
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "one line on stderr: {stderr}");
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    assert!(
+        stderr.contains(needle),
+        "{stderr:?} should contain {needle:?}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn a_smoke_run_trains_and_leaves_its_artifacts() {
+    let scratch = tempfile::tempdir().unwrap();
+    let smoke = config("smoke");
+    let output = run_in(
+        scratch.path(),
+        &[
+            "train",
+            "--config",
+            smoke.to_str().unwrap(),
+            "--backend",
+            "ndarray",
+        ],
+    );
+    let (stdout, stderr) = text(&output);
+    assert!(
+        output.status.success(),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
+
+    let runs: Vec<_> = fs::read_dir(scratch.path().join("runs"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    assert_eq!(runs.len(), 1);
+    let run_dir = &runs[0];
+    let folder_name = run_dir.file_name().unwrap().to_string_lossy();
+    assert!(folder_name.starts_with("smoke-"), "{folder_name}");
+    assert!(
+        stdout.contains(&format!("Run folder: runs/{folder_name}")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Training `smoke` on ndarray"), "{stdout}");
+    assert!(stdout.contains("epoch 1/1  train loss"), "{stdout}");
+
+    let rows = read_metrics(run_dir);
+    assert_eq!(rows.len(), 1);
+    let row = &rows[0];
+    assert_eq!(row.epoch, 1);
+    assert!(row.test_acc > 80.0, "one pass over 2,000 images: {row:?}");
+    assert!(row.train_loss > 0.0 && row.test_loss < 1.0, "{row:?}");
+    assert!(row.train_seconds > 0.0 && row.test_seconds > 0.0, "{row:?}");
+
+    let recorded = fs::read_to_string(run_dir.join("config.toml")).unwrap();
+    assert!(recorded.contains("train_limit = 2000"), "{recorded}");
+    let run = fs::read_to_string(run_dir.join("run.toml")).unwrap();
+    assert!(run.contains("backend = \"ndarray\""), "{run}");
+    assert!(run.contains("device = \"Device<NdArray(Cpu)>\""), "{run}");
+    assert!(run.contains("epochs_completed = 1"), "{run}");
+    assert!(run_dir.join("model.bpk").is_file());
+    let checkpoints: Vec<_> = fs::read_dir(run_dir.join("checkpoint"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        checkpoints.iter().any(|name| name.starts_with("model-1")),
+        "{checkpoints:?}"
+    );
+}
+
+#[test]
+fn the_same_seed_gives_the_same_metrics() {
+    let scratch = tempfile::tempdir().unwrap();
+    let smoke = config("smoke");
+    let train = |out: &str| {
+        let output = run_in(
+            scratch.path(),
+            &[
+                "train",
+                "--config",
+                smoke.to_str().unwrap(),
+                "--set",
+                "epochs=2",
+                "--out",
+                out,
+            ],
+        );
+        assert!(output.status.success(), "{:?}", text(&output));
+        read_metrics(&scratch.path().join(out))
+    };
+    let first = train("first");
+    let second = train("second");
+    assert_eq!(first.len(), 2);
+    let without_timing = |rows: Vec<mnist_e2e::MetricsRow>| -> Vec<[f64; 4]> {
+        rows.iter()
+            .map(|r| [r.train_loss, r.train_acc, r.test_loss, r.test_acc])
+            .collect()
+    };
+    assert_eq!(without_timing(first), without_timing(second));
+}
+
+#[test]
+fn config_mistakes_are_one_line_and_exit_2() {
+    let scratch = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "typo.toml",
+            "[optimizer]\nlearning_rat = 0.1\n",
+            "typo.toml:2: unknown key `optimizer.learning_rat`",
+        ),
+        (
+            "type.toml",
+            "[data]\nbatch_size = \"big\"\n",
+            "type.toml:2: `data.batch_size`: invalid type",
+        ),
+        (
+            "lr.toml",
+            "[optimizer]\nlr = 0\n",
+            "`optimizer.lr` must be a finite number above 0",
+        ),
+        (
+            "batch.toml",
+            "[data]\nbatch_size = 0\n",
+            "`data.batch_size` must be at least 1",
+        ),
+        ("epochs.toml", "epochs = 0\n", "`epochs` must be at least 1"),
+        (
+            "syntax.toml",
+            "epochs = = 3\n",
+            "syntax.toml:1: TOML syntax error",
+        ),
+        ("empty.toml", "", "empty.toml: the file sets nothing"),
+        (
+            "huge.toml",
+            "[data]\ntrain_limit = 100\nbatch_size = 500\n",
+            "`data.batch_size` is 500, larger than the 100 training images",
+        ),
+    ];
+    for (name, contents, needle) in cases {
+        fs::write(scratch.path().join(name), contents).unwrap();
+        let output = run_in(scratch.path(), &["train", "--config", name, "--plain"]);
+        assert_one_line_error(&output, 2, needle);
+    }
+    let output = run_in(scratch.path(), &["train", "--config", "absent.toml"]);
+    assert_one_line_error(&output, 2, "absent.toml: cannot read: ");
+    assert!(
+        !scratch.path().join("runs").exists(),
+        "no run folder is created for a bad config"
+    );
+}
+
+#[test]
+fn a_backend_that_is_not_compiled_in_says_which_feature_to_build() {
+    let scratch = tempfile::tempdir().unwrap();
+    let smoke = config("smoke");
+    let output = run_in(
+        scratch.path(),
+        &[
+            "train",
+            "--config",
+            smoke.to_str().unwrap(),
+            "--backend",
+            "tch-cuda",
+        ],
+    );
+    assert_one_line_error(&output, 2, "build with `--features tch-cuda`");
+}
+
+#[test]
+fn an_existing_run_folder_is_not_overwritten() {
+    let scratch = tempfile::tempdir().unwrap();
+    let out = scratch.path().join("taken");
+    fs::create_dir(&out).unwrap();
+    fs::write(out.join("notes.txt"), "mine").unwrap();
+    let smoke = config("smoke");
+    let output = run_in(
+        Path::new("."),
+        &[
+            "train",
+            "--config",
+            smoke.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_one_line_error(&output, 1, "already exists and is not empty; pass --force");
+    assert_eq!(fs::read_to_string(out.join("notes.txt")).unwrap(), "mine");
+    assert_eq!(fs::read_dir(&out).unwrap().count(), 1);
+}
