@@ -89,3 +89,84 @@ pub fn read_metrics(run_dir: &Path) -> Vec<MetricsRow> {
         })
         .collect()
 }
+
+/// Runs `mnist-burn args...` in `cwd` with extra environment variables.
+pub fn run_with_env(cwd: &Path, args: &[&str], env: &[(&str, &Path)]) -> Output {
+    let mut command = Command::new(binary());
+    command.args(args).current_dir(cwd);
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().expect("mnist-burn starts")
+}
+
+/// Asserts a failure reported as one `error: ...` line containing `needle`, with `code`.
+pub fn assert_one_line_error(output: &Output, code: i32, needle: &str) {
+    let (stdout, stderr) = text(output);
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "one line on stderr: {stderr}");
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    assert!(
+        stderr.contains(needle),
+        "{stderr:?} should contain {needle:?}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// The real MNIST cache folder (`~/.cache/burn-dataset/mnist`), provisioned by `just test`.
+pub fn real_mnist_dir() -> PathBuf {
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache"));
+    let dir = cache.join("burn-dataset").join("mnist");
+    assert!(
+        dir.join("train").join("train-images-idx3-ubyte").exists(),
+        "{} has no MNIST files: run `just data`",
+        dir.display()
+    );
+    dir
+}
+
+/// The four raw files, as `split/name`.
+pub const RAW_FILES: [&str; 4] = [
+    "train/train-images-idx3-ubyte",
+    "train/train-labels-idx1-ubyte",
+    "test/t10k-images-idx3-ubyte",
+    "test/t10k-labels-idx1-ubyte",
+];
+
+/// A cache folder (for `XDG_CACHE_HOME`) holding the real files, linked rather than copied,
+/// except `damaged`, which is rewritten with `damage` applied to its bytes.
+pub fn cache_with_damaged(damaged: &str, damage: impl FnOnce(&mut Vec<u8>)) -> tempfile::TempDir {
+    let real = real_mnist_dir();
+    let cache = tempfile::tempdir().expect("temp dir");
+    let mnist = cache.path().join("burn-dataset").join("mnist");
+    for file in RAW_FILES {
+        let target = mnist.join(file);
+        fs::create_dir_all(target.parent().unwrap()).unwrap();
+        if file != damaged && fs::hard_link(real.join(file), &target).is_err() {
+            fs::copy(real.join(file), &target).unwrap();
+        }
+    }
+    let mut bytes = fs::read(real.join(damaged)).unwrap();
+    damage(&mut bytes);
+    fs::write(mnist.join(damaged), bytes).unwrap();
+    cache
+}
+
+/// Waits (polling, at most `seconds`) until `path` holds `needle`.
+pub fn wait_for(path: &Path, needle: &str, seconds: u64) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    while !fs::read_to_string(path).is_ok_and(|text| text.contains(needle)) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} never contained {needle:?}",
+            path.display()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}

@@ -6,6 +6,8 @@ use std::fs;
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 
+use serde::{Deserialize, Serialize};
+
 /// File names inside a run folder.
 pub const CONFIG_FILE: &str = "config.toml";
 pub const RUN_FILE: &str = "run.toml";
@@ -36,14 +38,23 @@ impl EpochMetrics {
     pub fn summary_line(&self, total_epochs: usize) -> String {
         let width = total_epochs.to_string().len();
         format!(
-            "epoch {epoch:>width$}/{total_epochs}  train loss {:.4}  test loss {:.4}  \
+            "epoch {epoch:>width$}/{total_epochs}  train loss {}  test loss {}  \
              test acc {:6.2}%  {:.2} s",
-            self.train_loss,
-            self.test_loss,
+            readable(self.train_loss),
+            readable(self.test_loss),
             self.test_acc,
             self.train_seconds + self.test_seconds,
             epoch = self.epoch,
         )
+    }
+}
+
+/// A number for a person: four decimals in the usual range, scientific notation outside it.
+pub fn readable(value: f64) -> String {
+    match value.abs() {
+        0.0 => "0".to_string(),
+        magnitude if (1e-3..1e6).contains(&magnitude) => format!("{value:.4}"),
+        _ => format!("{value:.3e}"),
     }
 }
 
@@ -84,8 +95,17 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
 pub enum RunDirError {
     #[error("{0}: already exists and is not empty; pass --force to write into it anyway")]
     NotEmpty(PathBuf),
-    #[error("{path}: cannot create the run folder: {source}")]
-    Create { path: PathBuf, source: io::Error },
+    #[error("{path}: cannot create the run folder: {cause}")]
+    Create { path: PathBuf, cause: io::Error },
+    #[error(
+        "{path}: only {available} bytes free, a run needs about {needed}; free some space or \
+         choose another folder with --out"
+    )]
+    NoSpace {
+        path: PathBuf,
+        needed: u64,
+        available: u64,
+    },
 }
 
 /// Chooses the run folder without creating it: `out` if given (refusing a non-empty one
@@ -116,8 +136,135 @@ pub fn choose_run_dir(out: Option<&Path>, name: &str, force: bool) -> Result<Pat
 
 /// Creates the chosen run folder, so the `Learner` never has to (it panics if it cannot).
 pub fn create_run_dir(path: &Path) -> Result<(), RunDirError> {
-    fs::create_dir_all(path).map_err(|source| RunDirError::Create {
+    fs::create_dir_all(path).map_err(|cause| RunDirError::Create {
         path: path.to_path_buf(),
-        source,
+        cause,
     })
+}
+
+/// How a run ended (or that it has not yet).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    Running,
+    Finished,
+    /// Stopped by a signal or the dashboard; `train --resume` continues it.
+    Interrupted,
+    /// Stopped because the loss stopped being a finite number.
+    Diverged,
+    Failed,
+}
+
+/// `run.toml`: what ran, on what, and how it ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub name: String,
+    pub config_file: PathBuf,
+    pub backend: String,
+    pub device: String,
+    pub train_items: usize,
+    pub test_items: usize,
+    pub started: String,
+    pub status: RunStatus,
+    pub epochs_completed: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wall_seconds: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub final_test_accuracy: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub final_test_loss: Option<f64>,
+}
+
+impl RunRecord {
+    /// Writes the record into `run_dir`, atomically.
+    pub fn write(&self, run_dir: &Path) -> io::Result<()> {
+        let text = toml::to_string_pretty(self).expect("a run record serialises");
+        write_atomic(&run_dir.join(RUN_FILE), text.as_bytes())
+    }
+
+    /// Reads `run_dir/run.toml`.
+    pub fn read(run_dir: &Path) -> Result<Self, String> {
+        let path = run_dir.join(RUN_FILE);
+        let text =
+            fs::read_to_string(&path).map_err(|error| format!("{}: {error}", path.display()))?;
+        toml::from_str(&text).map_err(|error| format!("{}: {}", path.display(), error.message()))
+    }
+}
+
+/// Reads the rows of a `metrics.csv` written by [`write_metrics_csv`].
+pub fn read_metrics_csv(path: &Path) -> Result<Vec<EpochMetrics>, String> {
+    let text = fs::read_to_string(path).map_err(|error| format!("{}: {error}", path.display()))?;
+    let mut lines = text.lines();
+    if lines.next() != Some(METRICS_HEADER) {
+        return Err(format!(
+            "{}: not a metrics file (unexpected header)",
+            path.display()
+        ));
+    }
+    lines
+        .enumerate()
+        .map(|(index, line)| {
+            let bad = || format!("{}:{}: malformed row `{line}`", path.display(), index + 2);
+            let fields: Vec<f64> = line
+                .split(',')
+                .map(|field| field.parse().map_err(|_| bad()))
+                .collect::<Result<_, _>>()?;
+            let [
+                epoch,
+                train_loss,
+                train_acc,
+                test_loss,
+                test_acc,
+                train_seconds,
+                test_seconds,
+            ] = fields[..]
+            else {
+                return Err(bad());
+            };
+            Ok(EpochMetrics {
+                epoch: epoch as usize,
+                train_loss,
+                train_acc,
+                test_loss,
+                test_acc,
+                train_seconds,
+                test_seconds,
+            })
+        })
+        .collect()
+}
+
+/// Whether Burn's checkpoint of `epoch` (model, optimiser and scheduler) is in `run_dir`.
+pub fn has_checkpoint(run_dir: &Path, epoch: usize) -> bool {
+    ["model", "optim", "scheduler"].iter().all(|stem| {
+        run_dir
+            .join("checkpoint")
+            .join(format!("{stem}-{epoch}.bpk"))
+            .is_file()
+    })
+}
+
+/// Bytes a run folder needs for a model of `parameters` f32 values: Burn keeps up to three
+/// epochs of checkpoints (model plus up to two optimiser states each), plus the final model,
+/// plus room for the small text files.
+pub fn bytes_needed(parameters: usize) -> u64 {
+    let model = 4 * parameters as u64;
+    3 * (3 * model) + model + 64 * 1024
+}
+
+/// Refuses to start when the folder's file system has less than `needed` bytes free.
+pub fn check_free_space(path: &Path, needed: u64) -> Result<(), RunDirError> {
+    let stats = rustix::fs::statvfs(path).map_err(|error| RunDirError::Create {
+        path: path.to_path_buf(),
+        cause: error.into(),
+    })?;
+    let available = stats.f_bavail.saturating_mul(stats.f_frsize);
+    if available < needed {
+        return Err(RunDirError::NoSpace {
+            path: path.to_path_buf(),
+            needed,
+            available,
+        });
+    }
+    Ok(())
 }

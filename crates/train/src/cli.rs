@@ -3,13 +3,18 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
+use anyhow::Context;
+use burn::train::Interrupter;
 use clap::{Parser, Subcommand};
 use mnist_data::provision::{self, OnCorrupt, Provisioned};
 
+use crate::artifacts::{self, EpochMetrics, RunRecord};
 use crate::backend::{BackendKind, NotCompiled};
 use crate::config::{ConfigError, ExperimentConfig};
-use crate::training::{self, Display, RunRequest};
+use crate::parity;
+use crate::training::{self, Display, RunEnd, RunRequest};
 
 /// Multinomial logistic regression on MNIST, trained with Burn.
 #[derive(Debug, Parser)]
@@ -29,13 +34,36 @@ enum Command {
         #[arg(long)]
         repair: bool,
     },
+    /// Check that other backends train exactly like a reference one: same initial record,
+    /// same batches, losses and weights compared step by step.
+    Parity(ParityArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ParityArgs {
+    /// Config whose model, data scaling and optimiser are compared.
+    #[arg(long, short, default_value = "configs/default.toml")]
+    config: PathBuf,
+    /// Backends to compare (repeatable; default: every compiled one but the reference).
+    #[arg(long = "backend", short)]
+    backends: Vec<BackendKind>,
+    /// The backend the others are compared with.
+    #[arg(long, default_value = "ndarray")]
+    reference: BackendKind,
+    /// Optimiser steps (batches) to compare.
+    #[arg(long, default_value_t = 20)]
+    steps: usize,
 }
 
 #[derive(Debug, clap::Args)]
 struct TrainArgs {
-    /// Experiment config (TOML); keys it leaves out take their defaults.
-    #[arg(long, short, default_value = "configs/default.toml")]
-    config: PathBuf,
+    /// Experiment config (TOML; default configs/default.toml); keys it leaves out take their
+    /// defaults.
+    #[arg(long, short, conflicts_with = "resume")]
+    config: Option<PathBuf>,
+    /// Continue an interrupted run in its folder, from its last complete epoch.
+    #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["out", "force"])]
+    resume: Option<PathBuf>,
     /// Backend to train on; must be compiled in (default: the first compiled one).
     #[arg(long, short)]
     backend: Option<BackendKind>,
@@ -58,6 +86,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(error) if error.is::<Interrupted>() => ExitCode::from(130),
         Err(error) => {
             eprintln!("error: {error:#}");
             if is_usage_error(&error) {
@@ -79,38 +108,160 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Train(args) => train(args),
         Command::Data { repair } => data(repair),
+        Command::Parity(args) => parity(args),
     }
 }
 
 fn train(args: TrainArgs) -> anyhow::Result<()> {
-    let config = ExperimentConfig::load(&args.config, &args.overrides)?;
-    let backend = match args.backend {
-        Some(backend) => backend,
-        None => BackendKind::preferred()
-            .ok_or_else(|| anyhow::anyhow!("this binary was built without any backend"))?,
+    let interrupter = Interrupter::new();
+    stop_on_signals(interrupter.clone())?;
+    let display = match args.plain {
+        true => Display::Plain,
+        false => Display::Auto,
     };
-    let name = config_name(&args.config);
-    let outcome = training::train(&RunRequest {
-        config: &config,
-        config_path: &args.config,
-        name: &name,
-        backend,
-        out: args.out.as_deref(),
-        force: args.force,
-        display: if args.plain {
-            Display::Plain
-        } else {
-            Display::Auto
-        },
-    })?;
-    if let Some(last) = outcome.epochs.last() {
-        println!(
-            "Finished {} epochs in {:.1} s: test accuracy {:.2}%, test loss {:.4}",
-            last.epoch, outcome.seconds, last.test_acc, last.test_loss
-        );
+    let outcome = match &args.resume {
+        Some(run_dir) => {
+            let resume = Resume::read(run_dir, &args.overrides, args.backend)?;
+            training::train(&RunRequest {
+                config: &resume.config,
+                config_path: &run_dir.join(artifacts::CONFIG_FILE),
+                name: &resume.record.name,
+                backend: resume.backend,
+                out: Some(run_dir),
+                force: true,
+                display,
+                completed: resume.completed,
+                interrupter,
+            })?
+        }
+        None => {
+            let config_path = args
+                .config
+                .unwrap_or_else(|| PathBuf::from("configs/default.toml"));
+            let config = ExperimentConfig::load(&config_path, &args.overrides)?;
+            training::train(&RunRequest {
+                config: &config,
+                config_path: &config_path,
+                name: &config_name(&config_path),
+                backend: args.backend.map_or_else(preferred_backend, Ok)?,
+                out: args.out.as_deref(),
+                force: args.force,
+                display,
+                completed: Vec::new(),
+                interrupter,
+            })?
+        }
+    };
+    match outcome.end {
+        RunEnd::Finished => {
+            if let Some(last) = outcome.epochs.last() {
+                println!(
+                    "Finished {} epochs in {:.1} s: test accuracy {:.2}%, test loss {}",
+                    last.epoch,
+                    outcome.seconds,
+                    last.test_acc,
+                    artifacts::readable(last.test_loss)
+                );
+            }
+            println!("Run folder: {}", outcome.run_dir.display());
+            Ok(())
+        }
+        RunEnd::Interrupted => {
+            println!(
+                "Interrupted after {} complete epochs; metrics, checkpoints and the model so far \
+                 are in {}",
+                outcome.epochs.len(),
+                outcome.run_dir.display()
+            );
+            println!(
+                "Resume with: mnist-burn train --resume {}",
+                outcome.run_dir.display()
+            );
+            Err(Interrupted.into())
+        }
     }
-    println!("Run folder: {}", outcome.run_dir.display());
-    Ok(())
+}
+
+/// Training was stopped on request (exit code 130, as for a shell's Ctrl-C).
+#[derive(Debug, thiserror::Error)]
+#[error("interrupted")]
+struct Interrupted;
+
+/// The first SIGINT or SIGTERM stops training at the end of the current step; a second one
+/// exits at once.
+fn stop_on_signals(interrupter: Interrupter) -> anyhow::Result<()> {
+    let signalled = AtomicBool::new(false);
+    ctrlc::set_handler(move || {
+        if signalled.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        eprintln!("Stopping after the current step (signal again to quit at once)...");
+        interrupter.stop(Some("interrupted by a signal"));
+    })
+    .context("cannot install the signal handler")
+}
+
+fn preferred_backend() -> anyhow::Result<BackendKind> {
+    BackendKind::preferred()
+        .ok_or_else(|| anyhow::anyhow!("this binary was built without any backend"))
+}
+
+/// An interrupted run, read back from its folder.
+struct Resume {
+    config: ExperimentConfig,
+    record: RunRecord,
+    backend: BackendKind,
+    completed: Vec<EpochMetrics>,
+}
+
+impl Resume {
+    fn read(
+        run_dir: &Path,
+        overrides: &[String],
+        backend: Option<BackendKind>,
+    ) -> anyhow::Result<Self> {
+        let cannot = |why: String| anyhow::anyhow!("cannot resume {}: {why}", run_dir.display());
+        let record = RunRecord::read(run_dir).map_err(cannot)?;
+        let config = ExperimentConfig::load(&run_dir.join(artifacts::CONFIG_FILE), overrides)?;
+        let backend = match backend {
+            Some(backend) => backend,
+            None => BackendKind::ALL
+                .into_iter()
+                .find(|kind| kind.name() == record.backend)
+                .ok_or_else(|| cannot(format!("unknown backend `{}`", record.backend)))?,
+        };
+        let metrics = run_dir.join(artifacts::METRICS_FILE);
+        let mut completed = match metrics.exists() {
+            true => artifacts::read_metrics_csv(&metrics).map_err(cannot)?,
+            false => Vec::new(),
+        };
+        if completed
+            .iter()
+            .enumerate()
+            .any(|(i, row)| row.epoch != i + 1)
+        {
+            return Err(cannot(format!("{} skips epochs", metrics.display())));
+        }
+        // Resume from the last epoch that has both its metrics and its checkpoint (a stop can
+        // land between the two); later epochs are trained again, identically.
+        while let Some(last) = completed.last()
+            && !artifacts::has_checkpoint(run_dir, last.epoch)
+        {
+            completed.pop();
+        }
+        if completed.len() >= config.epochs {
+            return Err(cannot(format!(
+                "all {} epochs are done; add some with --set epochs=N",
+                config.epochs
+            )));
+        }
+        Ok(Self {
+            config,
+            record,
+            backend,
+            completed,
+        })
+    }
 }
 
 fn data(repair: bool) -> anyhow::Result<()> {
@@ -130,6 +281,53 @@ fn data(repair: bool) -> anyhow::Result<()> {
             root.display()
         ),
     }
+    Ok(())
+}
+
+fn parity(args: ParityArgs) -> anyhow::Result<()> {
+    let config = ExperimentConfig::load(&args.config, &[])?;
+    let backends = match args.backends.is_empty() {
+        false => args.backends,
+        true => BackendKind::compiled()
+            .into_iter()
+            .filter(|&backend| backend != args.reference)
+            .collect(),
+    };
+    anyhow::ensure!(
+        !backends.is_empty(),
+        "nothing to compare with {}: build with more backend features",
+        args.reference
+    );
+    let reports = parity::compare(&config, args.reference, &backends, args.steps)?;
+    println!(
+        "Parity with {} over {} steps of {} (tolerance {:e}):",
+        args.reference,
+        args.steps,
+        args.config.display(),
+        parity::TOLERANCE
+    );
+    for report in &reports {
+        println!(
+            "{:<9} {:<40} max |loss diff| {:.3e}  max |weight diff| {:.3e}  {}",
+            report.backend.name(),
+            report.device,
+            report.max_loss_diff,
+            report.max_weight_diff,
+            if report.agrees() { "ok" } else { "DIFFERS" }
+        );
+    }
+    let differing: Vec<_> = reports
+        .iter()
+        .filter(|report| !report.agrees())
+        .map(|report| report.backend.name())
+        .collect();
+    anyhow::ensure!(
+        differing.is_empty(),
+        "{} disagree with {} beyond {:e}",
+        differing.join(", "),
+        args.reference,
+        parity::TOLERANCE
+    );
     Ok(())
 }
 

@@ -151,10 +151,10 @@ impl OptimizerConfig {
 /// A config that cannot be used, with where the problem is.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("{path}: cannot read: {source}")]
+    #[error("{path}: cannot read: {cause}")]
     Read {
         path: Location,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error("{path}: the file sets nothing; start from configs/default.toml")]
     Empty { path: Location },
@@ -216,9 +216,9 @@ impl ExperimentConfig {
     /// Reads `path`, applies `overrides` (`section.key=value`), fills in defaults and checks
     /// every value.
     pub fn load(path: &Path, overrides: &[String]) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let text = std::fs::read_to_string(path).map_err(|cause| ConfigError::Read {
             path: at(path, None),
-            source,
+            cause,
         })?;
         Self::parse(&text, path, overrides)
     }
@@ -589,5 +589,79 @@ mod tests {
             set(&["optimizer.learning_rate=0.1"]),
             Err(ConfigError::UnknownKey { .. })
         ));
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn parse(text: &str, overrides: &[String]) -> Result<ExperimentConfig, ConfigError> {
+        ExperimentConfig::parse(text, Path::new("fuzz.toml"), overrides)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1_000))]
+
+        /// Any text and any overrides: a config or one line of error, never a panic.
+        #[test]
+        fn arbitrary_text_never_panics(
+            text in "\\PC{0,200}",
+            overrides in proptest::collection::vec("\\PC{0,30}", 0..3),
+        ) {
+            if let Err(error) = parse(&text, &overrides) {
+                prop_assert_eq!(error.to_string().lines().count(), 1);
+            }
+        }
+
+        /// TOML-shaped text from the config's own vocabulary: same guarantee, deeper paths.
+        #[test]
+        fn config_shaped_text_never_panics(
+            lines in proptest::collection::vec(
+                (
+                    prop_oneof![
+                        Just("[model]"), Just("[data]"), Just("[optimizer]"), Just("[other]"),
+                        Just("seed"), Just("epochs"), Just("lr"), Just("batch_size"),
+                        Just("activation"), Just("momentum"), Just("std"), Just("name"),
+                        Just("train_limit"), Just("schedule"),
+                    ],
+                    prop_oneof![
+                        Just("= 0"), Just("= -1"), Just("= 1e400"), Just("= nan"), Just("= 0.5"),
+                        Just("= \"sgd\""), Just("= \"cosine\""), Just("= true"), Just("= [1, 2]"),
+                        Just("= { a = 1 }"), Just(""), Just("= 18446744073709551615"),
+                    ],
+                ),
+                0..12,
+            ),
+        ) {
+            let text: String = lines
+                .iter()
+                .map(|(key, value)| format!("{key} {value}\n"))
+                .collect();
+            if let Err(error) = parse(&text, &[]) {
+                prop_assert_eq!(error.to_string().lines().count(), 1, "{}", error);
+            }
+        }
+
+        /// A value set through --set is the value the config holds, or is refused with its key.
+        #[test]
+        fn overrides_reach_the_config_or_name_the_key(lr in -1.0e3f64..1.0e3, batch in 0usize..5_000) {
+            let overrides = vec![format!("optimizer.lr={lr:?}"), format!("data.batch_size={batch}")];
+            match parse("epochs = 1\n", &overrides) {
+                Ok(config) => {
+                    prop_assert_eq!(config.optimizer.lr, lr);
+                    prop_assert_eq!(config.data.batch_size, batch);
+                }
+                Err(ConfigError::Invalid { key, .. }) => {
+                    prop_assert!(
+                        (key == "optimizer.lr" && lr <= 0.0) || (key == "data.batch_size" && batch == 0),
+                        "{} refused for lr {} batch {}", key, lr, batch
+                    );
+                }
+                Err(other) => prop_assert!(false, "{}", other),
+            }
+        }
     }
 }

@@ -5,5 +5,6 @@ pub mod artifacts;
 pub mod backend;
 pub mod cli;
 pub mod config;
+pub mod parity;
 pub mod recorder;
 pub mod training;

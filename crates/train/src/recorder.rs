@@ -11,7 +11,6 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use burn::train::LearnerSummary;
 use burn::train::logger::{EvaluationProgressLogger, MetricLogger, TrainingProgressLogger};
 use burn::train::metric::store::{EpochSummary, MetricsUpdate, Split};
 use burn::train::metric::{MetricDefinition, MetricId, NumericEntry};
@@ -19,6 +18,7 @@ use burn::train::renderer::{
     EvaluationName, MetricState, MetricsRenderer, MetricsRendererEvaluation,
     MetricsRendererTraining,
 };
+use burn::train::{Interrupter, LearnerSummary};
 
 use crate::artifacts::{self, EpochMetrics};
 
@@ -27,40 +27,59 @@ const LOSS: &str = "Loss";
 const ACCURACY: &str = "Accuracy";
 
 /// The epochs finished so far, shared between the recorder (inside the `Learner`) and the
-/// caller, plus the first failure to write `metrics.csv`.
+/// caller, and what (if anything) made the recorder stop the run.
 #[derive(Debug, Default)]
 pub struct History {
     pub epochs: Vec<EpochMetrics>,
     pub write_error: Option<String>,
+    pub divergence: Option<Divergence>,
+}
+
+/// Where the training loss first stopped being a finite number.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Divergence {
+    pub epoch: usize,
+    /// 1-based optimiser step within the epoch.
+    pub step: usize,
+    pub loss: f64,
 }
 
 /// A `MetricsRenderer` that collects epoch-level metrics and split timings, rewrites
 /// `metrics.csv` after every epoch and prints one line per epoch, or forwards everything to
-/// Burn's terminal dashboard when one is shown.
+/// Burn's terminal dashboard when one is shown. It also watches the training loss, and stops
+/// the run at the first step where it is not a finite number.
 pub struct EpochRecorder {
     dashboard: Option<Box<dyn MetricsRenderer>>,
     csv_path: PathBuf,
     history: Arc<Mutex<History>>,
+    interrupter: Interrupter,
     metric_names: HashMap<MetricId, String>,
     current: EpochMetrics,
+    epoch: usize,
+    step: usize,
     split_started: Instant,
     in_valid_split: bool,
     total_epochs: usize,
 }
 
 impl EpochRecorder {
-    /// Prints plain lines when `dashboard` is `None`; writes `csv_path` either way.
+    /// Prints plain lines when `dashboard` is `None`; writes `csv_path` either way, starting
+    /// from the epochs already in `history` (a resumed run).
     pub fn new(
         dashboard: Option<Box<dyn MetricsRenderer>>,
         csv_path: PathBuf,
         history: Arc<Mutex<History>>,
+        interrupter: Interrupter,
     ) -> Self {
         Self {
             dashboard,
             csv_path,
             history,
+            interrupter,
             metric_names: HashMap::new(),
             current: EpochMetrics::default(),
+            epoch: 1,
+            step: 0,
             split_started: Instant::now(),
             in_valid_split: false,
             total_epochs: 0,
@@ -68,10 +87,17 @@ impl EpochRecorder {
     }
 
     fn record(&mut self, state: &MetricState, valid: bool) {
-        let MetricState::Numeric(entry, Some(NumericEntry::Final(value))) = state else {
+        let MetricState::Numeric(entry, Some(numeric)) = state else {
             return;
         };
-        let Some(name) = self.metric_names.get(&entry.metric_id) else {
+        let Some(name) = self.metric_names.get(&entry.metric_id).cloned() else {
+            return;
+        };
+        if name == LOSS && !valid && !matches!(numeric, NumericEntry::Final(_)) {
+            self.step += 1;
+            self.watch_loss(numeric.current());
+        }
+        let NumericEntry::Final(value) = numeric else {
             return;
         };
         let slot = match (name.as_str(), valid) {
@@ -82,6 +108,22 @@ impl EpochRecorder {
             _ => return,
         };
         *slot = *value;
+    }
+
+    fn watch_loss(&mut self, loss: f64) {
+        if loss.is_finite() {
+            return;
+        }
+        let mut history = self.history.lock().expect("history lock");
+        if history.divergence.is_none() {
+            history.divergence = Some(Divergence {
+                epoch: self.epoch,
+                step: self.step,
+                loss,
+            });
+            self.interrupter
+                .stop(Some("the training loss is not a finite number"));
+        }
     }
 
     fn finish_epoch(&mut self, epoch: usize) {
@@ -98,8 +140,11 @@ impl EpochRecorder {
             && history.write_error.is_none()
         {
             history.write_error = Some(format!("{}: {error}", self.csv_path.display()));
+            self.interrupter
+                .stop(Some("metrics.csv could not be written"));
         }
         self.current = EpochMetrics::default();
+        self.epoch = epoch + 1;
     }
 }
 
@@ -146,13 +191,18 @@ impl TrainingProgressLogger for EpochRecorder {
         label: Option<&str>,
     ) {
         self.total_epochs = total_epochs;
+        self.epoch = starting_epoch;
         if let Some(dashboard) = &mut self.dashboard {
             dashboard.start(total_epochs, starting_epoch, total_items, label);
         }
     }
 
     fn update_epoch(&mut self, epoch: usize) {
-        self.finish_epoch(epoch);
+        // A stop during the test split cuts it short: that epoch is not complete, and Burn
+        // does not checkpoint it either.
+        if !self.interrupter.should_stop() {
+            self.finish_epoch(epoch);
+        }
         if let Some(dashboard) = &mut self.dashboard {
             dashboard.update_epoch(epoch);
         }
@@ -161,6 +211,7 @@ impl TrainingProgressLogger for EpochRecorder {
     fn start_split(&mut self, split: &str, total_items: usize) {
         self.in_valid_split = split == "valid";
         self.split_started = Instant::now();
+        self.step = 0;
         if let Some(dashboard) = &mut self.dashboard {
             dashboard.start_split(split, total_items);
         }
@@ -252,10 +303,30 @@ impl MetricsRenderer for EpochRecorder {
 
 /// Keeps each metric's epoch value in memory so Burn's checkpointer can find the best epoch,
 /// instead of Burn's default logger that appends every step's value to files.
-#[derive(Default)]
 pub struct EpochMetricLogger {
     metric_names: HashMap<MetricId, String>,
     finals: HashMap<(String, Split, usize), f64>,
+}
+
+impl EpochMetricLogger {
+    /// A logger that already knows `epochs` (those before a resumed run's first one).
+    pub fn with_epochs(epochs: &[EpochMetrics]) -> Self {
+        let mut finals = HashMap::new();
+        for row in epochs {
+            for (name, split, value) in [
+                (LOSS, Split::Train, row.train_loss),
+                (ACCURACY, Split::Train, row.train_acc),
+                (LOSS, Split::Valid, row.test_loss),
+                (ACCURACY, Split::Valid, row.test_acc),
+            ] {
+                finals.insert((name.to_string(), split, row.epoch), value);
+            }
+        }
+        Self {
+            metric_names: HashMap::new(),
+            finals,
+        }
+    }
 }
 
 impl MetricLogger for EpochMetricLogger {

@@ -14,14 +14,15 @@ use burn::prelude::Device;
 use burn::train::metric::{AccuracyMetric, LossMetric};
 use burn::train::renderer::MetricsRenderer;
 use burn::train::renderer::tui::TuiMetricsRendererWrapper;
-use burn::train::{Interrupter, Learner, SupervisedTraining};
+use burn::train::{Interrupter, Learner, LearningResult, SupervisedTraining};
 use mnist_data::provision::Provisioned;
-use mnist_data::{MnistSplit, Split, VerifiedMnist};
+use mnist_data::{EpochShuffledLoader, MnistSplit, Split, VerifiedMnist};
+use mnist_model::LogisticRegression;
 
-use crate::artifacts::{self, EpochMetrics};
+use crate::artifacts::{self, EpochMetrics, RunRecord, RunStatus};
 use crate::backend::BackendKind;
 use crate::config::{ConfigError, ExperimentConfig, Location};
-use crate::recorder::{EpochMetricLogger, EpochRecorder, History};
+use crate::recorder::{Divergence, EpochMetricLogger, EpochRecorder, History};
 
 /// How progress is shown while training.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,20 +46,50 @@ pub struct RunRequest<'a> {
     /// Write into a non-empty `out`.
     pub force: bool,
     pub display: Display,
+    /// The epochs an interrupted run already completed, when resuming it in `out`.
+    pub completed: Vec<EpochMetrics>,
+    /// Stops training at the end of the current step (signals call it).
+    pub interrupter: Interrupter,
 }
 
-/// What a finished run produced.
+/// How a run ended without an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunEnd {
+    Finished,
+    /// Stopped early on request; `train --resume` continues it.
+    Interrupted,
+}
+
+/// What a run produced.
 #[derive(Debug)]
 pub struct RunOutcome {
     pub run_dir: PathBuf,
     pub epochs: Vec<EpochMetrics>,
     pub seconds: f64,
+    pub end: RunEnd,
+}
+
+/// The loss stopped being a finite number; the run was stopped there.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the training loss became {loss} at epoch {epoch}, step {step} (learning rate {lr}): \
+     try a smaller one, e.g. --set optimizer.lr={smaller}; {kept}",
+    loss = divergence.loss,
+    epoch = divergence.epoch,
+    step = divergence.step,
+    lr = artifacts::readable(*lr),
+    smaller = artifacts::readable(lr / 10.0),
+)]
+pub struct Diverged {
+    divergence: Divergence,
+    lr: f64,
+    /// Which checkpoint stayed on disk, for a person.
+    kept: String,
 }
 
 /// Trains as `request` says and writes the run folder.
 pub fn train(request: &RunRequest) -> anyhow::Result<RunOutcome> {
     let started = Instant::now();
-    let started_at = chrono::Local::now().to_rfc3339();
     let config = request.config;
     let device = request.backend.device()?;
     let run_dir = artifacts::choose_run_dir(request.out, request.name, request.force)?;
@@ -70,81 +101,140 @@ pub fn train(request: &RunRequest) -> anyhow::Result<RunOutcome> {
     let train_split = mnist.load(Split::Train, config.data.train_limit);
     let test_split = mnist.load(Split::Test, config.data.test_limit);
     check_batch_fits(request, &train_split)?;
-    let sizes = SplitSizes {
-        train: train_split.len(),
-        test: test_split.len(),
-    };
 
     artifacts::create_run_dir(&run_dir)?;
-    let write = |file: &str, text: String| {
-        let path = run_dir.join(file);
-        artifacts::write_atomic(&path, text.as_bytes())
-            .with_context(|| format!("{}: cannot write", path.display()))
+    let parameters = (config.model.n_inputs + 1) * config.model.n_outputs;
+    artifacts::check_free_space(&run_dir, artifacts::bytes_needed(parameters))?;
+    let mut record = RunRecord {
+        name: request.name.to_string(),
+        config_file: request.config_path.to_path_buf(),
+        backend: request.backend.name().to_string(),
+        device: format!("{device:?}"),
+        train_items: train_split.len(),
+        test_items: test_split.len(),
+        started: chrono::Local::now().to_rfc3339(),
+        status: RunStatus::Running,
+        epochs_completed: request.completed.len(),
+        wall_seconds: None,
+        final_test_accuracy: None,
+        final_test_loss: None,
     };
-    write(artifacts::CONFIG_FILE, config.to_toml())?;
-    write(
-        artifacts::RUN_FILE,
-        run_record(request, &started_at, &device, sizes, None),
-    )?;
+    let write_error = |file: &str| format!("{}: cannot write", run_dir.join(file).display());
+    artifacts::write_atomic(
+        &run_dir.join(artifacts::CONFIG_FILE),
+        config.to_toml().as_bytes(),
+    )
+    .with_context(|| write_error(artifacts::CONFIG_FILE))?;
+    record
+        .write(&run_dir)
+        .with_context(|| write_error(artifacts::RUN_FILE))?;
 
     let show_dashboard = request.display == Display::Auto && std::io::stdout().is_terminal();
     if !show_dashboard {
+        let resuming = match request.completed.len() {
+            0 => String::new(),
+            done => format!(", resuming after epoch {done}"),
+        };
         println!(
-            "Training `{}` on {} ({:?}): {} train / {} test images, {} epochs, batch {}",
+            "Training `{}` on {} ({:?}): {} train / {} test images, {} epochs, batch {}{resuming}",
             request.name,
             request.backend,
             device,
-            sizes.train,
-            sizes.test,
+            record.train_items,
+            record.test_items,
             config.epochs,
             config.data.batch_size,
         );
     }
 
-    let history = Arc::new(Mutex::new(History::default()));
-    let model = fit(
-        config,
+    let history = Arc::new(Mutex::new(History {
+        epochs: request.completed.clone(),
+        ..History::default()
+    }));
+    let result = fit(
+        request,
         &device,
         train_split,
         test_split,
         &run_dir,
         show_dashboard,
         &history,
-    )?;
+    );
+    let history = std::mem::take(&mut *history.lock().expect("history lock"));
+
+    record.epochs_completed = history.epochs.len();
+    record.wall_seconds = Some(started.elapsed().as_secs_f64());
+    if let Some(last) = history.epochs.last() {
+        record.final_test_accuracy = Some(last.test_acc);
+        record.final_test_loss = Some(last.test_loss);
+    }
+    let end = match judge(&result, &history, config, &run_dir) {
+        Ok(end) => end,
+        Err(error) => {
+            record.status = match error.is::<Diverged>() {
+                true => RunStatus::Diverged,
+                false => RunStatus::Failed,
+            };
+            // Best effort: the error being reported matters more than this record.
+            let _ = record.write(&run_dir);
+            return Err(error);
+        }
+    };
+    record.status = match end {
+        RunEnd::Finished => RunStatus::Finished,
+        RunEnd::Interrupted => RunStatus::Interrupted,
+    };
 
     let model_path = run_dir.join(artifacts::MODEL_STEM);
-    model
+    result
+        .model
         .into_record()
         .save(&model_path)
         .map_err(|error| anyhow!("{}: cannot save the model: {error}", model_path.display()))?;
-
-    let history = std::mem::take(&mut *history.lock().expect("history lock"));
-    if let Some(error) = history.write_error {
-        anyhow::bail!("cannot write the metrics: {error}");
-    }
-    let seconds = started.elapsed().as_secs_f64();
-    write(
-        artifacts::RUN_FILE,
-        run_record(
-            request,
-            &started_at,
-            &device,
-            sizes,
-            Some((seconds, history.epochs.last())),
-        ),
-    )?;
+    record
+        .write(&run_dir)
+        .with_context(|| write_error(artifacts::RUN_FILE))?;
     Ok(RunOutcome {
         run_dir,
         epochs: history.epochs,
-        seconds,
+        seconds: started.elapsed().as_secs_f64(),
+        end,
     })
 }
 
-/// Items in each split, after any limit.
-#[derive(Debug, Clone, Copy)]
-struct SplitSizes {
-    train: usize,
-    test: usize,
+/// Decides how training ended from what the `Learner` and the recorder report.
+fn judge(
+    result: &LearningResult<LogisticRegression>,
+    history: &History,
+    config: &ExperimentConfig,
+    run_dir: &Path,
+) -> anyhow::Result<RunEnd> {
+    if let Some(divergence) = &history.divergence {
+        let kept = match history.epochs.last() {
+            Some(last) => format!(
+                "the checkpoint of epoch {} is kept in {}",
+                last.epoch,
+                run_dir.join("checkpoint").display()
+            ),
+            None => "no epoch completed, so there is no checkpoint".to_string(),
+        };
+        return Err(Diverged {
+            divergence: divergence.clone(),
+            lr: config.optimizer.lr,
+            kept,
+        }
+        .into());
+    }
+    if let Some(error) = &history.write_error {
+        anyhow::bail!("cannot write the metrics: {error}");
+    }
+    if let Some(error) = &result.error {
+        anyhow::bail!("training failed: {error}");
+    }
+    Ok(match result.interrupted {
+        Some(_) => RunEnd::Interrupted,
+        None => RunEnd::Finished,
+    })
 }
 
 /// A batch larger than the (possibly sliced) training split can never be filled.
@@ -168,52 +258,58 @@ fn check_batch_fits(request: &RunRequest, train_split: &MnistSplit) -> Result<()
 
 /// Builds the loaders, model and optimiser and runs Burn's `Learner` over them.
 fn fit(
-    config: &ExperimentConfig,
+    request: &RunRequest,
     device: &Device,
     train_split: MnistSplit,
     test_split: MnistSplit,
     run_dir: &Path,
     show_dashboard: bool,
     history: &Arc<Mutex<History>>,
-) -> anyhow::Result<mnist_model::LogisticRegression> {
+) -> LearningResult<LogisticRegression> {
+    let config = request.config;
+    let completed = request.completed.len();
     device.seed(config.seed);
     let batcher = config.data.batcher();
     let steps_per_epoch = train_split.len().div_ceil(config.data.batch_size);
-    let mut train_loader = DataLoaderBuilder::new(batcher.clone())
-        .batch_size(config.data.batch_size)
-        .num_workers(config.data.num_workers)
-        .set_device(device.clone());
-    if config.data.shuffle {
-        train_loader = train_loader.shuffle(config.seed);
-    }
-    let test_loader = DataLoaderBuilder::new(batcher)
-        .batch_size(config.data.batch_size)
-        .num_workers(config.data.num_workers)
-        .set_device(device.clone());
+    let loader = || {
+        DataLoaderBuilder::new(batcher.clone())
+            .batch_size(config.data.batch_size)
+            .num_workers(config.data.num_workers)
+            .set_device(device.clone())
+    };
+    let train_loader = match config.data.shuffle {
+        true => EpochShuffledLoader::build(train_split, config.seed, completed + 1, |permuted| {
+            loader().build(permuted)
+        }),
+        false => loader().build(train_split),
+    };
+    let test_loader = loader().build(test_split);
 
-    let interrupter = Interrupter::new();
+    let interrupter = request.interrupter.clone();
     let dashboard = show_dashboard.then(|| {
-        Box::new(TuiMetricsRendererWrapper::new(interrupter.clone(), None))
-            as Box<dyn MetricsRenderer>
+        Box::new(TuiMetricsRendererWrapper::new(
+            interrupter.clone(),
+            (completed > 0).then_some(completed),
+        )) as Box<dyn MetricsRenderer>
     });
     let recorder = EpochRecorder::new(
         dashboard,
         run_dir.join(artifacts::METRICS_FILE),
         history.clone(),
+        interrupter.clone(),
     );
 
-    let training = SupervisedTraining::new(
-        run_dir,
-        train_loader.build(train_split),
-        test_loader.build(test_split),
-    )
-    .metrics((AccuracyMetric::new(), LossMetric::new()))
-    .with_metric_logger(EpochMetricLogger::default())
-    .renderer(Box::new(recorder))
-    .with_interrupter(interrupter)
-    .with_application_logger(None)
-    .with_default_checkpointers()
-    .num_epochs(config.epochs);
+    let mut training = SupervisedTraining::new(run_dir, train_loader, test_loader)
+        .metrics((AccuracyMetric::new(), LossMetric::new()))
+        .with_metric_logger(EpochMetricLogger::with_epochs(&request.completed))
+        .renderer(Box::new(recorder))
+        .with_interrupter(interrupter)
+        .with_application_logger(None)
+        .with_default_checkpointers()
+        .num_epochs(config.epochs);
+    if completed > 0 {
+        training = training.checkpoint(completed);
+    }
 
     let model = config.model.init(&device.clone().autodiff());
     let learner = Learner::new(
@@ -221,48 +317,5 @@ fn fit(
         config.optimizer.optimizer(),
         config.optimizer.scheduler(config.epochs * steps_per_epoch),
     );
-    let result = training.launch(learner);
-    if let Some(error) = result.error {
-        anyhow::bail!("training failed: {error}");
-    }
-    if let Some(interruption) = result.interrupted {
-        anyhow::bail!(
-            "training stopped early: {}",
-            interruption.reason.as_deref().unwrap_or("interrupted")
-        );
-    }
-    Ok(result.model)
-}
-
-/// `run.toml`: what ran, on what, and (once finished) how it ended.
-fn run_record(
-    request: &RunRequest,
-    started_at: &str,
-    device: &Device,
-    sizes: SplitSizes,
-    finished: Option<(f64, Option<&EpochMetrics>)>,
-) -> String {
-    let mut record = toml::Table::new();
-    let mut put = |key: &str, value: toml::Value| {
-        record.insert(key.to_string(), value);
-    };
-    put("name", request.name.into());
-    put(
-        "config_file",
-        request.config_path.display().to_string().into(),
-    );
-    put("backend", request.backend.name().into());
-    put("device", format!("{device:?}").into());
-    put("train_items", (sizes.train as i64).into());
-    put("test_items", (sizes.test as i64).into());
-    put("started", started_at.into());
-    if let Some((seconds, last)) = finished {
-        put("wall_seconds", seconds.into());
-        if let Some(last) = last {
-            put("epochs_completed", (last.epoch as i64).into());
-            put("final_test_accuracy", last.test_acc.into());
-            put("final_test_loss", last.test_loss.into());
-        }
-    }
-    toml::to_string_pretty(&record).expect("a table serialises")
+    training.launch(learner)
 }

