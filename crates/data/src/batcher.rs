@@ -1,68 +1,96 @@
+use std::sync::Arc;
+
 use burn::data::dataloader::batcher::Batcher;
-use burn::data::dataset::vision::MnistItem;
 use burn::prelude::*;
 
-use crate::IMAGE_PIXELS;
+use crate::{IMAGE_PIXELS, ImageSet};
 
 /// A batch as the model reads it.
 #[derive(Clone, Debug)]
 pub struct MnistBatch {
     /// Flattened images, `[batch, 784]`: the tutorial's `images.view(-1, 28*28)`.
     pub images: Tensor<2>,
-    /// Digit labels, `[batch]`.
+    /// Class labels, `[batch]`.
     pub targets: Tensor<1, Int>,
 }
 
-/// Scales pixels from 0..255 to 0..1 (what `ToTensor()` does), then optionally standardises
-/// them with `(x - mean) / std`, and flattens each image into one row.
-///
-/// The whole batch is filled into one host buffer and uploaded as a single tensor, rather than
-/// one tensor per item concatenated on the device.
+/// Maps a raw pixel `p` in 0..=255 to `(p / 255 - mean) / std`: `ToTensor()` scaling, then
+/// optional standardisation. A 256-entry table, so a batch costs one lookup per pixel.
+#[derive(Clone, Debug)]
+pub struct PixelScaling {
+    table: [f32; 256],
+}
+
+impl PixelScaling {
+    pub fn new(mean: f32, std: f32) -> Self {
+        Self {
+            table: std::array::from_fn(|pixel| (pixel as f32 / 255.0 - mean) / std),
+        }
+    }
+
+    /// The model input for one raw pixel.
+    pub fn scale(&self, pixel: u8) -> f32 {
+        self.table[usize::from(pixel)]
+    }
+
+    /// Appends the model inputs for `pixels` to `out`.
+    pub fn extend(&self, pixels: &[u8], out: &mut Vec<f32>) {
+        out.extend(pixels.iter().map(|&pixel| self.scale(pixel)));
+    }
+
+    /// A `[rows, 784]` tensor of scaled images given as raw pixel rows.
+    pub fn tensor<'a>(
+        &self,
+        images: impl ExactSizeIterator<Item = &'a [u8]>,
+        device: &Device,
+    ) -> Tensor<2> {
+        let rows = images.len();
+        let mut values = Vec::with_capacity(rows * IMAGE_PIXELS);
+        for image in images {
+            self.extend(image, &mut values);
+        }
+        Tensor::from_data(TensorData::new(values, [rows, IMAGE_PIXELS]), device)
+    }
+}
+
+/// Builds batches from image indices: looks each image up in the split held in memory,
+/// scales it and flattens it into one row, all into one buffer uploaded as a single tensor.
 #[derive(Clone, Debug)]
 pub struct MnistBatcher {
-    mean: f32,
-    std: f32,
+    images: Arc<ImageSet>,
+    scaling: PixelScaling,
 }
 
 impl MnistBatcher {
-    /// A batcher that maps a pixel `p` in 0..255 to `(p / 255 - mean) / std`.
-    pub fn new(mean: f32, std: f32) -> Self {
-        Self { mean, std }
-    }
-
-    /// The model input for one raw pixel value.
-    pub fn normalise(&self, pixel: f32) -> f32 {
-        (pixel / 255.0 - self.mean) / self.std
+    /// Batches images of `images`, scaled by `scaling`.
+    pub fn new(images: Arc<ImageSet>, scaling: PixelScaling) -> Self {
+        Self { images, scaling }
     }
 }
 
-impl Batcher<MnistItem, MnistBatch> for MnistBatcher {
-    fn batch(&self, items: Vec<MnistItem>, device: &Device) -> MnistBatch {
-        let batch_size = items.len();
-        let mut pixels = Vec::with_capacity(batch_size * IMAGE_PIXELS);
-        let mut labels = Vec::with_capacity(batch_size);
-        for item in &items {
-            pixels.extend(item.image.as_flattened().iter().map(|&p| self.normalise(p)));
-            labels.push(i64::from(item.label));
-        }
+impl Batcher<usize, MnistBatch> for MnistBatcher {
+    fn batch(&self, indices: Vec<usize>, device: &Device) -> MnistBatch {
+        let labels: Vec<i64> = indices
+            .iter()
+            .map(|&index| i64::from(self.images.label(index)))
+            .collect();
         MnistBatch {
-            images: Tensor::from_data(TensorData::new(pixels, [batch_size, IMAGE_PIXELS]), device),
-            targets: Tensor::from_data(TensorData::new(labels, [batch_size]), device),
+            images: self.scaling.tensor(
+                indices.iter().map(|&index| self.images.image(index)),
+                device,
+            ),
+            targets: Tensor::from_data(TensorData::new(labels, [indices.len()]), device),
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use burn::data::dataset::Dataset;
-
     use super::*;
-    use crate::{Split, VerifiedMnist};
+    use crate::{DatasetKind, Split};
 
-    fn first_items(n: usize) -> Vec<MnistItem> {
-        let (mnist, _) = VerifiedMnist::ensure().expect("MNIST files available");
-        let train = mnist.load(Split::Train, Some(n));
-        (0..n).map(|i| train.get(i).unwrap()).collect()
+    fn train() -> Arc<ImageSet> {
+        Arc::new(ImageSet::load(DatasetKind::Mnist, Split::Train).expect("MNIST available"))
     }
 
     fn values(tensor: Tensor<2>) -> Vec<f32> {
@@ -71,8 +99,9 @@ mod tests {
 
     #[test]
     fn batches_are_flat_rows_with_their_labels() {
-        let items = first_items(5);
-        let batch = MnistBatcher::new(0.0, 1.0).batch(items.clone(), &Device::flex());
+        let images = train();
+        let batcher = MnistBatcher::new(images.clone(), PixelScaling::new(0.0, 1.0));
+        let batch = batcher.batch(vec![0, 1, 2, 3, 4], &Device::flex());
         assert_eq!(batch.images.dims(), [5, IMAGE_PIXELS]);
         assert_eq!(batch.targets.dims(), [5]);
         let labels: Vec<i64> = batch
@@ -82,21 +111,19 @@ mod tests {
             .try_to_vec()
             .unwrap();
         assert_eq!(labels, [5, 0, 4, 1, 9]);
-        // Row-major flattening, like view(-1, 28*28): pixel (row 7, col 9) of item 2.
+        // Row-major flattening, like view(-1, 28*28): pixel (row 7, col 9) of image 2.
         let pixels = values(batch.images);
+        let item = images.item(2);
         assert_eq!(
             pixels[2 * IMAGE_PIXELS + 7 * 28 + 9],
-            items[2].image[7][9] / 255.0
+            item.image[7][9] / 255.0
         );
     }
 
     #[test]
     fn pixels_are_scaled_to_unit_range_like_to_tensor() {
-        let pixels = values(
-            MnistBatcher::new(0.0, 1.0)
-                .batch(first_items(32), &Device::flex())
-                .images,
-        );
+        let batcher = MnistBatcher::new(train(), PixelScaling::new(0.0, 1.0));
+        let pixels = values(batcher.batch((0..32).collect(), &Device::flex()).images);
         let min = pixels.iter().cloned().fold(f32::INFINITY, f32::min);
         let max = pixels.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
         assert_eq!((min, max), (0.0, 1.0));
@@ -105,11 +132,8 @@ mod tests {
     #[test]
     fn normalisation_standardises_pixels() {
         let (mean, std) = (0.1307, 0.3081);
-        let pixels = values(
-            MnistBatcher::new(mean, std)
-                .batch(first_items(256), &Device::flex())
-                .images,
-        );
+        let batcher = MnistBatcher::new(train(), PixelScaling::new(mean, std));
+        let pixels = values(batcher.batch((0..256).collect(), &Device::flex()).images);
         let min = pixels.iter().cloned().fold(f32::INFINITY, f32::min);
         let max = pixels.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
         assert!((min - (0.0 - mean) / std).abs() < 1e-5);

@@ -1,10 +1,13 @@
 use burn::prelude::*;
 
-use crate::MnistBatcher;
+use crate::{DatasetKind, PixelScaling};
 
-/// How the data reaches the model: slicing, pixel scaling and the data loaders.
+/// How the data reaches the model: which dataset, slicing, pixel scaling and the data loaders.
 #[derive(Config, Debug, PartialEq)]
 pub struct DataConfig {
+    /// `mnist` or `fashion-mnist`.
+    #[config(default = "DatasetKind::Mnist")]
+    pub dataset: DatasetKind,
     /// Items per batch, for both splits.
     #[config(default = 32)]
     pub batch_size: usize,
@@ -68,8 +71,8 @@ impl DataConfig {
         Ok(())
     }
 
-    /// The batcher these settings describe.
-    pub fn batcher(&self) -> MnistBatcher {
-        MnistBatcher::new(self.mean, self.std)
+    /// The pixel scaling these settings describe.
+    pub fn scaling(&self) -> PixelScaling {
+        PixelScaling::new(self.mean, self.std)
     }
 }

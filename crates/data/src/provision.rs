@@ -106,9 +106,26 @@ pub enum OnCorrupt {
 /// labels agree in number, then its SHA-256. The first problem found is returned, naming the
 /// file; nothing that fails is ever handed to Burn.
 pub fn ensure_files(root: &Path, on_corrupt: OnCorrupt) -> Result<Provisioned, DataError> {
+    ensure_matching(root, on_corrupt, |_| true)
+}
+
+/// [`ensure_files`] for the two files of one split (`train` or `test`) only.
+pub fn ensure_split(
+    root: &Path,
+    split: &str,
+    on_corrupt: OnCorrupt,
+) -> Result<Provisioned, DataError> {
+    ensure_matching(root, on_corrupt, |file| file.split == split)
+}
+
+fn ensure_matching(
+    root: &Path,
+    on_corrupt: OnCorrupt,
+    selected: impl Fn(&RawFile) -> bool,
+) -> Result<Provisioned, DataError> {
     let mut wanted = Vec::new();
     let mut checked = Vec::new();
-    for file in &RAW_FILES {
+    for file in RAW_FILES.iter().filter(|file| selected(file)) {
         let path = file.path_in(root);
         match check_file(file, &path) {
             Ok(check) => checked.push((file, path, check)),

@@ -1,0 +1,346 @@
+//! A split of MNIST or Fashion-MNIST held in memory once, as contiguous bytes.
+//!
+//! MNIST is read with Burn's `MnistDataset` (after [`provision`](crate::provision) has checked
+//! the files); Fashion-MNIST, which Burn does not ship, is read from Debian's
+//! `dataset-fashion-mnist` package through the same IDX checks ([`idx`](crate::idx)). Either
+//! way the pixels end up in one `Vec<u8>`, so batches are gathered from contiguous memory
+//! instead of per-item `[[f32; 28]; 28]` arrays converted again every epoch.
+
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use burn::data::dataset::Dataset;
+use burn::data::dataset::vision::{MnistDataset, MnistItem};
+use serde::{Deserialize, Serialize};
+
+use crate::provision::{self, OnCorrupt};
+use crate::{DataError, IMAGE_PIXELS, IMAGE_SIDE, NUM_CLASSES, idx};
+
+/// Which dataset a run uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DatasetKind {
+    /// Handwritten digits (Burn's `MnistDataset`).
+    Mnist,
+    /// Zalando's clothing images in MNIST's format (Debian's `dataset-fashion-mnist`).
+    FashionMnist,
+}
+
+/// The two splits, as the tutorial and Burn name them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Split {
+    /// 60,000 training images.
+    Train,
+    /// 10,000 test images.
+    Test,
+}
+
+/// Where Debian's `dataset-fashion-mnist` puts its files; `FASHION_MNIST_DIR` overrides it.
+pub const FASHION_MNIST_DIR: &str = "/usr/share/datasets/fashion-mnist";
+
+const FASHION_CLASSES: [&str; NUM_CLASSES] = [
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+];
+
+const DIGITS: [&str; NUM_CLASSES] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+
+impl DatasetKind {
+    /// The name configs and messages use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Mnist => "mnist",
+            Self::FashionMnist => "fashion-mnist",
+        }
+    }
+
+    /// What each label means.
+    pub fn class_names(self) -> &'static [&'static str; NUM_CLASSES] {
+        match self {
+            Self::Mnist => &DIGITS,
+            Self::FashionMnist => &FASHION_CLASSES,
+        }
+    }
+}
+
+impl std::str::FromStr for DatasetKind {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, String> {
+        [Self::Mnist, Self::FashionMnist]
+            .into_iter()
+            .find(|kind| kind.name() == name)
+            .ok_or_else(|| format!("unknown dataset `{name}` (mnist or fashion-mnist)"))
+    }
+}
+
+impl std::str::FromStr for Split {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, String> {
+        [Self::Train, Self::Test]
+            .into_iter()
+            .find(|split| split.name() == name)
+            .ok_or_else(|| format!("unknown split `{name}` (train or test)"))
+    }
+}
+
+impl Split {
+    /// `train` or `test`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Train => "train",
+            Self::Test => "test",
+        }
+    }
+}
+
+/// One split in memory: 28x28 grayscale images back to back (row-major), and their labels.
+#[derive(Debug, Clone)]
+pub struct ImageSet {
+    kind: DatasetKind,
+    split: Split,
+    pixels: Vec<u8>,
+    labels: Vec<u8>,
+}
+
+impl ImageSet {
+    /// Loads `split` of `kind`, checking its files first (and fetching missing MNIST files).
+    pub fn load(kind: DatasetKind, split: Split) -> Result<Self, DataError> {
+        match kind {
+            DatasetKind::Mnist => Self::load_mnist(split),
+            DatasetKind::FashionMnist => Self::load_fashion(split, &fashion_dir()),
+        }
+    }
+
+    fn load_mnist(split: Split) -> Result<Self, DataError> {
+        provision::ensure_split(&provision::mnist_dir()?, split.name(), OnCorrupt::Fail)?;
+        let dataset = match split {
+            Split::Train => MnistDataset::train(),
+            Split::Test => MnistDataset::test(),
+        };
+        let mut pixels = Vec::with_capacity(dataset.len() * IMAGE_PIXELS);
+        let mut labels = Vec::with_capacity(dataset.len());
+        for index in 0..dataset.len() {
+            let item = dataset.get(index).map_err(|error| DataError::Read {
+                what: format!("MNIST {} item {index}", split.name()),
+                cause: error.to_string(),
+            })?;
+            // Burn stores the bytes 0..=255 as f32; the conversion back is exact.
+            pixels.extend(item.image.as_flattened().iter().map(|&p| p as u8));
+            labels.push(item.label);
+        }
+        Ok(Self {
+            kind: DatasetKind::Mnist,
+            split,
+            pixels,
+            labels,
+        })
+    }
+
+    /// Reads Fashion-MNIST's gzipped IDX files from `dir`.
+    pub fn load_fashion(split: Split, dir: &Path) -> Result<Self, DataError> {
+        let prefix = match split {
+            Split::Train => "train",
+            Split::Test => "t10k",
+        };
+        let images_path = dir.join(format!("{prefix}-images-idx3-ubyte.gz"));
+        let labels_path = dir.join(format!("{prefix}-labels-idx1-ubyte.gz"));
+        let images_bytes = gunzip(&images_path)?;
+        let labels_bytes = gunzip(&labels_path)?;
+        let invalid = |path: &Path| {
+            let path = path.to_path_buf();
+            move |cause| DataError::Invalid { path, cause }
+        };
+        let images = idx::parse_images(&images_bytes, IMAGE_SIDE).map_err(invalid(&images_path))?;
+        let labels =
+            idx::parse_labels(&labels_bytes, NUM_CLASSES).map_err(invalid(&labels_path))?;
+        idx::check_pair(images.count, labels.len()).map_err(|cause| DataError::Mismatched {
+            images: images_path.clone(),
+            labels: labels_path.clone(),
+            cause,
+        })?;
+        Ok(Self {
+            kind: DatasetKind::FashionMnist,
+            split,
+            pixels: images.pixels.to_vec(),
+            labels: labels.to_vec(),
+        })
+    }
+
+    /// Keeps only the first `limit` images (all of them if there are fewer).
+    pub fn truncated(mut self, limit: Option<usize>) -> Self {
+        if let Some(limit) = limit.filter(|&limit| limit < self.len()) {
+            self.labels.truncate(limit);
+            self.pixels.truncate(limit * IMAGE_PIXELS);
+        }
+        self
+    }
+
+    pub fn kind(&self) -> DatasetKind {
+        self.kind
+    }
+
+    pub fn split(&self) -> Split {
+        self.split
+    }
+
+    /// Number of images.
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    /// The 784 pixels (row-major, 0 = background) of image `index`.
+    pub fn image(&self, index: usize) -> &[u8] {
+        &self.pixels[index * IMAGE_PIXELS..(index + 1) * IMAGE_PIXELS]
+    }
+
+    /// The label of image `index`.
+    pub fn label(&self, index: usize) -> u8 {
+        self.labels[index]
+    }
+
+    /// Every label, in order.
+    pub fn labels(&self) -> &[u8] {
+        &self.labels
+    }
+
+    /// Image `index` as Burn's `MnistItem` (what `MnistDataset` yields).
+    pub fn item(&self, index: usize) -> MnistItem {
+        let mut image = [[0.0; IMAGE_SIDE]; IMAGE_SIDE];
+        for (row, pixels) in image.iter_mut().zip(self.image(index).chunks(IMAGE_SIDE)) {
+            for (value, &pixel) in row.iter_mut().zip(pixels) {
+                *value = f32::from(pixel);
+            }
+        }
+        MnistItem {
+            image,
+            label: self.label(index),
+        }
+    }
+}
+
+fn fashion_dir() -> PathBuf {
+    std::env::var_os("FASHION_MNIST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(FASHION_MNIST_DIR))
+}
+
+fn gunzip(path: &Path) -> Result<Vec<u8>, DataError> {
+    let file = fs::File::open(path).map_err(|cause| match cause.kind() {
+        std::io::ErrorKind::NotFound => DataError::FashionMissing {
+            path: path.to_path_buf(),
+        },
+        _ => DataError::Io {
+            path: path.to_path_buf(),
+            cause,
+        },
+    })?;
+    let mut bytes = Vec::new();
+    flate2::read::GzDecoder::new(file)
+        .read_to_end(&mut bytes)
+        .map_err(|cause| DataError::Io {
+            path: path.to_path_buf(),
+            cause,
+        })?;
+    Ok(bytes)
+}
+
+/// The indices `0..len` as a Burn dataset: what the data loaders shuffle and batch; the
+/// batcher looks the images up in the [`ImageSet`].
+#[derive(Debug, Clone, Copy)]
+pub struct Indices(pub usize);
+
+impl Dataset<usize> for Indices {
+    fn get(&self, index: usize) -> Result<usize, burn::data::dataset::DatasetError> {
+        Ok(index)
+    }
+
+    fn len(&self) -> usize {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mnist(split: Split) -> ImageSet {
+        ImageSet::load(DatasetKind::Mnist, split).expect("MNIST files available")
+    }
+
+    #[test]
+    fn splits_have_the_documented_sizes() {
+        assert_eq!(mnist(Split::Train).len(), 60_000);
+        assert_eq!(mnist(Split::Test).len(), 10_000);
+    }
+
+    #[test]
+    fn first_training_labels_are_the_tutorials() {
+        assert_eq!(mnist(Split::Train).labels()[..5], [5, 0, 4, 1, 9]);
+    }
+
+    #[test]
+    fn an_item_is_a_28_by_28_grayscale_image_as_burn_reads_it() {
+        let test = mnist(Split::Test);
+        let item = test.item(0);
+        assert_eq!(item.image.len(), IMAGE_SIDE);
+        assert!(item.image.iter().all(|row| row.len() == IMAGE_SIDE));
+        assert_eq!(item.label, 7, "the first test image is a 7");
+        // The same values Burn's MnistDataset yields.
+        let burn_item = MnistDataset::test().get(0).unwrap();
+        assert_eq!(item.image, burn_item.image);
+        let pixels = test.image(0);
+        let ink = pixels.iter().filter(|&&p| p > 0).count();
+        assert!((50..400).contains(&ink), "{ink} inked pixels");
+        assert_eq!(pixels.iter().max(), Some(&255));
+    }
+
+    #[test]
+    fn a_limit_keeps_the_first_images() {
+        let full = mnist(Split::Train);
+        let sliced = full.clone().truncated(Some(100));
+        assert_eq!(sliced.len(), 100);
+        assert_eq!(sliced.image(99), full.image(99));
+        assert_eq!(mnist(Split::Test).truncated(Some(1_000_000)).len(), 10_000);
+    }
+
+    #[test]
+    fn fashion_mnist_reads_debians_files() {
+        let train = ImageSet::load(DatasetKind::FashionMnist, Split::Train).unwrap();
+        let test = ImageSet::load(DatasetKind::FashionMnist, Split::Test).unwrap();
+        assert_eq!((train.len(), test.len()), (60_000, 10_000));
+        // Fashion-MNIST's first training image is an ankle boot, then a T-shirt.
+        assert_eq!(train.labels()[..2], [9, 0]);
+        assert_eq!(DatasetKind::FashionMnist.class_names()[9], "Ankle boot");
+        let counts = (0..10u8)
+            .map(|class| test.labels().iter().filter(|&&l| l == class).count())
+            .collect::<Vec<_>>();
+        assert_eq!(counts, [1000; 10], "a balanced test split");
+    }
+
+    #[test]
+    fn a_missing_fashion_folder_says_what_to_install() {
+        let empty = tempfile::tempdir().unwrap();
+        let error = ImageSet::load_fashion(Split::Test, empty.path()).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("apt-get install dataset-fashion-mnist"),
+            "{error}"
+        );
+    }
+}

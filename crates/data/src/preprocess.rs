@@ -1,0 +1,177 @@
+//! Any picture of a digit turned into an MNIST image, the way MNIST itself was made: light
+//! strokes on a black background, the digit fitted into a 20x20 box, and that box placed in a
+//! 28x28 frame so that the centre of mass of the ink is at the centre.
+
+use image::{DynamicImage, GrayImage, Luma, imageops};
+
+use crate::{IMAGE_PIXELS, IMAGE_SIDE};
+
+/// Side of the box the digit is scaled into (MNIST's 20x20).
+const DIGIT_BOX: u32 = 20;
+
+/// The 784 pixels (row-major, 0 = background) of `image` as MNIST would have it.
+///
+/// A 28x28 picture with a dark background is taken as already in MNIST's format and only
+/// converted to grayscale, so MNIST's own images come back unchanged.
+pub fn mnist_style(image: &DynamicImage) -> [u8; IMAGE_PIXELS] {
+    let mut gray = image.to_luma8();
+    if border_mean(&gray) > 127.0 {
+        imageops::invert(&mut gray);
+    }
+    let side = IMAGE_SIDE as u32;
+    if gray.dimensions() == (side, side) {
+        return to_array(&gray);
+    }
+    stretch_contrast(&mut gray);
+    let Some((left, top, width, height)) = ink_box(&gray) else {
+        return [0; IMAGE_PIXELS];
+    };
+    let digit = imageops::crop_imm(&gray, left, top, width, height).to_image();
+    let scale = f64::from(DIGIT_BOX) / f64::from(width.max(height));
+    let fitted = imageops::resize(
+        &digit,
+        ((f64::from(width) * scale).round() as u32).max(1),
+        ((f64::from(height) * scale).round() as u32).max(1),
+        imageops::FilterType::Lanczos3,
+    );
+    let (cx, cy) = centre_of_mass(&fitted);
+    let place = |centre: f64, extent: u32| {
+        let offset = (f64::from(side) / 2.0 - centre).round() as i64;
+        offset.clamp(0, i64::from(side - extent))
+    };
+    let mut frame = GrayImage::new(side, side);
+    imageops::overlay(
+        &mut frame,
+        &fitted,
+        place(cx, fitted.width()),
+        place(cy, fitted.height()),
+    );
+    to_array(&frame)
+}
+
+fn to_array(image: &GrayImage) -> [u8; IMAGE_PIXELS] {
+    image
+        .as_raw()
+        .as_slice()
+        .try_into()
+        .expect("a 28x28 grayscale image has 784 pixels")
+}
+
+/// Mean brightness of the outermost pixels: the background's.
+fn border_mean(image: &GrayImage) -> f64 {
+    let (width, height) = image.dimensions();
+    let border: Vec<u8> = image
+        .enumerate_pixels()
+        .filter(|(x, y, _)| *x == 0 || *y == 0 || *x + 1 == width || *y + 1 == height)
+        .map(|(_, _, Luma([value]))| *value)
+        .collect();
+    border.iter().map(|&value| f64::from(value)).sum::<f64>() / border.len().max(1) as f64
+}
+
+/// Maps the background level to 0 and the brightest ink to 255.
+fn stretch_contrast(image: &mut GrayImage) {
+    let background = border_mean(image).round() as u8;
+    let brightest = image
+        .pixels()
+        .map(|Luma([value])| *value)
+        .max()
+        .unwrap_or(0);
+    if brightest <= background {
+        return;
+    }
+    let range = f64::from(brightest - background);
+    for Luma([value]) in image.pixels_mut() {
+        *value = (f64::from(value.saturating_sub(background)) * 255.0 / range).round() as u8;
+    }
+}
+
+/// The bounding box (left, top, width, height) of the ink: pixels above a fifth of full
+/// brightness, which ignores faint noise and compression artefacts.
+fn ink_box(image: &GrayImage) -> Option<(u32, u32, u32, u32)> {
+    let inked = image
+        .enumerate_pixels()
+        .filter(|(_, _, Luma([value]))| *value > 51);
+    let (mut left, mut top, mut right, mut bottom) = (u32::MAX, u32::MAX, 0, 0);
+    let mut any = false;
+    for (x, y, _) in inked {
+        any = true;
+        left = left.min(x);
+        top = top.min(y);
+        right = right.max(x);
+        bottom = bottom.max(y);
+    }
+    any.then(|| (left, top, right - left + 1, bottom - top + 1))
+}
+
+/// Intensity-weighted mean position (x, y) of an image's ink.
+fn centre_of_mass(image: &GrayImage) -> (f64, f64) {
+    let (mut total, mut sum_x, mut sum_y) = (0.0, 0.0, 0.0);
+    for (x, y, Luma([value])) in image.enumerate_pixels() {
+        let weight = f64::from(*value);
+        total += weight;
+        sum_x += weight * (f64::from(x) + 0.5);
+        sum_y += weight * (f64::from(y) + 0.5);
+    }
+    match total > 0.0 {
+        true => (sum_x / total, sum_y / total),
+        false => (
+            f64::from(image.width()) / 2.0,
+            f64::from(image.height()) / 2.0,
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use image::{Rgb, RgbImage};
+
+    use super::*;
+    use crate::{DatasetKind, ImageSet, Split};
+
+    fn digit(index: usize) -> GrayImage {
+        let test = ImageSet::load(DatasetKind::Mnist, Split::Test).unwrap();
+        GrayImage::from_raw(28, 28, test.image(index).to_vec()).unwrap()
+    }
+
+    #[test]
+    fn an_mnist_image_comes_back_unchanged() {
+        let original = digit(0);
+        let converted = mnist_style(&DynamicImage::ImageLuma8(original.clone()));
+        assert_eq!(converted.as_slice(), original.as_raw().as_slice());
+    }
+
+    #[test]
+    fn a_large_dark_on_light_colour_picture_becomes_a_centred_light_digit() {
+        // The first test digit, inverted, scaled up 5x off-centre in a 300x200 yellow
+        // picture, in red.
+        let source = digit(0);
+        let mut picture = RgbImage::from_pixel(300, 200, Rgb([250, 240, 120]));
+        for (x, y, Luma([value])) in source.enumerate_pixels() {
+            for (dx, dy) in (0..5).flat_map(|dx| (0..5).map(move |dy| (dx, dy))) {
+                if *value > 128 {
+                    picture.put_pixel(150 + x * 5 + dx, 20 + y * 5 + dy, Rgb([200, 20, 20]));
+                }
+            }
+        }
+        let converted = mnist_style(&DynamicImage::ImageRgb8(picture));
+        let image = GrayImage::from_raw(28, 28, converted.to_vec()).unwrap();
+        assert!(border_mean(&image) < 5.0, "dark background");
+        let (left, top, width, height) = ink_box(&image).unwrap();
+        assert!(
+            width.max(height) == DIGIT_BOX,
+            "fitted into 20x20: {width}x{height}"
+        );
+        assert!(left >= 2 && top >= 2 && left + width <= 26 && top + height <= 26);
+        let (cx, cy) = centre_of_mass(&image);
+        assert!(
+            (cx - 14.0).abs() <= 1.0 && (cy - 14.0).abs() <= 1.0,
+            "({cx}, {cy})"
+        );
+    }
+
+    #[test]
+    fn a_blank_picture_is_a_blank_digit() {
+        let blank = DynamicImage::ImageLuma8(GrayImage::from_pixel(50, 50, Luma([255])));
+        assert_eq!(mnist_style(&blank), [0; IMAGE_PIXELS]);
+    }
+}
