@@ -14,6 +14,7 @@ pub const RUN_FILE: &str = "run.toml";
 pub const METRICS_FILE: &str = "metrics.csv";
 /// Burn adds its `.bpk` extension to this.
 pub const MODEL_STEM: &str = "model";
+pub const WEIGHTS_FILE: &str = "weights.png";
 
 /// The header of `metrics.csv`; accuracies are in percent.
 pub const METRICS_HEADER: &str =

@@ -9,12 +9,14 @@ use anyhow::Context;
 use burn::train::Interrupter;
 use clap::{Parser, Subcommand};
 use mnist_data::provision::{self, OnCorrupt, Provisioned};
+use mnist_data::{DatasetKind, ImageSet, Split};
 
 use crate::artifacts::{self, EpochMetrics, RunRecord};
 use crate::backend::{BackendKind, NotCompiled};
 use crate::config::{ConfigError, ExperimentConfig};
-use crate::parity;
+use crate::evaluate::{Evaluation, TrainedModel};
 use crate::training::{self, Display, RunEnd, RunRequest};
+use crate::{inspect, parity, plots};
 
 /// Multinomial logistic regression on MNIST, trained with Burn.
 #[derive(Debug, Parser)]
@@ -37,6 +39,72 @@ enum Command {
     /// Check that other backends train exactly like a reference one: same initial record,
     /// same batches, losses and weights compared step by step.
     Parity(ParityArgs),
+    /// Look at the data: split sizes, item type and shape, labels, class counts, and images
+    /// drawn in the terminal and written as a PNG grid.
+    Inspect(InspectArgs),
+    /// Redraw loss.png and accuracy.png of a run from its metrics.csv, or overlay several runs.
+    Plot(PlotArgs),
+    /// Evaluate a trained model on the test split: accuracy, per-class precision and recall,
+    /// confusion matrix (printed, and as eval.json, confusion.csv, predictions.csv and
+    /// confusion.png).
+    Eval(EvalArgs),
+    /// Classify pictures (PNG, JPEG, ... of any size and colour) with a trained model.
+    Predict(PredictArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct InspectArgs {
+    /// `mnist` or `fashion-mnist`.
+    #[arg(long, default_value = "mnist")]
+    dataset: DatasetKind,
+    /// The split the images come from: `train` or `test`.
+    #[arg(long, default_value = "train")]
+    split: Split,
+    /// How many of the first images to show.
+    #[arg(long, short = 'n', default_value_t = 10)]
+    count: usize,
+    /// Show these images instead of the first ones (repeatable): --index 0 --index 1.
+    #[arg(long = "index")]
+    indices: Vec<usize>,
+    /// Where to write the PNG grid (default runs/inspect/<dataset>-<split>.png).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+struct PlotArgs {
+    /// Run folders; one redraws its plots, several are overlaid.
+    #[arg(required = true, value_name = "RUN_DIR")]
+    runs: Vec<PathBuf>,
+    /// Where to write the plots (default: the run folder, or runs/compare-<names> for several).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+struct EvalArgs {
+    /// A run folder, or a model file (.bpk) inside one (its final model or a checkpoint).
+    #[arg(value_name = "RUN_DIR|MODEL_FILE")]
+    model: PathBuf,
+    /// Backend to run the model on (default: the first compiled one).
+    #[arg(long, short)]
+    backend: Option<BackendKind>,
+    /// Where to write the evaluation files (default: the run folder).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+struct PredictArgs {
+    /// A run folder, or a model file (.bpk) inside one.
+    #[arg(value_name = "RUN_DIR|MODEL_FILE")]
+    model: PathBuf,
+    /// Pictures to classify.
+    #[arg(required = true, value_name = "IMAGE")]
+    images: Vec<PathBuf>,
+    /// Backend to run the model on (default: the first compiled one).
+    #[arg(long, short)]
+    backend: Option<BackendKind>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -101,7 +169,7 @@ pub fn main() -> ExitCode {
 /// Mistakes in what the user asked for (exit code 2, like clap's own usage errors), as
 /// opposed to failures while doing it (exit code 1).
 fn is_usage_error(error: &anyhow::Error) -> bool {
-    error.downcast_ref::<ConfigError>().is_some() || error.downcast_ref::<NotCompiled>().is_some()
+    error.is::<ConfigError>() || error.is::<NotCompiled>() || error.is::<Usage>()
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -109,6 +177,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Train(args) => train(args),
         Command::Data { repair } => data(repair),
         Command::Parity(args) => parity(args),
+        Command::Inspect(args) => inspect(args),
+        Command::Plot(args) => plot(args),
+        Command::Eval(args) => eval(args),
+        Command::Predict(args) => predict(args),
     }
 }
 
@@ -155,7 +227,7 @@ fn train(args: TrainArgs) -> anyhow::Result<()> {
     match outcome.end {
         RunEnd::Finished => {
             if let Some(last) = outcome.epochs.last() {
-                println!(
+                say!(
                     "Finished {} epochs in {:.1} s: test accuracy {:.2}%, test loss {}",
                     last.epoch,
                     outcome.seconds,
@@ -163,17 +235,17 @@ fn train(args: TrainArgs) -> anyhow::Result<()> {
                     artifacts::readable(last.test_loss)
                 );
             }
-            println!("Run folder: {}", outcome.run_dir.display());
+            say!("Run folder: {}", outcome.run_dir.display());
             Ok(())
         }
         RunEnd::Interrupted => {
-            println!(
+            say!(
                 "Interrupted after {} complete epochs; metrics, checkpoints and the model so far \
                  are in {}",
                 outcome.epochs.len(),
                 outcome.run_dir.display()
             );
-            println!(
+            say!(
                 "Resume with: mnist-burn train --resume {}",
                 outcome.run_dir.display()
             );
@@ -273,9 +345,9 @@ fn data(repair: bool) -> anyhow::Result<()> {
     };
     match provision::ensure_files(&root, on_corrupt)? {
         Provisioned::AlreadyPresent => {
-            println!("MNIST files present and verified in {}", root.display())
+            say!("MNIST files present and verified in {}", root.display())
         }
-        Provisioned::Installed(files) => println!(
+        Provisioned::Installed(files) => say!(
             "Installed and verified {} in {}",
             files.join(", "),
             root.display()
@@ -299,7 +371,7 @@ fn parity(args: ParityArgs) -> anyhow::Result<()> {
         args.reference
     );
     let reports = parity::compare(&config, args.reference, &backends, args.steps)?;
-    println!(
+    say!(
         "Parity with {} over {} steps of {} (tolerance {:e}):",
         args.reference,
         args.steps,
@@ -307,7 +379,7 @@ fn parity(args: ParityArgs) -> anyhow::Result<()> {
         parity::TOLERANCE
     );
     for report in &reports {
-        println!(
+        say!(
             "{:<9} {:<40} max |loss diff| {:.3e}  max |weight diff| {:.3e}  {}",
             report.backend.name(),
             report.device,
@@ -330,6 +402,159 @@ fn parity(args: ParityArgs) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+fn inspect(args: InspectArgs) -> anyhow::Result<()> {
+    let train = ImageSet::load(args.dataset, Split::Train)?;
+    let test = ImageSet::load(args.dataset, Split::Test)?;
+    let shown = match args.split {
+        Split::Train => &train,
+        Split::Test => &test,
+    };
+    let indices = inspect::chosen(shown, &args.indices, args.count).map_err(Usage)?;
+    crate::output::write(format_args!(
+        "{}",
+        inspect::summary(&train, &test, shown, &indices)
+    ));
+    let names = args.dataset.class_names();
+    let images: Vec<(&[u8], String)> = indices
+        .iter()
+        .map(|&index| {
+            let label = names[usize::from(shown.label(index))];
+            (shown.image(index), format!("#{index}: {label}"))
+        })
+        .collect();
+    say!();
+    crate::output::write(format_args!("{}", inspect::draw_in_terminal(&images, 3)));
+    let out = args.out.unwrap_or_else(|| {
+        PathBuf::from("runs/inspect").join(format!(
+            "{}-{}.png",
+            args.dataset.name(),
+            args.split.name()
+        ))
+    });
+    if let Some(folder) = out.parent().filter(|folder| !folder.as_os_str().is_empty()) {
+        std::fs::create_dir_all(folder)
+            .with_context(|| format!("{}: cannot create", folder.display()))?;
+    }
+    let title = format!("{} {} images", args.dataset.name(), args.split.name());
+    plots::image_grid(&out, &title, &images)?;
+    say!("\nWrote {}", out.display());
+    Ok(())
+}
+
+fn plot(args: PlotArgs) -> anyhow::Result<()> {
+    let mut runs = Vec::new();
+    for run_dir in &args.runs {
+        let rows = artifacts::read_metrics_csv(&run_dir.join(artifacts::METRICS_FILE))
+            .map_err(|error| anyhow::anyhow!(error))?;
+        let label = match RunRecord::read(run_dir) {
+            Ok(record) => format!("{} on {}", record.name, record.backend),
+            Err(_) => run_dir.display().to_string(),
+        };
+        runs.push((label, rows));
+    }
+    let out = match (args.out, &args.runs[..]) {
+        (Some(out), _) => out,
+        (None, [single]) => single.clone(),
+        (None, several) => {
+            let names: Vec<String> = several
+                .iter()
+                .filter_map(|run| run.file_name())
+                .map(|name| name.to_string_lossy().into_owned())
+                .collect();
+            PathBuf::from("runs").join(format!("compare-{}", names.join("-vs-")))
+        }
+    };
+    std::fs::create_dir_all(&out).with_context(|| format!("{}: cannot create", out.display()))?;
+    plots::learning_curves(&out, &runs)?;
+    say!(
+        "Wrote {} and {}",
+        out.join("loss.png").display(),
+        out.join("accuracy.png").display()
+    );
+    Ok(())
+}
+
+fn eval(args: EvalArgs) -> anyhow::Result<()> {
+    let backend = args.backend.map_or_else(preferred_backend, Ok)?;
+    let device = backend.device()?;
+    let trained = TrainedModel::load(&args.model, &device)?;
+    // The test images the run measured itself on, so the accuracies compare.
+    let test =
+        ImageSet::load(trained.dataset(), Split::Test)?.truncated(trained.config.data.test_limit);
+    say!(
+        "Evaluating {} on the {} test split ({} images) with {backend}",
+        trained.weights_file.display(),
+        trained.dataset().name(),
+        test.len()
+    );
+    let evaluation = Evaluation::new(&test, &trained.predict_all(&test, &device));
+    crate::output::write(format_args!("{}", evaluation.report()));
+    let out = args.out.unwrap_or_else(|| trained.run_dir.clone());
+    std::fs::create_dir_all(&out).with_context(|| format!("{}: cannot create", out.display()))?;
+    let title = format!(
+        "Confusion matrix: {} ({:.2}% on {} test images)",
+        trained.weights_file.display(),
+        evaluation.accuracy,
+        evaluation.images
+    );
+    evaluation.write(&out, &title)?;
+    say!(
+        "\nWrote eval.json, confusion.csv, predictions.csv and confusion.png in {}",
+        out.display()
+    );
+    Ok(())
+}
+
+fn predict(args: PredictArgs) -> anyhow::Result<()> {
+    let backend = args.backend.map_or_else(preferred_backend, Ok)?;
+    let device = backend.device()?;
+    let trained = TrainedModel::load(&args.model, &device)?;
+    let names = trained.dataset().class_names();
+    let mut failed = 0;
+    for image in &args.images {
+        match trained.predict_file(image, &device) {
+            Ok(prediction) => {
+                let probabilities: Vec<String> = names
+                    .iter()
+                    .zip(&prediction.probabilities)
+                    .map(|(name, p)| format!("{name}: {p:.3}"))
+                    .collect();
+                say!(
+                    "{}: {}  ({})",
+                    image.display(),
+                    names[prediction.class],
+                    probabilities.join(", ")
+                );
+            }
+            Err(error) => {
+                failed += 1;
+                eprintln!("error: {error:#}");
+            }
+        }
+    }
+    match failed {
+        0 => Ok(()),
+        _ => Err(PartlyFailed {
+            failed,
+            total: args.images.len(),
+        }
+        .into()),
+    }
+}
+
+/// Some inputs of a batch command failed; each was reported as it happened.
+#[derive(Debug, thiserror::Error)]
+#[error("{failed} of {total} images could not be classified")]
+struct PartlyFailed {
+    failed: usize,
+    total: usize,
+}
+
+/// A mistake in the command's arguments that clap cannot see (exit code 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct Usage(String);
 
 /// The config file's stem: `configs/seed.toml` names runs `seed-…`.
 fn config_name(path: &Path) -> String {

@@ -1,10 +1,16 @@
 //! The mnist-burn trainer: experiment configs, backend selection, Burn's `Learner` and the
 //! artifacts of a run. `main.rs` only calls [`cli::main`].
 
+#[macro_use]
+pub mod output;
+
 pub mod artifacts;
 pub mod backend;
 pub mod cli;
 pub mod config;
+pub mod evaluate;
+pub mod inspect;
 pub mod parity;
+pub mod plots;
 pub mod recorder;
 pub mod training;

@@ -2,11 +2,12 @@
 //! the same batches must give the same losses and the same trained weights as ndarray, within
 //! float tolerance.
 
+use std::sync::Arc;
+
 use burn::data::dataloader::batcher::Batcher;
-use burn::data::dataset::Dataset;
 use burn::module::Module;
 use burn::train::TrainStep;
-use mnist_data::{Split, VerifiedMnist};
+use mnist_data::{ImageSet, MnistBatcher, Split};
 use mnist_model::LogisticRegression;
 
 use crate::backend::BackendKind;
@@ -48,13 +49,12 @@ pub fn compare(
     backends: &[BackendKind],
     steps: usize,
 ) -> anyhow::Result<Vec<ParityReport>> {
-    let (mnist, _) = VerifiedMnist::ensure()?;
     let batch_size = config.data.batch_size;
-    let train = mnist.load(Split::Train, Some(steps * batch_size));
-    let items: Vec<_> = (0..train.len())
-        .map(|index| train.get(index))
-        .collect::<Result<_, _>>()?;
-    let batches: Vec<_> = items.chunks(batch_size).map(<[_]>::to_vec).collect();
+    let train =
+        ImageSet::load(config.data.dataset, Split::Train)?.truncated(Some(steps * batch_size));
+    let indices: Vec<usize> = (0..train.len()).collect();
+    let batches: Vec<Vec<usize>> = indices.chunks(batch_size).map(<[_]>::to_vec).collect();
+    let batcher = MnistBatcher::new(Arc::new(train), config.data.scaling());
 
     let reference_device = reference.device()?;
     reference_device.seed(config.seed);
@@ -64,10 +64,9 @@ pub fn compare(
         let device = backend.device()?.autodiff();
         let mut model: LogisticRegression = config.model.init(&device).load_record(initial.clone());
         let mut optimizer = config.optimizer.optimizer();
-        let batcher = config.data.batcher();
         let mut losses = Vec::with_capacity(batches.len());
-        for items in &batches {
-            let output = TrainStep::step(&model, batcher.batch(items.clone(), &device));
+        for indices in &batches {
+            let output = TrainStep::step(&model, batcher.batch(indices.clone(), &device));
             losses.push(f64::from(output.item.loss.into_scalar::<f32>()));
             model = optimizer.step(config.optimizer.lr, model, output.grads);
         }

@@ -132,7 +132,7 @@ impl EpochRecorder {
             ..self.current.clone()
         };
         if self.dashboard.is_none() {
-            println!("{}", row.summary_line(self.total_epochs));
+            say!("{}", row.summary_line(self.total_epochs));
         }
         let mut history = self.history.lock().expect("history lock");
         history.epochs.push(row);

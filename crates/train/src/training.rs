@@ -8,20 +8,19 @@ use std::time::Instant;
 
 use anyhow::{Context, anyhow};
 use burn::data::dataloader::DataLoaderBuilder;
-use burn::data::dataset::Dataset;
 use burn::module::Module;
 use burn::prelude::Device;
 use burn::train::metric::{AccuracyMetric, LossMetric};
 use burn::train::renderer::MetricsRenderer;
 use burn::train::renderer::tui::TuiMetricsRendererWrapper;
 use burn::train::{Interrupter, Learner, LearningResult, SupervisedTraining};
-use mnist_data::provision::Provisioned;
-use mnist_data::{EpochShuffledLoader, MnistSplit, Split, VerifiedMnist};
+use mnist_data::{EpochShuffledLoader, ImageSet, Indices, MnistBatcher, Split};
 use mnist_model::LogisticRegression;
 
 use crate::artifacts::{self, EpochMetrics, RunRecord, RunStatus};
 use crate::backend::BackendKind;
 use crate::config::{ConfigError, ExperimentConfig, Location};
+use crate::plots;
 use crate::recorder::{Divergence, EpochMetricLogger, EpochRecorder, History};
 
 /// How progress is shown while training.
@@ -94,12 +93,9 @@ pub fn train(request: &RunRequest) -> anyhow::Result<RunOutcome> {
     let device = request.backend.device()?;
     let run_dir = artifacts::choose_run_dir(request.out, request.name, request.force)?;
 
-    let (mnist, provisioned) = VerifiedMnist::ensure()?;
-    if let Provisioned::Installed(files) = provisioned {
-        eprintln!("Fetched and verified MNIST files: {}", files.join(", "));
-    }
-    let train_split = mnist.load(Split::Train, config.data.train_limit);
-    let test_split = mnist.load(Split::Test, config.data.test_limit);
+    let dataset = config.data.dataset;
+    let train_split = ImageSet::load(dataset, Split::Train)?.truncated(config.data.train_limit);
+    let test_split = ImageSet::load(dataset, Split::Test)?.truncated(config.data.test_limit);
     check_batch_fits(request, &train_split)?;
 
     artifacts::create_run_dir(&run_dir)?;
@@ -135,7 +131,7 @@ pub fn train(request: &RunRequest) -> anyhow::Result<RunOutcome> {
             0 => String::new(),
             done => format!(", resuming after epoch {done}"),
         };
-        println!(
+        say!(
             "Training `{}` on {} ({:?}): {} train / {} test images, {} epochs, batch {}{resuming}",
             request.name,
             request.backend,
@@ -185,12 +181,27 @@ pub fn train(request: &RunRequest) -> anyhow::Result<RunOutcome> {
         RunEnd::Interrupted => RunStatus::Interrupted,
     };
 
+    let weights = result
+        .model
+        .weights()
+        .into_data()
+        .convert::<f32>()
+        .try_to_vec()?;
     let model_path = run_dir.join(artifacts::MODEL_STEM);
     result
         .model
         .into_record()
         .save(&model_path)
         .map_err(|error| anyhow!("{}: cannot save the model: {error}", model_path.display()))?;
+    let label = format!("{} on {}", request.name, request.backend);
+    if !history.epochs.is_empty() {
+        plots::learning_curves(&run_dir, &[(label, history.epochs.clone())])?;
+    }
+    plots::weight_templates(
+        &run_dir.join(artifacts::WEIGHTS_FILE),
+        &weights,
+        config.data.dataset.class_names(),
+    )?;
     record
         .write(&run_dir)
         .with_context(|| write_error(artifacts::RUN_FILE))?;
@@ -238,7 +249,7 @@ fn judge(
 }
 
 /// A batch larger than the (possibly sliced) training split can never be filled.
-fn check_batch_fits(request: &RunRequest, train_split: &MnistSplit) -> Result<(), ConfigError> {
+fn check_batch_fits(request: &RunRequest, train_split: &ImageSet) -> Result<(), ConfigError> {
     let batch_size = request.config.data.batch_size;
     if batch_size <= train_split.len() {
         return Ok(());
@@ -260,8 +271,8 @@ fn check_batch_fits(request: &RunRequest, train_split: &MnistSplit) -> Result<()
 fn fit(
     request: &RunRequest,
     device: &Device,
-    train_split: MnistSplit,
-    test_split: MnistSplit,
+    train_split: ImageSet,
+    test_split: ImageSet,
     run_dir: &Path,
     show_dashboard: bool,
     history: &Arc<Mutex<History>>,
@@ -269,21 +280,22 @@ fn fit(
     let config = request.config;
     let completed = request.completed.len();
     device.seed(config.seed);
-    let batcher = config.data.batcher();
     let steps_per_epoch = train_split.len().div_ceil(config.data.batch_size);
-    let loader = || {
-        DataLoaderBuilder::new(batcher.clone())
+    let loader = |images: ImageSet| {
+        DataLoaderBuilder::new(MnistBatcher::new(Arc::new(images), config.data.scaling()))
             .batch_size(config.data.batch_size)
             .num_workers(config.data.num_workers)
             .set_device(device.clone())
     };
+    let train_indices = Indices(train_split.len());
+    let test_indices = Indices(test_split.len());
     let train_loader = match config.data.shuffle {
-        true => EpochShuffledLoader::build(train_split, config.seed, completed + 1, |permuted| {
-            loader().build(permuted)
+        true => EpochShuffledLoader::build(train_indices, config.seed, completed + 1, |permuted| {
+            loader(train_split).build(permuted)
         }),
-        false => loader().build(train_split),
+        false => loader(train_split).build(train_indices),
     };
-    let test_loader = loader().build(test_split);
+    let test_loader = loader(test_split).build(test_indices);
 
     let interrupter = request.interrupter.clone();
     let dashboard = show_dashboard.then(|| {

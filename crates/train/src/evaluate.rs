@@ -1,0 +1,317 @@
+//! Trained models read back from disk, evaluated on a test split, and asked about pictures.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, anyhow};
+use burn::module::Module;
+use burn::prelude::*;
+use burn::store::ModuleRecord;
+use burn::tensor::activation::softmax;
+use mnist_data::{DatasetKind, ImageSet, NUM_CLASSES, PixelScaling, preprocess};
+use mnist_model::LogisticRegression;
+use serde::Serialize;
+
+use crate::artifacts::{self, CONFIG_FILE, MODEL_STEM};
+use crate::config::ExperimentConfig;
+
+/// A model read back with the config it was trained with.
+pub struct TrainedModel {
+    pub config: ExperimentConfig,
+    pub model: LogisticRegression,
+    /// The `.bpk` file the weights came from.
+    pub weights_file: PathBuf,
+    /// The folder that holds the run's `config.toml`.
+    pub run_dir: PathBuf,
+}
+
+impl TrainedModel {
+    /// Loads a run folder's final model, or a `.bpk` file (a run's `model.bpk` or one of its
+    /// checkpoints) with the `config.toml` of the run it belongs to.
+    pub fn load(path: &Path, device: &Device) -> anyhow::Result<Self> {
+        let weights_file = match path.is_dir() {
+            true => path.join(format!("{MODEL_STEM}.bpk")),
+            false => path.to_path_buf(),
+        };
+        if !weights_file.is_file() {
+            anyhow::bail!(
+                "{}: no such model; give a run folder or a .bpk file",
+                weights_file.display()
+            );
+        }
+        let run_dir = weights_file
+            .ancestors()
+            .skip(1)
+            .take(2)
+            .find(|folder| folder.join(CONFIG_FILE).is_file())
+            .ok_or_else(|| {
+                anyhow!(
+                    "{}: no {CONFIG_FILE} beside it or in the folder above, so its shape and \
+                     scaling are unknown",
+                    weights_file.display()
+                )
+            })?
+            .to_path_buf();
+        let config = ExperimentConfig::load(&run_dir.join(CONFIG_FILE), &[])?;
+        let record = ModuleRecord::load(&weights_file)
+            .map_err(|error| anyhow!("{}: {error}", weights_file.display()))?;
+        let model = config
+            .model
+            .init(device)
+            .try_load_record(record)
+            .map_err(|error| anyhow!("{}: {error}", weights_file.display()))?;
+        Ok(Self {
+            config,
+            model,
+            weights_file,
+            run_dir,
+        })
+    }
+
+    pub fn dataset(&self) -> DatasetKind {
+        self.config.data.dataset
+    }
+
+    fn scaling(&self) -> PixelScaling {
+        self.config.data.scaling()
+    }
+
+    /// The predicted class of every image in `images`.
+    pub fn predict_all(&self, images: &ImageSet, device: &Device) -> Vec<usize> {
+        let scaling = self.scaling();
+        let mut predictions = Vec::with_capacity(images.len());
+        let indices: Vec<usize> = (0..images.len()).collect();
+        for chunk in indices.chunks(1000) {
+            let input = scaling.tensor(chunk.iter().map(|&index| images.image(index)), device);
+            let classes = self.model.forward(input).argmax(1).flatten::<1>(0, 1);
+            let classes: Vec<i64> = classes
+                .into_data()
+                .convert::<i64>()
+                .try_to_vec()
+                .expect("argmax yields integers");
+            predictions.extend(classes.into_iter().map(|class| class as usize));
+        }
+        predictions
+    }
+
+    /// Class probabilities for one picture file of any size and colour, converted to MNIST's
+    /// format first.
+    pub fn predict_file(&self, path: &Path, device: &Device) -> anyhow::Result<Prediction> {
+        let picture = image::ImageReader::open(path)
+            .with_context(|| format!("{}: cannot open", path.display()))?
+            .with_guessed_format()
+            .with_context(|| format!("{}: cannot read", path.display()))?
+            .decode()
+            .map_err(|error| anyhow!("{}: not a readable image ({error})", path.display()))?;
+        let pixels = preprocess::mnist_style(&picture);
+        let input = self.scaling().tensor(std::iter::once(&pixels[..]), device);
+        let probabilities: Vec<f32> = softmax(self.model.forward(input), 1)
+            .into_data()
+            .convert::<f32>()
+            .try_to_vec()
+            .expect("probabilities are floats");
+        let class = probabilities
+            .iter()
+            .enumerate()
+            .fold(
+                0,
+                |best, (class, &p)| if p > probabilities[best] { class } else { best },
+            );
+        Ok(Prediction {
+            class,
+            probabilities,
+        })
+    }
+}
+
+/// What the model says about one picture.
+#[derive(Debug, Clone)]
+pub struct Prediction {
+    pub class: usize,
+    pub probabilities: Vec<f32>,
+}
+
+/// A model's results on a labelled split.
+#[derive(Debug, Clone, Serialize)]
+pub struct Evaluation {
+    pub dataset: &'static str,
+    pub images: usize,
+    /// Percent.
+    pub accuracy: f64,
+    pub classes: Vec<ClassReport>,
+    /// `confusion[true][predicted]`.
+    pub confusion: Vec<Vec<usize>>,
+    /// The largest off-diagonal cells, largest first.
+    pub most_confused: Vec<Confusion>,
+    /// (label, predicted class) of every image, in order; written as `predictions.csv`.
+    #[serde(skip)]
+    pub predictions: Vec<(u8, usize)>,
+}
+
+/// Precision and recall of one class, in percent.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClassReport {
+    pub class: String,
+    pub count: usize,
+    pub precision: f64,
+    pub recall: f64,
+}
+
+/// How often images of one class were taken for another.
+#[derive(Debug, Clone, Serialize)]
+pub struct Confusion {
+    pub truth: String,
+    pub predicted: String,
+    pub count: usize,
+}
+
+impl Evaluation {
+    /// Compares `predictions` with the labels of `images`.
+    pub fn new(images: &ImageSet, predictions: &[usize]) -> Self {
+        let names = images.kind().class_names();
+        let mut confusion = vec![vec![0; NUM_CLASSES]; NUM_CLASSES];
+        for (&label, &predicted) in images.labels().iter().zip(predictions) {
+            confusion[usize::from(label)][predicted] += 1;
+        }
+        let percent = |part: usize, whole: usize| match whole {
+            0 => 0.0,
+            _ => 100.0 * part as f64 / whole as f64,
+        };
+        let correct: usize = (0..NUM_CLASSES).map(|class| confusion[class][class]).sum();
+        let classes = (0..NUM_CLASSES)
+            .map(|class| {
+                let count = confusion[class].iter().sum();
+                let predicted = confusion.iter().map(|row| row[class]).sum();
+                ClassReport {
+                    class: names[class].to_string(),
+                    count,
+                    precision: percent(confusion[class][class], predicted),
+                    recall: percent(confusion[class][class], count),
+                }
+            })
+            .collect();
+        let mut most_confused: Vec<Confusion> = (0..NUM_CLASSES)
+            .flat_map(|truth| (0..NUM_CLASSES).map(move |predicted| (truth, predicted)))
+            .filter(|(truth, predicted)| truth != predicted)
+            .map(|(truth, predicted)| Confusion {
+                truth: names[truth].to_string(),
+                predicted: names[predicted].to_string(),
+                count: confusion[truth][predicted],
+            })
+            .filter(|confusion| confusion.count > 0)
+            .collect();
+        most_confused.sort_by_key(|confusion| std::cmp::Reverse(confusion.count));
+        most_confused.truncate(5);
+        Self {
+            dataset: images.kind().name(),
+            images: predictions.len(),
+            accuracy: percent(correct, predictions.len()),
+            classes,
+            confusion,
+            most_confused,
+            predictions: images
+                .labels()
+                .iter()
+                .copied()
+                .zip(predictions.iter().copied())
+                .collect(),
+        }
+    }
+
+    /// The report printed by `mnist-burn eval`.
+    pub fn report(&self) -> String {
+        let mut text = String::new();
+        let width = self
+            .classes
+            .iter()
+            .map(|c| c.class.len())
+            .max()
+            .unwrap_or(5)
+            .max(5);
+        writeln!(
+            text,
+            "Test accuracy: {:.2}% on {} images",
+            self.accuracy, self.images
+        )
+        .ok();
+        writeln!(text, "\n{:<width$}  precision  recall   count", "class").ok();
+        for class in &self.classes {
+            writeln!(
+                text,
+                "{:<width$}  {:>8.2}%  {:>6.2}%  {:>6}",
+                class.class, class.precision, class.recall, class.count
+            )
+            .ok();
+        }
+        writeln!(
+            text,
+            "\nConfusion matrix (rows: true class, columns: predicted):"
+        )
+        .ok();
+        write!(text, "{:>width$}", "").ok();
+        for class in &self.classes {
+            write!(text, " {:>5.5}", class.class).ok();
+        }
+        writeln!(text).ok();
+        for (class, row) in self.classes.iter().zip(&self.confusion) {
+            write!(text, "{:>width$}", class.class).ok();
+            for count in row {
+                write!(text, " {count:>5}").ok();
+            }
+            writeln!(text).ok();
+        }
+        writeln!(text, "\nMost confused (true -> predicted):").ok();
+        for confusion in &self.most_confused {
+            writeln!(
+                text,
+                "  {} -> {}: {} images",
+                confusion.truth, confusion.predicted, confusion.count
+            )
+            .ok();
+        }
+        text
+    }
+
+    /// The confusion matrix as CSV, with class names as the header and first column.
+    pub fn confusion_csv(&self) -> String {
+        let mut csv = String::from("true\\predicted");
+        for class in &self.classes {
+            write!(csv, ",{}", class.class).ok();
+        }
+        csv.push('\n');
+        for (class, row) in self.classes.iter().zip(&self.confusion) {
+            csv.push_str(&class.class);
+            for count in row {
+                write!(csv, ",{count}").ok();
+            }
+            csv.push('\n');
+        }
+        csv
+    }
+
+    /// Writes `eval.json`, `confusion.csv`, `predictions.csv` and `confusion.png` into
+    /// `out_dir`.
+    pub fn write(&self, out_dir: &Path, title: &str) -> anyhow::Result<()> {
+        let json = serde_json::to_string_pretty(self).expect("an evaluation serialises");
+        let mut predictions = String::from("index,label,predicted\n");
+        for (index, (label, predicted)) in self.predictions.iter().enumerate() {
+            writeln!(predictions, "{index},{label},{predicted}").ok();
+        }
+        for (file, text) in [
+            ("eval.json", json),
+            ("confusion.csv", self.confusion_csv()),
+            ("predictions.csv", predictions),
+        ] {
+            let path = out_dir.join(file);
+            artifacts::write_atomic(&path, text.as_bytes())
+                .with_context(|| format!("{}: cannot write", path.display()))?;
+        }
+        let names: Vec<&str> = self.classes.iter().map(|c| c.class.as_str()).collect();
+        crate::plots::confusion_matrix(
+            &out_dir.join("confusion.png"),
+            title,
+            &self.confusion,
+            &names,
+        )
+    }
+}

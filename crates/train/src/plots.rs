@@ -1,0 +1,335 @@
+//! PNG figures: loss and accuracy curves, the learned weight templates, a confusion matrix and
+//! grids of images. Drawn with `plotters` into memory, then written atomically.
+
+use std::path::Path;
+use std::sync::Once;
+
+use anyhow::{Context, anyhow};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::FontStyle;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use crate::artifacts::{self, EpochMetrics};
+
+/// Bundled so figures render the same on machines without system fonts (DejaVu Sans,
+/// Bitstream Vera license: `assets/DejaVuSans-LICENSE.txt`).
+static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
+const FONT_NAME: &str = "sans-serif";
+
+/// A plotters drawing area over an RGB buffer.
+type Canvas<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
+
+/// What drawing code returns: plotters' errors, boxed.
+type DrawResult = Result<(), Box<dyn std::error::Error>>;
+
+/// One line of a chart.
+pub struct Series {
+    pub label: String,
+    pub points: Vec<(f64, f64)>,
+    /// Dashed lines tell the training split from the test split.
+    pub dashed: bool,
+    /// Index into the palette.
+    pub color: usize,
+}
+
+/// Renders a `width` x `height` figure with `draw` and writes it to `path` as PNG.
+fn render(
+    path: &Path,
+    (width, height): (u32, u32),
+    draw: impl FnOnce(&Canvas) -> DrawResult,
+) -> anyhow::Result<()> {
+    static REGISTER: Once = Once::new();
+    REGISTER.call_once(|| {
+        plotters::style::register_font(FONT_NAME, FontStyle::Normal, FONT)
+            .unwrap_or_else(|_| panic!("the bundled font is a valid TrueType font"));
+    });
+    let mut buffer = vec![0u8; (width * height * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut buffer, (width, height)).into_drawing_area();
+        root.fill(&WHITE).map_err(|error| anyhow!("{error}"))?;
+        draw(&root).map_err(|error| anyhow!("drawing {}: {error}", path.display()))?;
+        root.present().map_err(|error| anyhow!("{error}"))?;
+    }
+    let image = image::RgbImage::from_raw(width, height, buffer).expect("buffer fits the image");
+    let mut png = Vec::new();
+    image
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .context("encoding PNG")?;
+    artifacts::write_atomic(path, &png).with_context(|| format!("{}: cannot write", path.display()))
+}
+
+const PALETTE: [RGBColor; 6] = [
+    RGBColor(31, 119, 180),
+    RGBColor(214, 39, 40),
+    RGBColor(44, 160, 44),
+    RGBColor(255, 127, 14),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+];
+
+/// A line chart of `series` against the epoch.
+pub fn line_chart(
+    path: &Path,
+    title: &str,
+    y_label: &str,
+    legend: SeriesLabelPosition,
+    series: &[Series],
+) -> anyhow::Result<()> {
+    let points = series.iter().flat_map(|s| s.points.iter());
+    let (mut x_max, mut y_min, mut y_max) = (1.0f64, f64::INFINITY, f64::NEG_INFINITY);
+    for &(x, y) in points.filter(|(_, y)| y.is_finite()) {
+        x_max = x_max.max(x);
+        y_min = y_min.min(y);
+        y_max = y_max.max(y);
+    }
+    if !y_min.is_finite() {
+        (y_min, y_max) = (0.0, 1.0);
+    }
+    let pad = ((y_max - y_min) * 0.05).max(1e-3);
+    render(path, (900, 560), |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, (FONT_NAME, 22))
+            .margin(16)
+            .x_label_area_size(44)
+            .y_label_area_size(64)
+            .build_cartesian_2d(0.0..x_max + 0.5, (y_min - pad)..(y_max + pad))?;
+        chart
+            .configure_mesh()
+            .x_desc("epoch")
+            .y_desc(y_label)
+            .x_label_formatter(&|x| format!("{x:.0}"))
+            .label_style((FONT_NAME, 14))
+            .axis_desc_style((FONT_NAME, 16))
+            .draw()?;
+        for line in series {
+            let style = ShapeStyle::from(PALETTE[line.color % PALETTE.len()]).stroke_width(2);
+            let points = line.points.iter().copied().filter(|(_, y)| y.is_finite());
+            let drawn = match line.dashed {
+                true => chart.draw_series(DashedLineSeries::new(points, 8, 5, style))?,
+                false => chart.draw_series(LineSeries::new(points, style))?,
+            };
+            drawn
+                .label(line.label.clone())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], style));
+        }
+        chart
+            .configure_series_labels()
+            .label_font((FONT_NAME, 14))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .position(legend)
+            .draw()?;
+        Ok(())
+    })
+}
+
+/// `loss.png` and `accuracy.png` for runs: one run's train and test curves, or several runs
+/// overlaid. `runs` pairs a label (config and backend) with its epochs.
+pub fn learning_curves(out_dir: &Path, runs: &[(String, Vec<EpochMetrics>)]) -> anyhow::Result<()> {
+    // One run: train and test in two colours. Several: a colour per run, train dashed.
+    let single = runs.len() == 1;
+    let mut loss = Vec::new();
+    let mut accuracy = Vec::new();
+    for (run, (label, rows)) in runs.iter().enumerate() {
+        for (split, dashed) in [("train", true), ("test", false)] {
+            let series = |value: fn(&EpochMetrics) -> f64| Series {
+                label: match single {
+                    true => split.to_string(),
+                    false => format!("{label} {split}"),
+                },
+                points: rows
+                    .iter()
+                    .map(|row| (row.epoch as f64, value(row)))
+                    .collect(),
+                dashed,
+                color: if single { usize::from(!dashed) } else { run },
+            };
+            match dashed {
+                true => {
+                    loss.push(series(|row| row.train_loss));
+                    accuracy.push(series(|row| row.train_acc));
+                }
+                false => {
+                    loss.push(series(|row| row.test_loss));
+                    accuracy.push(series(|row| row.test_acc));
+                }
+            }
+        }
+    }
+    let subject = match runs {
+        [(label, _)] => label.clone(),
+        _ => runs
+            .iter()
+            .map(|(label, _)| label.as_str())
+            .collect::<Vec<_>>()
+            .join(" vs "),
+    };
+    line_chart(
+        &out_dir.join("loss.png"),
+        &format!("Cross-entropy loss per epoch: {subject}"),
+        "loss",
+        SeriesLabelPosition::UpperRight,
+        &loss,
+    )?;
+    line_chart(
+        &out_dir.join("accuracy.png"),
+        &format!("Accuracy per epoch: {subject}"),
+        "accuracy (%)",
+        SeriesLabelPosition::LowerRight,
+        &accuracy,
+    )
+}
+
+/// Blue for negative, white for zero, red for positive, saturating at `scale`.
+fn diverging(value: f32, scale: f32) -> RGBColor {
+    let t = (value / scale).clamp(-1.0, 1.0);
+    let fade = |full: u8, t: f32| (255.0 - (255.0 - f32::from(full)) * t.abs()) as u8;
+    match t >= 0.0 {
+        true => RGBColor(fade(178, t), fade(24, t), fade(43, t)),
+        false => RGBColor(fade(33, t), fade(102, t), fade(172, t)),
+    }
+}
+
+/// The weight of each pixel for each class as a 28x28 heat map, one per class in a 2x5 grid:
+/// red pixels vote for the class, blue ones against it. `weights` is `[784, classes]`,
+/// input-major (Burn's `Linear` layout).
+pub fn weight_templates(path: &Path, weights: &[f32], class_names: &[&str]) -> anyhow::Result<()> {
+    let classes = class_names.len();
+    let scale = weights.iter().fold(0.0f32, |max, w| max.max(w.abs())) * 0.8;
+    render(path, (1000, 470), |root| {
+        let (title, grid) = root.split_vertically(50);
+        title.titled(
+            "What the model learned: weights per pixel (red for the class, blue against)",
+            (FONT_NAME, 20),
+        )?;
+        for (class, cell) in grid.split_evenly((2, 5)).iter().enumerate().take(classes) {
+            let cell = cell.titled(class_names[class], (FONT_NAME, 16))?;
+            let pixel = image_pixels(&cell, 28);
+            for (index, chunk) in weights.chunks(classes).enumerate() {
+                let (row, col) = (index as i32 / 28, index as i32 % 28);
+                draw_pixel(&cell, pixel, row, col, diverging(chunk[class], scale))?;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Side of one image pixel in `area`, for an image `side` pixels wide, centred.
+fn image_pixels(area: &Canvas, side: i32) -> (i32, i32, i32) {
+    let (width, height) = area.dim_in_pixel();
+    let size = (width.min(height) as i32 / side).max(1);
+    let left = (width as i32 - size * side) / 2;
+    let top = (height as i32 - size * side) / 2;
+    (size, left, top)
+}
+
+fn draw_pixel(
+    area: &Canvas,
+    (size, left, top): (i32, i32, i32),
+    row: i32,
+    col: i32,
+    color: RGBColor,
+) -> DrawResult {
+    let x = left + col * size;
+    let y = top + row * size;
+    area.draw(&Rectangle::new(
+        [(x, y), (x + size, y + size)],
+        color.filled(),
+    ))?;
+    Ok(())
+}
+
+/// Grayscale images (0 = background, drawn white) in a grid, each titled by its caption.
+pub fn image_grid(path: &Path, title: &str, images: &[(&[u8], String)]) -> anyhow::Result<()> {
+    let columns = images.len().clamp(1, 8);
+    let rows = images.len().div_ceil(columns).max(1);
+    let size = ((columns as u32 * 120).max(360), rows as u32 * 140 + 50);
+    render(path, size, |root| {
+        let (heading, grid) = root.split_vertically(50);
+        heading.titled(title, (FONT_NAME, 20))?;
+        for (cell, (pixels, caption)) in grid.split_evenly((rows, columns)).iter().zip(images) {
+            let cell = cell.titled(caption, (FONT_NAME, 15))?;
+            let pixel = image_pixels(&cell, 28);
+            for (index, &value) in pixels.iter().enumerate() {
+                let shade = 255 - value;
+                let (row, col) = (index as i32 / 28, index as i32 % 28);
+                draw_pixel(&cell, pixel, row, col, RGBColor(shade, shade, shade))?;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// A confusion matrix: rows are true classes, columns predictions, cells shaded by the share of
+/// their row and labelled with their count.
+pub fn confusion_matrix(
+    path: &Path,
+    title: &str,
+    matrix: &[Vec<usize>],
+    class_names: &[&str],
+) -> anyhow::Result<()> {
+    let classes = matrix.len();
+    render(path, (860, 820), |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, (FONT_NAME, 18))
+            .margin(16)
+            .x_label_area_size(60)
+            .y_label_area_size(110)
+            // A segmented 0..n has a segment for each of 0..=n, hence the n - 1.
+            .build_cartesian_2d(
+                (0..classes - 1).into_segmented(),
+                (0..classes - 1).into_segmented(),
+            )?;
+        // Row 0 (the first class) is drawn at the top.
+        let flip = |row: usize| classes - 1 - row;
+        let name = |index: usize| class_names.get(index).copied().unwrap_or("").to_string();
+        let centre = |value: &SegmentValue<usize>| match value {
+            SegmentValue::CenterOf(index) => Some(*index),
+            _ => None,
+        };
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .x_desc("predicted")
+            .y_desc("true")
+            .x_labels(classes)
+            .y_labels(classes)
+            .x_label_formatter(&|value| centre(value).map(name).unwrap_or_default())
+            .y_label_formatter(&|value| {
+                centre(value).map(|row| name(flip(row))).unwrap_or_default()
+            })
+            .label_style((FONT_NAME, 13))
+            .axis_desc_style((FONT_NAME, 15))
+            .draw()?;
+        for (truth, row) in matrix.iter().enumerate() {
+            let total = row.iter().sum::<usize>().max(1) as f64;
+            for (predicted, &count) in row.iter().enumerate() {
+                let share = count as f64 / total;
+                let shade = (255.0 * (1.0 - share.sqrt())) as u8;
+                let y = flip(truth);
+                chart.draw_series(std::iter::once(Rectangle::new(
+                    [
+                        (SegmentValue::Exact(predicted), SegmentValue::Exact(y)),
+                        (
+                            SegmentValue::Exact(predicted + 1),
+                            SegmentValue::Exact(y + 1),
+                        ),
+                    ],
+                    RGBColor(shade, shade, 255).filled(),
+                )))?;
+                let color = if share > 0.5 { WHITE } else { BLACK };
+                let style = (FONT_NAME, 14)
+                    .into_font()
+                    .color(&color)
+                    .pos(Pos::new(HPos::Center, VPos::Center));
+                chart.draw_series(std::iter::once(Text::new(
+                    count.to_string(),
+                    (SegmentValue::CenterOf(predicted), SegmentValue::CenterOf(y)),
+                    style,
+                )))?;
+            }
+        }
+        Ok(())
+    })
+}

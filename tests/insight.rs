@@ -1,0 +1,301 @@
+//! Looking at the data and the results: inspect, plots, eval, predict, Fashion-MNIST.
+
+use std::fs;
+use std::path::Path;
+
+use image::{GrayImage, Luma, Rgb, RgbImage};
+use mnist_data::{DatasetKind, ImageSet, Split};
+use mnist_e2e::{config, read_metrics, run_in, text};
+
+/// A PNG that decodes, has the given size, and is not blank.
+fn assert_picture(path: &Path, size: (u32, u32)) {
+    let picture = image::open(path)
+        .unwrap_or_else(|error| panic!("{}: {error}", path.display()))
+        .to_rgb8();
+    assert_eq!(picture.dimensions(), size, "{}", path.display());
+    let inked = picture.pixels().filter(|p| p.0 != [255, 255, 255]).count();
+    assert!(inked > 1000, "{} is almost blank", path.display());
+}
+
+fn succeed(cwd: &Path, args: &[&str]) -> String {
+    let output = run_in(cwd, args);
+    let (stdout, stderr) = text(&output);
+    assert!(
+        output.status.success(),
+        "{args:?}\nstdout: {stdout}\nstderr: {stderr}"
+    );
+    stdout
+}
+
+#[test]
+fn inspect_shows_what_the_tutorial_shows() {
+    let work = tempfile::tempdir().unwrap();
+    let stdout = succeed(work.path(), &["inspect", "-n", "5"]);
+    assert!(stdout.contains("train: 60000 images"), "{stdout}");
+    assert!(stdout.contains("test:  10000 images"), "{stdout}");
+    assert!(
+        stdout.contains("MnistItem { image: [[f32; 28]; 28], label: u8 }"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("28x28 grayscale, pixels 0..255"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("[1, 28, 28]"), "{stdout}");
+    assert!(
+        stdout.contains("Labels of train images [0, 1, 2, 3, 4]: 5 0 4 1 9"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("            1:  6742"),
+        "class counts: {stdout}"
+    );
+    assert!(
+        stdout.contains('█'),
+        "digits drawn in the terminal: {stdout}"
+    );
+    assert_picture(
+        &work.path().join("runs/inspect/mnist-train.png"),
+        (600, 190),
+    );
+
+    let stdout = succeed(
+        work.path(),
+        &[
+            "inspect",
+            "--index",
+            "0",
+            "--index",
+            "1",
+            "--out",
+            "first-two.png",
+        ],
+    );
+    assert!(
+        stdout.contains("Labels of train images [0, 1]: 5 0"),
+        "{stdout}"
+    );
+    assert_picture(&work.path().join("first-two.png"), (360, 190));
+}
+
+#[test]
+fn a_run_plots_itself_and_runs_compare() {
+    let work = tempfile::tempdir().unwrap();
+    let smoke = config("smoke");
+    let smoke = smoke.to_str().unwrap();
+    succeed(
+        work.path(),
+        &[
+            "train", "--config", smoke, "--set", "epochs=2", "--out", "a",
+        ],
+    );
+    succeed(
+        work.path(),
+        &[
+            "train",
+            "--config",
+            smoke,
+            "--set",
+            "epochs=3",
+            "--set",
+            "optimizer.lr=0.001",
+            "--out",
+            "b",
+        ],
+    );
+    for file in ["loss.png", "accuracy.png"] {
+        assert_picture(&work.path().join("a").join(file), (900, 560));
+    }
+    assert_picture(&work.path().join("a/weights.png"), (1000, 470));
+
+    fs::remove_file(work.path().join("a/loss.png")).unwrap();
+    succeed(work.path(), &["plot", "a"]);
+    assert_picture(&work.path().join("a/loss.png"), (900, 560));
+
+    let stdout = succeed(work.path(), &["plot", "a", "b", "--out", "both"]);
+    assert!(stdout.contains("both/loss.png"), "{stdout}");
+    assert_picture(&work.path().join("both/accuracy.png"), (900, 560));
+}
+
+/// Trains on 2,000 images and evaluates on the whole test split.
+fn trained_model(work: &Path) -> &'static str {
+    let full_test = work.join("full-test.toml");
+    let smoke = fs::read_to_string(config("smoke")).unwrap();
+    fs::write(&full_test, smoke.replace("test_limit = 1000", "")).unwrap();
+    succeed(
+        work,
+        &[
+            "train",
+            "--config",
+            full_test.to_str().unwrap(),
+            "--out",
+            "run",
+        ],
+    );
+    "run"
+}
+
+#[test]
+fn eval_reproduces_the_runs_accuracy_and_counts_every_class() {
+    let work = tempfile::tempdir().unwrap();
+    let run = trained_model(work.path());
+    let last = read_metrics(&work.path().join(run)).pop().unwrap();
+    let stdout = succeed(work.path(), &["eval", run]);
+    assert!(
+        stdout.contains(&format!("Test accuracy: {:.2}%", last.test_acc)),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Most confused"), "{stdout}");
+
+    let csv = fs::read_to_string(work.path().join("run/confusion.csv")).unwrap();
+    let row_sums: Vec<usize> = csv
+        .lines()
+        .skip(1)
+        .map(|line| {
+            line.split(',')
+                .skip(1)
+                .map(|n| n.parse::<usize>().unwrap())
+                .sum()
+        })
+        .collect();
+    assert_eq!(
+        row_sums,
+        [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+    );
+    let json = fs::read_to_string(work.path().join("run/eval.json")).unwrap();
+    assert!(json.contains("\"precision\""), "{json}");
+    assert_picture(&work.path().join("run/confusion.png"), (860, 820));
+}
+
+#[test]
+fn predict_agrees_with_eval_on_test_images_and_handles_any_picture() {
+    let work = tempfile::tempdir().unwrap();
+    let run = trained_model(work.path());
+    succeed(work.path(), &["eval", run]);
+    let predictions: Vec<(u8, usize)> = fs::read_to_string(work.path().join("run/predictions.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|line| {
+            let fields: Vec<usize> = line.split(',').map(|f| f.parse().unwrap()).collect();
+            (fields[1] as u8, fields[2])
+        })
+        .collect();
+
+    let test = ImageSet::load(DatasetKind::Mnist, Split::Test).unwrap();
+    let pictures = work.path().join("pictures");
+    fs::create_dir(&pictures).unwrap();
+    let mut args = vec!["predict".to_string(), run.to_string()];
+    for index in 0..20 {
+        let path = pictures.join(format!("test-{index}.png"));
+        GrayImage::from_raw(28, 28, test.image(index).to_vec())
+            .unwrap()
+            .save(&path)
+            .unwrap();
+        args.push(path.to_str().unwrap().to_string());
+    }
+    // Test image 0 is a clear 7: as dark ink on white, four times larger, and as red ink on
+    // a yellow background off-centre in a wide picture.
+    let seven = test.image(0);
+    assert_eq!(predictions[0], (7, 7));
+    let mut light = GrayImage::from_pixel(150, 130, Luma([255]));
+    let mut colour = RgbImage::from_pixel(320, 180, Rgb([250, 235, 110]));
+    for (index, &value) in seven.iter().enumerate() {
+        let (x, y) = ((index % 28) as u32, (index / 28) as u32);
+        for (dx, dy) in (0..4).flat_map(|dx| (0..4).map(move |dy| (dx, dy))) {
+            light.put_pixel(20 + 4 * x + dx, 10 + 4 * y + dy, Luma([255 - value]));
+            if value > 100 {
+                colour.put_pixel(180 + 4 * x + dx, 30 + 4 * y + dy, Rgb([190, 20, 30]));
+            }
+        }
+    }
+    light.save(pictures.join("light.png")).unwrap();
+    colour.save(pictures.join("colour.jpg")).unwrap();
+    fs::write(pictures.join("notes.png"), "not a picture").unwrap();
+    for name in ["light.png", "notes.png", "colour.jpg"] {
+        args.push(pictures.join(name).to_str().unwrap().to_string());
+    }
+
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let output = run_in(work.path(), &args);
+    let (stdout, stderr) = text(&output);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "one bad file fails the call: {stderr}"
+    );
+    assert!(
+        stderr.contains("notes.png: not a readable image"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("1 of 23 images could not be classified"),
+        "{stderr}"
+    );
+    for (index, (_, predicted)) in predictions.iter().enumerate().take(20) {
+        let line = stdout
+            .lines()
+            .find(|line| line.contains(&format!("/test-{index}.png: ")))
+            .unwrap_or_else(|| panic!("no prediction for test image {index}: {stdout}"));
+        assert!(
+            line.contains(&format!(".png: {predicted}  (0: ")),
+            "image {index}: eval said {predicted}: {line}"
+        );
+    }
+    for name in ["light.png", "colour.jpg"] {
+        assert!(
+            stdout.contains(&format!("{name}: 7  (")),
+            "{name}: {stdout}"
+        );
+    }
+    let probabilities: f32 = stdout
+        .lines()
+        .next()
+        .unwrap()
+        .split(": ")
+        .skip(2)
+        .map(|field| field[..5].parse::<f32>().unwrap())
+        .sum();
+    assert!(
+        (probabilities - 1.0).abs() < 0.01,
+        "probabilities sum to 1: {probabilities}"
+    );
+}
+
+#[test]
+fn fashion_mnist_trains_and_names_its_classes() {
+    let work = tempfile::tempdir().unwrap();
+    let fashion = config("fashion");
+    let stdout = succeed(
+        work.path(),
+        &[
+            "train",
+            "--config",
+            fashion.to_str().unwrap(),
+            "--set",
+            "epochs=1",
+            "--set",
+            "data.train_limit=5000",
+            "--out",
+            "run",
+        ],
+    );
+    let accuracy = read_metrics(&work.path().join("run"))[0].test_acc;
+    assert!(
+        accuracy > 70.0,
+        "one pass over 5,000 images: {accuracy} ({stdout})"
+    );
+    let stdout = succeed(work.path(), &["eval", "run"]);
+    assert!(
+        stdout.contains("Ankle boot") && stdout.contains("T-shirt/top"),
+        "{stdout}"
+    );
+    let stdout = succeed(
+        work.path(),
+        &["inspect", "--dataset", "fashion-mnist", "-n", "2"],
+    );
+    assert!(
+        stdout.contains("Labels of train images [0, 1]: Ankle boot T-shirt/top"),
+        "{stdout}"
+    );
+}
