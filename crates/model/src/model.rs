@@ -91,18 +91,18 @@ impl LogisticRegression {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use burn::data::dataloader::batcher::Batcher;
-    use burn::data::dataset::Dataset;
     use burn::optim::{GradientsParams, SgdConfig};
-    use mnist_data::{MnistBatch, MnistBatcher, Split, VerifiedMnist};
+    use mnist_data::{DatasetKind, ImageSet, MnistBatch, MnistBatcher, PixelScaling, Split};
 
     use super::*;
 
     fn real_batch(n: usize, device: &Device) -> MnistBatch {
-        let (mnist, _) = VerifiedMnist::ensure().expect("MNIST files available");
-        let train = mnist.load(Split::Train, Some(n));
-        let items = (0..n).map(|i| train.get(i).unwrap()).collect();
-        MnistBatcher::new(0.1307, 0.3081).batch(items, device)
+        let train = ImageSet::load(DatasetKind::Mnist, Split::Train).expect("MNIST available");
+        MnistBatcher::new(Arc::new(train), PixelScaling::new(0.1307, 0.3081))
+            .batch((0..n).collect(), device)
     }
 
     #[test]
