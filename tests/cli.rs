@@ -176,7 +176,7 @@ fn a_backend_that_is_not_compiled_in_says_which_feature_to_build() {
             "tch-cuda",
         ],
     );
-    assert_one_line_error(&output, 2, "build with `--features tch-cuda`");
+    assert_one_line_error(&output, 2, "build with `--features tch`");
 }
 
 #[test]

@@ -12,6 +12,7 @@ use mnist_model::LogisticRegression;
 
 use crate::backend::BackendKind;
 use crate::config::ExperimentConfig;
+use crate::training::initial_weights;
 
 /// Largest accepted |difference| from the reference, for losses and for weights. Backends sum
 /// in different orders (and GPUs fuse multiply-adds), so a few ulps per step accumulate; real
@@ -56,9 +57,7 @@ pub fn compare(
     let batches: Vec<Vec<usize>> = indices.chunks(batch_size).map(<[_]>::to_vec).collect();
     let batcher = MnistBatcher::new(Arc::new(train), config.data.scaling());
 
-    let reference_device = reference.device()?;
-    reference_device.seed(config.seed);
-    let initial = config.model.init(&reference_device).into_record();
+    let initial = initial_weights(config);
 
     let run = |backend: BackendKind| -> anyhow::Result<Trajectory> {
         let device = backend.device()?.autodiff();

@@ -10,6 +10,7 @@ use anyhow::{Context, anyhow};
 use burn::data::dataloader::DataLoaderBuilder;
 use burn::module::Module;
 use burn::prelude::Device;
+use burn::store::ModuleRecord;
 use burn::train::metric::{AccuracyMetric, LossMetric};
 use burn::train::renderer::MetricsRenderer;
 use burn::train::renderer::tui::TuiMetricsRendererWrapper;
@@ -114,6 +115,7 @@ pub fn train(request: &RunRequest) -> anyhow::Result<RunOutcome> {
         wall_seconds: None,
         final_test_accuracy: None,
         final_test_loss: None,
+        peak_rss_mib: None,
     };
     let write_error = |file: &str| format!("{}: cannot write", run_dir.join(file).display());
     artifacts::write_atomic(
@@ -160,6 +162,7 @@ pub fn train(request: &RunRequest) -> anyhow::Result<RunOutcome> {
 
     record.epochs_completed = history.epochs.len();
     record.wall_seconds = Some(started.elapsed().as_secs_f64());
+    record.peak_rss_mib = artifacts::peak_rss_mib();
     if let Some(last) = history.epochs.last() {
         record.final_test_accuracy = Some(last.test_acc);
         record.final_test_loss = Some(last.test_loss);
@@ -267,6 +270,14 @@ fn check_batch_fits(request: &RunRequest, train_split: &ImageSet) -> Result<(), 
     })
 }
 
+/// The starting weights for `config`'s seed, drawn on the CPU so that a seed gives the same
+/// starting weights on every backend (each backend's own generator would not).
+pub fn initial_weights(config: &ExperimentConfig) -> ModuleRecord {
+    let cpu = Device::flex();
+    cpu.seed(config.seed);
+    config.model.init(&cpu).into_record()
+}
+
 /// Builds the loaders, model and optimiser and runs Burn's `Learner` over them.
 fn fit(
     request: &RunRequest,
@@ -279,23 +290,23 @@ fn fit(
 ) -> LearningResult<LogisticRegression> {
     let config = request.config;
     let completed = request.completed.len();
-    device.seed(config.seed);
     let steps_per_epoch = train_split.len().div_ceil(config.data.batch_size);
-    let loader = |images: ImageSet| {
+    let loader = |images: ImageSet, batch_size: usize| {
         DataLoaderBuilder::new(MnistBatcher::new(Arc::new(images), config.data.scaling()))
-            .batch_size(config.data.batch_size)
+            .batch_size(batch_size)
             .num_workers(config.data.num_workers)
             .set_device(device.clone())
     };
     let train_indices = Indices(train_split.len());
     let test_indices = Indices(test_split.len());
+    let batch_size = config.data.batch_size;
     let train_loader = match config.data.shuffle {
         true => EpochShuffledLoader::build(train_indices, config.seed, completed + 1, |permuted| {
-            loader(train_split).build(permuted)
+            loader(train_split, batch_size).build(permuted)
         }),
-        false => loader(train_split).build(train_indices),
+        false => loader(train_split, batch_size).build(train_indices),
     };
-    let test_loader = loader(test_split).build(test_indices);
+    let test_loader = loader(test_split, config.data.test_batch_size).build(test_indices);
 
     let interrupter = request.interrupter.clone();
     let dashboard = show_dashboard.then(|| {
@@ -323,7 +334,10 @@ fn fit(
         training = training.checkpoint(completed);
     }
 
-    let model = config.model.init(&device.clone().autodiff());
+    let model = config
+        .model
+        .init(&device.clone().autodiff())
+        .load_record(initial_weights(config));
     let learner = Learner::new(
         model,
         config.optimizer.optimizer(),
