@@ -8,14 +8,20 @@ pub struct DataConfig {
     /// `mnist` or `fashion-mnist`.
     #[config(default = "DatasetKind::Mnist")]
     pub dataset: DatasetKind,
-    /// Items per batch, for both splits.
+    /// Items per training batch (the optimiser steps once per batch).
     #[config(default = 32)]
     pub batch_size: usize,
+    /// Items per evaluation batch: only speed depends on it, not the results (up to float
+    /// rounding in the averaged loss).
+    #[config(default = 1000)]
+    pub test_batch_size: usize,
     /// Reshuffle the training split every epoch (with the experiment's seed).
     #[config(default = true)]
     pub shuffle: bool,
-    /// Background threads that build batches; 0 builds them on the training thread.
-    #[config(default = 0)]
+    /// Background threads that build batches: 1 overlaps batching with training; 0 builds
+    /// them on the training thread; more than 1 makes the batch order depend on thread timing
+    /// (runs are then no longer reproducible).
+    #[config(default = 1)]
     pub num_workers: usize,
     /// Subtracted from pixels after scaling to 0..1 (0 keeps `ToTensor()` scaling).
     #[config(default = 0.0)]
@@ -51,8 +57,13 @@ impl InvalidValue {
 impl DataConfig {
     /// Checks every value; the first bad one is returned.
     pub fn validate(&self) -> Result<(), InvalidValue> {
-        if self.batch_size == 0 {
-            return Err(InvalidValue::new("batch_size", "must be at least 1"));
+        for (key, size) in [
+            ("batch_size", self.batch_size),
+            ("test_batch_size", self.test_batch_size),
+        ] {
+            if size == 0 {
+                return Err(InvalidValue::new(key, "must be at least 1"));
+            }
         }
         if !self.mean.is_finite() {
             return Err(InvalidValue::new("mean", "must be a finite number"));

@@ -174,6 +174,9 @@ pub struct RunRecord {
     pub final_test_accuracy: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub final_test_loss: Option<f64>,
+    /// Peak resident memory of the process so far, in MiB (Linux only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_rss_mib: Option<f64>,
 }
 
 impl RunRecord {
@@ -190,6 +193,14 @@ impl RunRecord {
             fs::read_to_string(&path).map_err(|error| format!("{}: {error}", path.display()))?;
         toml::from_str(&text).map_err(|error| format!("{}: {}", path.display(), error.message()))
     }
+}
+
+/// The process's peak resident memory in MiB (`VmHWM` in `/proc/self/status`), where known.
+pub fn peak_rss_mib() -> Option<f64> {
+    let status = fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
 }
 
 /// Reads the rows of a `metrics.csv` written by [`write_metrics_csv`].
