@@ -4,6 +4,8 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 set positional-arguments
 
 bin := env("CARGO_TARGET_DIR", justfile_directory() / "target") / "release" / "mnist-burn"
+# Where PyTorch for the tch backend lives; CI keeps it outside the clone to reuse it.
+torch_venv := env("TORCH_VENV", justfile_directory() / ".venv-torch")
 
 # List the recipes.
 default:
@@ -53,13 +55,15 @@ vulkan:
     sudo=; [ "$(id -u)" = 0 ] || sudo=sudo
     $sudo apt-get update -q && $sudo apt-get install -y -q libvulkan1 mesa-vulkan-drivers
 
-# PyTorch 2.9.0 (what burn-tch 0.22 builds against) in .venv-torch, unless there (~7 GB).
+# PyTorch 2.9.0 (what burn-tch 0.22 builds against) in .venv-torch (or TORCH_VENV), unless
+# there (~7 GB with its CUDA libraries).
 torch:
     #!/usr/bin/env bash
     set -euo pipefail
-    if .venv-torch/bin/python -c 'import torch; assert torch.__version__.startswith("2.9.0")' 2>/dev/null; then exit 0; fi
-    python3 -m venv .venv-torch
-    .venv-torch/bin/pip install --quiet --disable-pip-version-check torch==2.9.0
+    venv="{{torch_venv}}"
+    if "$venv/bin/python" -c 'import torch; assert torch.__version__.startswith("2.9.0")' 2>/dev/null; then exit 0; fi
+    python3 -m venv "$venv"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check torch==2.9.0
 
 # Environment for building against .venv-torch and running against TORCH_LIB (another
 # PyTorch's lib folder, e.g. a GPU machine's own) or the venv's.
@@ -67,7 +71,7 @@ torch:
 _torch-env:
     #!/usr/bin/env bash
     set -euo pipefail
-    venv="{{justfile_directory()}}/.venv-torch"
+    venv="{{torch_venv}}"
     lib="${TORCH_LIB:-$("$venv/bin/python" -c 'import torch, os; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')}"
     echo "export VIRTUAL_ENV='$venv' LIBTORCH_USE_PYTORCH=1 PATH='$venv/bin:'\"\$PATH\""
     echo "export LD_LIBRARY_PATH='$lib'\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}"
@@ -113,8 +117,9 @@ build:
 bench: data torch
     #!/usr/bin/env bash
     set -euo pipefail
-    .venv-torch/bin/python -c 'import torchvision' 2>/dev/null || .venv-torch/bin/pip install --quiet --disable-pip-version-check torchvision==0.24.0 numpy
-    MNIST_BENCH_PYTHON="{{justfile_directory()}}/.venv-torch/bin/python" cargo bench -p mnist-train --bench epochs
+    python="{{torch_venv}}/bin/python"
+    "$python" -c 'import torchvision' 2>/dev/null || "$python" -m pip install --quiet --disable-pip-version-check torchvision==0.24.0 numpy
+    MNIST_BENCH_PYTHON="$python" cargo bench -p mnist-train --bench epochs
     cargo bench -p mnist-train --bench step
 
 # Formatting and lints, as CI wants them.
