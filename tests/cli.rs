@@ -3,23 +3,7 @@
 use std::fs;
 use std::path::Path;
 
-use mnist_e2e::{config, read_metrics, run_in, text};
-
-fn assert_one_line_error(output: &std::process::Output, code: i32, needle: &str) {
-    let (stdout, stderr) = text(output);
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "stdout: {stdout}\nstderr: {stderr}"
-    );
-    assert_eq!(stderr.lines().count(), 1, "one line on stderr: {stderr}");
-    assert!(stderr.starts_with("error: "), "{stderr}");
-    assert!(
-        stderr.contains(needle),
-        "{stderr:?} should contain {needle:?}"
-    );
-    assert!(!stderr.contains("panicked"), "{stderr}");
-}
+use mnist_e2e::{assert_one_line_error, config, read_metrics, run_in, text};
 
 #[test]
 fn a_smoke_run_trains_and_leaves_its_artifacts() {

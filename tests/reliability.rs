@@ -173,6 +173,26 @@ fn config_mistakes_and_overrides_are_one_line_and_exit_2() {
     assert!(!work.path().join("runs").exists(), "nothing is written");
 }
 
+/// Starts `mnist-burn args...` in `work`, waits until the `metrics.csv` in `out` has its first
+/// epoch, sends `signal` into the second one, and returns what the run printed and its status.
+fn signal_mid_run(work: &Path, args: &[&str], out: &str, signal: &str) -> std::process::Output {
+    let child = Command::new(binary())
+        .args(args)
+        .current_dir(work)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for(&work.join(out).join("metrics.csv"), "\n1,", 60);
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let status = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    child.wait_with_output().unwrap()
+}
+
 #[test]
 fn sigint_mid_epoch_then_resume_matches_an_uninterrupted_run() {
     let work = tempfile::tempdir().unwrap();
@@ -187,22 +207,7 @@ fn sigint_mid_epoch_then_resume_matches_an_uninterrupted_run() {
     let whole = run_in(work.path(), &args("whole"));
     assert!(whole.status.success(), "{:?}", text(&whole));
 
-    let child = Command::new(binary())
-        .args(args("cut"))
-        .current_dir(work.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let metrics = work.path().join("cut/metrics.csv");
-    wait_for(&metrics, "\n1,", 60);
-    std::thread::sleep(std::time::Duration::from_millis(100));
-    let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let cut = child.wait_with_output().unwrap();
+    let cut = signal_mid_run(work.path(), &args("cut"), "cut", "-INT");
     let (stdout, stderr) = text(&cut);
     assert_eq!(
         cut.status.code(),
@@ -247,6 +252,36 @@ fn sigint_mid_epoch_then_resume_matches_an_uninterrupted_run() {
     let expected = key(read_metrics(&work.path().join("whole")));
     assert_eq!(expected.len(), 3);
     assert_eq!(key(read_metrics(&work.path().join("cut"))), expected);
+}
+
+#[test]
+fn sigterm_stops_like_sigint() {
+    let work = tempfile::tempdir().unwrap();
+    let seed = config("seed");
+    let output = signal_mid_run(
+        work.path(),
+        &[
+            "train",
+            "--config",
+            seed.to_str().unwrap(),
+            "--out",
+            "run",
+            "--plain",
+        ],
+        "run",
+        "-TERM",
+    );
+    let (stdout, stderr) = text(&output);
+    assert_eq!(
+        output.status.code(),
+        Some(130),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
+    assert!(
+        stdout.contains("Resume with: mnist-burn train --resume run"),
+        "{stdout}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
 #[test]
