@@ -33,6 +33,8 @@ pub struct History {
     pub epochs: Vec<EpochMetrics>,
     pub write_error: Option<String>,
     pub divergence: Option<Divergence>,
+    /// Training was stopped before its last epoch (a signal, or `q` in the dashboard).
+    pub stopped_early: bool,
 }
 
 /// Where the training loss first stopped being a finite number.
@@ -167,6 +169,11 @@ impl MetricsRendererTraining for EpochRecorder {
         &mut self,
         summary: Option<LearnerSummary>,
     ) -> Result<(), Box<dyn core::error::Error>> {
+        // Recorded here because Burn's dashboard clears the interrupter when training ends,
+        // after which the Learner's result no longer says it was interrupted.
+        if self.interrupter.should_stop() {
+            self.history.lock().expect("history lock").stopped_early = true;
+        }
         match &mut self.dashboard {
             Some(dashboard) => dashboard.on_train_end(summary),
             None => Ok(()),

@@ -245,10 +245,12 @@ fn judge(
     if let Some(error) = &result.error {
         anyhow::bail!("training failed: {error}");
     }
-    Ok(match result.interrupted {
-        Some(_) => RunEnd::Interrupted,
-        None => RunEnd::Finished,
-    })
+    Ok(
+        match result.interrupted.is_some() || history.stopped_early {
+            true => RunEnd::Interrupted,
+            false => RunEnd::Finished,
+        },
+    )
 }
 
 /// A batch larger than the (possibly sliced) training split can never be filled.
