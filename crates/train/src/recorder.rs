@@ -26,6 +26,13 @@ use crate::artifacts::{self, EpochMetrics};
 const LOSS: &str = "Loss";
 const ACCURACY: &str = "Accuracy";
 
+/// The metrics that go into `metrics.csv`, looked up by id on every step (no name compare).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tracked {
+    Loss,
+    Accuracy,
+}
+
 /// The epochs finished so far, shared between the recorder (inside the `Learner`) and the
 /// caller, and what (if anything) made the recorder stop the run.
 #[derive(Debug, Default)]
@@ -55,7 +62,7 @@ pub struct EpochRecorder {
     csv_path: PathBuf,
     history: Arc<Mutex<History>>,
     interrupter: Interrupter,
-    metric_names: HashMap<MetricId, String>,
+    tracked: HashMap<MetricId, Tracked>,
     current: EpochMetrics,
     epoch: usize,
     step: usize,
@@ -78,7 +85,7 @@ impl EpochRecorder {
             csv_path,
             history,
             interrupter,
-            metric_names: HashMap::new(),
+            tracked: HashMap::new(),
             current: EpochMetrics::default(),
             epoch: 1,
             step: 0,
@@ -92,22 +99,21 @@ impl EpochRecorder {
         let MetricState::Numeric(entry, Some(numeric)) = state else {
             return;
         };
-        let Some(name) = self.metric_names.get(&entry.metric_id).cloned() else {
+        let Some(&metric) = self.tracked.get(&entry.metric_id) else {
             return;
         };
-        if name == LOSS && !valid && !matches!(numeric, NumericEntry::Final(_)) {
+        if metric == Tracked::Loss && !valid && !matches!(numeric, NumericEntry::Final(_)) {
             self.step += 1;
             self.watch_loss(numeric.current());
         }
         let NumericEntry::Final(value) = numeric else {
             return;
         };
-        let slot = match (name.as_str(), valid) {
-            (LOSS, false) => &mut self.current.train_loss,
-            (ACCURACY, false) => &mut self.current.train_acc,
-            (LOSS, true) => &mut self.current.test_loss,
-            (ACCURACY, true) => &mut self.current.test_acc,
-            _ => return,
+        let slot = match (metric, valid) {
+            (Tracked::Loss, false) => &mut self.current.train_loss,
+            (Tracked::Accuracy, false) => &mut self.current.train_acc,
+            (Tracked::Loss, true) => &mut self.current.test_loss,
+            (Tracked::Accuracy, true) => &mut self.current.test_acc,
         };
         *slot = *value;
     }
@@ -300,8 +306,14 @@ impl MetricsRenderer for EpochRecorder {
     }
 
     fn register_metric(&mut self, definition: MetricDefinition) {
-        self.metric_names
-            .insert(definition.metric_id.clone(), definition.name.to_string());
+        let metric = match definition.name.as_str() {
+            LOSS => Some(Tracked::Loss),
+            ACCURACY => Some(Tracked::Accuracy),
+            _ => None,
+        };
+        if let Some(metric) = metric {
+            self.tracked.insert(definition.metric_id.clone(), metric);
+        }
         if let Some(dashboard) = &mut self.dashboard {
             dashboard.register_metric(definition);
         }
