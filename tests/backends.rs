@@ -9,7 +9,11 @@ use mnist_e2e::{config, read_metrics, run_in, text};
 fn backends() -> Vec<String> {
     let list = std::env::var("MNIST_BURN_BACKENDS")
         .expect("MNIST_BURN_BACKENDS names the backends to test (just test-backends sets it)");
-    let backends: Vec<String> = list.split(',').map(str::to_string).collect();
+    let backends: Vec<String> = list
+        .split(',')
+        .filter(|name| !name.is_empty())
+        .map(str::to_string)
+        .collect();
     assert!(!backends.is_empty() && !backends.contains(&"ndarray".to_string()));
     backends
 }
@@ -78,5 +82,62 @@ fn every_backend_trains_the_smoke_config_like_ndarray() {
             row.test_acc,
             reference.test_acc
         );
+    }
+}
+
+/// Backends that compute away from the host, where every read waits for the device.
+const DEVICE_BACKENDS: [&str; 3] = ["wgpu", "cuda", "tch-cuda"];
+
+#[test]
+#[ignore = "backend suite: just test-backends"]
+fn a_device_backend_reads_back_once_per_window_not_once_per_step() {
+    let work = tempfile::tempdir().unwrap();
+    let smoke = config("smoke");
+    let device_backends: Vec<String> = backends()
+        .into_iter()
+        .filter(|backend| DEVICE_BACKENDS.contains(&backend.as_str()))
+        .collect();
+    if device_backends.is_empty() {
+        mnist_e2e::report_skip(
+            "a_device_backend_reads_back_once_per_window_not_once_per_step",
+            "no device backend in MNIST_BURN_BACKENDS",
+        );
+        return;
+    }
+    for backend in device_backends {
+        let output = run_in(
+            work.path(),
+            &[
+                "train",
+                "--config",
+                smoke.to_str().unwrap(),
+                "--backend",
+                &backend,
+                "--out",
+                &backend,
+                "--plain",
+                "--debug-syncs",
+                "--sync-every",
+                "10",
+                "--set",
+                "epochs=2",
+            ],
+        );
+        let (stdout, stderr) = text(&output);
+        assert!(output.status.success(), "{backend}: {stdout}\n{stderr}");
+        let reads: Vec<&str> = stdout
+            .lines()
+            .filter(|line| line.contains("reads from the device"))
+            .collect();
+        assert_eq!(reads.len(), 2, "{stdout}");
+        for line in reads {
+            // 63 training steps: at most one read per 10 steps, plus the end of the split.
+            let (_, counts) = line.split_once("(train ").unwrap();
+            let (train, test) = counts.trim_end_matches(')').split_once(", test ").unwrap();
+            let (train, test): (usize, usize) = (train.parse().unwrap(), test.parse().unwrap());
+            assert!(train <= 63 / 10 + 2, "{backend}: {line}");
+            assert!(test <= 1, "{backend}: {line}");
+        }
+        println!("{backend}: {stdout}");
     }
 }

@@ -128,9 +128,19 @@ fn config_mistakes_are_one_line_and_exit_2() {
         ),
         ("empty.toml", "", "empty.toml: the file sets nothing"),
         (
+            "inputs.toml",
+            "[model]\nn_inputs = 100\n",
+            "inputs.toml:2: `model.n_inputs` is 100, but mnist images have 784 pixels",
+        ),
+        (
+            "outputs.toml",
+            "[model]\nn_outputs = 5\n",
+            "outputs.toml:2: `model.n_outputs` is 5, but mnist has 10 classes",
+        ),
+        (
             "huge.toml",
             "[data]\ntrain_limit = 100\nbatch_size = 500\n",
-            "`data.batch_size` is 500, larger than the 100 training images",
+            "`data.batch_size` is 500, larger than `data.train_limit` (100)",
         ),
     ];
     for (name, contents, needle) in cases {
@@ -206,4 +216,151 @@ fn a_closed_pipe_ends_output_quietly() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn overrides_that_contradict_the_data_are_refused_before_anything_is_written() {
+    let scratch = tempfile::tempdir().unwrap();
+    let smoke = config("smoke");
+    for (set, needle) in [
+        (
+            "model.n_inputs=100",
+            "`model.n_inputs` is 100, but mnist images have 784 pixels",
+        ),
+        (
+            "model.n_outputs=5",
+            "`model.n_outputs` is 5, but mnist has 10 classes",
+        ),
+        (
+            "data.batch_size=5000",
+            "`data.batch_size` is 5000, larger than `data.train_limit` (2000)",
+        ),
+    ] {
+        let output = run_in(
+            scratch.path(),
+            &[
+                "train",
+                "--config",
+                smoke.to_str().unwrap(),
+                "--set",
+                set,
+                "--plain",
+            ],
+        );
+        assert_one_line_error(&output, 2, needle);
+    }
+    assert!(!scratch.path().join("runs").exists(), "nothing is written");
+}
+
+/// Trains the smoke config into `out` with extra arguments; returns its standard output.
+fn smoke_run(work: &Path, out: &str, extra: &[&str]) -> String {
+    let smoke = config("smoke");
+    let mut args = vec![
+        "train",
+        "--config",
+        smoke.to_str().unwrap(),
+        "--out",
+        out,
+        "--plain",
+    ];
+    args.extend(extra);
+    let output = run_in(work, &args);
+    let (stdout, stderr) = text(&output);
+    assert!(
+        output.status.success(),
+        "{args:?}\nstdout: {stdout}\nstderr: {stderr}"
+    );
+    stdout
+}
+
+#[test]
+fn a_resumed_run_keeps_its_backend_and_refuses_changes_its_checkpoints_cannot_follow() {
+    let work = tempfile::tempdir().unwrap();
+    smoke_run(work.path(), "run", &["--backend", "ndarray"]);
+    for (set, needle) in [
+        ("data.mean=0.5", "`data.mean` cannot change when resuming"),
+        (
+            "data.batch_size=64",
+            "`data.batch_size` cannot change when resuming",
+        ),
+        ("seed=7", "`seed` cannot change when resuming"),
+    ] {
+        let output = run_in(
+            work.path(),
+            &[
+                "train", "--resume", "run", "--set", "epochs=2", "--set", set,
+            ],
+        );
+        assert_one_line_error(&output, 2, needle);
+    }
+    let output = run_in(
+        work.path(),
+        &["train", "--resume", "run", "--set", "epochs=2", "--plain"],
+    );
+    let (stdout, stderr) = text(&output);
+    assert!(
+        output.status.success(),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
+    assert!(
+        stdout.contains("Resuming run after epoch 1 of 2 on ndarray (the backend it ran on)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Training `smoke` on ndarray"), "{stdout}");
+    assert_eq!(read_metrics(&work.path().join("run")).len(), 2);
+
+    // A cosine schedule's every step depends on the run's length: a longer run is refused.
+    smoke_run(
+        work.path(),
+        "cosine",
+        &["--set", "optimizer.schedule=cosine"],
+    );
+    let output = run_in(
+        work.path(),
+        &["train", "--resume", "cosine", "--set", "epochs=2"],
+    );
+    assert_one_line_error(
+        &output,
+        2,
+        "`epochs` cannot change when resuming a run with the cosine schedule",
+    );
+}
+
+/// `(train reads, test reads)` of each epoch, from `--debug-syncs` lines.
+fn device_reads(stdout: &str) -> Vec<(usize, usize)> {
+    stdout
+        .lines()
+        .filter_map(|line| {
+            line.split_once("reads from the device (train ")?
+                .1
+                .strip_suffix(')')
+        })
+        .map(|counts| {
+            let (train, test) = counts.split_once(", test ").unwrap();
+            (train.parse().unwrap(), test.parse().unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn reading_metrics_in_windows_changes_no_number() {
+    let work = tempfile::tempdir().unwrap();
+    let every_step = smoke_run(work.path(), "every", &["--debug-syncs"]);
+    let windowed = smoke_run(
+        work.path(),
+        "windowed",
+        &["--debug-syncs", "--sync-every", "10"],
+    );
+    // 2,000 images in batches of 32: 63 steps; the test split is one batch of 1,000.
+    assert_eq!(device_reads(&every_step), [(63, 1)], "{every_step}");
+    let reads = device_reads(&windowed);
+    assert_eq!(reads.len(), 1, "{windowed}");
+    assert!(reads[0].0 <= 63 / 10 + 2 && reads[0].1 == 1, "{windowed}");
+    let values = |run: &str| -> Vec<[f64; 4]> {
+        read_metrics(&work.path().join(run))
+            .iter()
+            .map(|row| [row.train_loss, row.train_acc, row.test_loss, row.test_acc])
+            .collect()
+    };
+    assert_eq!(values("every"), values("windowed"));
 }

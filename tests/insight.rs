@@ -5,7 +5,7 @@ use std::path::Path;
 
 use image::{GrayImage, Luma, Rgb, RgbImage};
 use mnist_data::{DatasetKind, ImageSet, Split};
-use mnist_e2e::{config, read_metrics, run_in, text};
+use mnist_e2e::{can_run, config, fashion_mnist, read_metrics, run_in, text};
 
 /// A PNG that decodes, has the given size, and is not blank.
 fn assert_picture(path: &Path, size: (u32, u32)) {
@@ -27,27 +27,72 @@ fn succeed(cwd: &Path, args: &[&str]) -> String {
     stdout
 }
 
+/// The number after `label` on the line that holds it, e.g. `values -0.42..2.82`.
+fn range_after(text: &str, label: &str) -> (f64, f64) {
+    let line = text
+        .lines()
+        .find(|line| line.contains(label))
+        .unwrap_or_else(|| panic!("no line with {label:?} in {text}"));
+    let rest = &line[line.find(label).unwrap() + label.len()..];
+    let range = rest
+        .split([',', ' '])
+        .find(|word| word.contains(".."))
+        .unwrap();
+    let (low, high) = range.split_once("..").unwrap();
+    (low.parse().unwrap(), high.parse().unwrap())
+}
+
 #[test]
-fn inspect_shows_what_the_tutorial_shows() {
+fn inspect_reports_what_the_data_and_the_batcher_hold() {
     let work = tempfile::tempdir().unwrap();
+    let train = ImageSet::load(DatasetKind::Mnist, Split::Train).unwrap();
     let stdout = succeed(work.path(), &["inspect", "-n", "5"]);
-    assert!(stdout.contains("train: 60000 images"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("train: {} images", train.len())),
+        "{stdout}"
+    );
     assert!(stdout.contains("test:  10000 images"), "{stdout}");
+    // The item type is the one the data crate hands out.
+    let item = train.item(0);
+    let item_type = format!(
+        "{} {{ image: {}, label: {} }}",
+        std::any::type_name_of_val(&item),
+        std::any::type_name_of_val(&item.image),
+        std::any::type_name_of_val(&item.label)
+    );
+    assert!(stdout.contains(&item_type), "{item_type} in {stdout}");
+    // Raw pixels and the batch, against the images themselves.
+    let raw: Vec<u8> = (0..train.len())
+        .flat_map(|i| train.image(i).to_vec())
+        .collect();
+    let (low, high) = (*raw.iter().min().unwrap(), *raw.iter().max().unwrap());
+    assert_eq!(
+        range_after(&stdout, "raw pixels"),
+        (low as f64, high as f64)
+    );
+    assert!(stdout.contains("images:  [5, 784] F32"), "{stdout}");
+    let first_five: Vec<u8> = (0..5).flat_map(|i| train.image(i).to_vec()).collect();
+    let batch_high = *first_five.iter().max().unwrap() as f64 / 255.0;
+    assert_eq!(range_after(&stdout, "images:"), (0.0, batch_high));
+    let labels: Vec<String> = (0..5).map(|i| train.label(i).to_string()).collect();
+    let targets = stdout
+        .lines()
+        .find(|line| line.contains("targets: [5] "))
+        .unwrap();
     assert!(
-        stdout.contains("MnistItem { image: [[f32; 28]; 28], label: u8 }"),
+        targets.ends_with(&format!("values {}", labels.join(" "))),
         "{stdout}"
     );
     assert!(
-        stdout.contains("28x28 grayscale, pixels 0..255"),
+        stdout.contains(&format!(
+            "Labels of train images [0, 1, 2, 3, 4]: {}",
+            labels.join(" ")
+        )),
         "{stdout}"
     );
-    assert!(stdout.contains("[1, 28, 28]"), "{stdout}");
+    let ones = train.labels().iter().filter(|&&label| label == 1).count();
     assert!(
-        stdout.contains("Labels of train images [0, 1, 2, 3, 4]: 5 0 4 1 9"),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains("            1:  6742"),
+        stdout.contains(&format!("{:>11}: {ones:>5}", "1")),
         "class counts: {stdout}"
     );
     assert!(
@@ -59,10 +104,14 @@ fn inspect_shows_what_the_tutorial_shows() {
         (600, 190),
     );
 
+    // A normalising config changes what the batch holds, and says where it came from.
+    let default = config("default");
     let stdout = succeed(
         work.path(),
         &[
             "inspect",
+            "--config",
+            default.to_str().unwrap(),
             "--index",
             "0",
             "--index",
@@ -71,8 +120,27 @@ fn inspect_shows_what_the_tutorial_shows() {
             "first-two.png",
         ],
     );
+    let (mean, std) = (0.1307, 0.3081);
+    let first_two: Vec<u8> = (0..2).flat_map(|i| train.image(i).to_vec()).collect();
+    let scaled = |p: u8| ((p as f32 / 255.0 - mean) / std) as f64;
+    let (low, high) = range_after(&stdout, "images:");
+    let expected = (
+        scaled(*first_two.iter().min().unwrap()),
+        scaled(*first_two.iter().max().unwrap()),
+    );
     assert!(
-        stdout.contains("Labels of train images [0, 1]: 5 0"),
+        (low - expected.0).abs() < 1e-4 && (high - expected.1).abs() < 1e-4,
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("data.mean 0.1307, data.std 0.3081"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "Labels of train images [0, 1]: {} {}",
+            labels[0], labels[1]
+        )),
         "{stdout}"
     );
     assert_picture(&work.path().join("first-two.png"), (360, 190));
@@ -264,6 +332,12 @@ fn predict_agrees_with_eval_on_test_images_and_handles_any_picture() {
 
 #[test]
 fn fashion_mnist_trains_and_names_its_classes() {
+    if !can_run(
+        fashion_mnist(),
+        "fashion_mnist_trains_and_names_its_classes",
+    ) {
+        return;
+    }
     let work = tempfile::tempdir().unwrap();
     let fashion = config("fashion");
     let stdout = succeed(
@@ -294,8 +368,14 @@ fn fashion_mnist_trains_and_names_its_classes() {
         work.path(),
         &["inspect", "--dataset", "fashion-mnist", "-n", "2"],
     );
-    assert!(
-        stdout.contains("Labels of train images [0, 1]: Ankle boot T-shirt/top"),
-        "{stdout}"
+    let fashion = ImageSet::load(DatasetKind::FashionMnist, Split::Train).unwrap();
+    let names = DatasetKind::FashionMnist.class_names();
+    let expected = format!(
+        "Labels of train images [0, 1]: {} {}",
+        names[usize::from(fashion.label(0))],
+        names[usize::from(fashion.label(1))]
     );
+    assert!(stdout.contains(&expected), "{stdout}");
+    assert!(stdout.contains("Dataset: fashion-mnist, from "), "{stdout}");
+    assert!(stdout.contains("dataset-fashion-mnist"), "{stdout}");
 }

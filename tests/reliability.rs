@@ -6,8 +6,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use mnist_e2e::{
-    assert_one_line_error, binary, cache_with_damaged, config, read_metrics, run_in, run_with_env,
-    text, wait_for,
+    Running, assert_one_line_error, binary, cache_with_damaged, can_run, config, namespaces,
+    read_metrics, run_in, run_with_env, text, wait_for,
 };
 
 const TRAIN_IMAGES: &str = "train/train-images-idx3-ubyte";
@@ -160,7 +160,7 @@ fn config_mistakes_and_overrides_are_one_line_and_exit_2() {
         ),
         (
             &["data.batch_size=2001"][..],
-            "`data.batch_size` is 2001, larger than the 2000 training images",
+            "`data.batch_size` is 2001, larger than `data.train_limit` (2000)",
         ),
         (&["epochs"][..], "--set epochs: expected KEY=VALUE"),
     ] {
@@ -176,13 +176,15 @@ fn config_mistakes_and_overrides_are_one_line_and_exit_2() {
 /// Starts `mnist-burn args...` in `work`, waits until the `metrics.csv` in `out` has its first
 /// epoch, sends `signal` into the second one, and returns what the run printed and its status.
 fn signal_mid_run(work: &Path, args: &[&str], out: &str, signal: &str) -> std::process::Output {
-    let child = Command::new(binary())
-        .args(args)
-        .current_dir(work)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = Running::new(
+        Command::new(binary())
+            .args(args)
+            .current_dir(work)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
     wait_for(&work.join(out).join("metrics.csv"), "\n1,", 60);
     std::thread::sleep(std::time::Duration::from_millis(100));
     let status = Command::new("kill")
@@ -190,7 +192,7 @@ fn signal_mid_run(work: &Path, args: &[&str], out: &str, signal: &str) -> std::p
         .status()
         .unwrap();
     assert!(status.success());
-    child.wait_with_output().unwrap()
+    child.finish(120)
 }
 
 #[test]
@@ -328,8 +330,17 @@ fn a_diverging_loss_stops_the_run_and_keeps_the_last_good_checkpoint() {
 /// Runs `script` as root of a private mount namespace (so it can mount a small tmpfs) and
 /// returns its output.
 fn in_mount_namespace(script: &str) -> std::process::Output {
-    Command::new("unshare")
-        .args(["--user", "--map-root-user", "--mount", "sh", "-c", script])
+    Command::new("timeout")
+        .args([
+            "300",
+            "unshare",
+            "--user",
+            "--map-root-user",
+            "--mount",
+            "sh",
+            "-c",
+            script,
+        ])
         .env("MNIST_BURN", binary())
         .env("SEED", config("seed"))
         .output()
@@ -338,6 +349,9 @@ fn in_mount_namespace(script: &str) -> std::process::Output {
 
 #[test]
 fn a_full_disk_is_reported_before_training() {
+    if !can_run(namespaces(), "a_full_disk_is_reported_before_training") {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let output = in_mount_namespace(&format!(
         "mount -t tmpfs -o size=64k tmpfs {dir} && exec \"$MNIST_BURN\" train --config \"$SEED\" --out {dir}/run",
@@ -348,6 +362,12 @@ fn a_full_disk_is_reported_before_training() {
 
 #[test]
 fn a_read_only_folder_is_reported_before_training() {
+    if !can_run(
+        namespaces(),
+        "a_read_only_folder_is_reported_before_training",
+    ) {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let output = in_mount_namespace(&format!(
         "mount -t tmpfs -o ro,size=1m tmpfs {dir} && exec \"$MNIST_BURN\" train --config \"$SEED\" --out {dir}/run",
@@ -362,12 +382,22 @@ fn a_read_only_folder_is_reported_before_training() {
 
 #[test]
 fn a_disk_filling_up_mid_run_stops_it_without_losing_checkpoints() {
+    if !can_run(
+        namespaces(),
+        "a_disk_filling_up_mid_run_stops_it_without_losing_checkpoints",
+    ) {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let output = in_mount_namespace(&format!(
         r#"mount -t tmpfs -o size=700k tmpfs {dir} || exit 99
 "$MNIST_BURN" train --config "$SEED" --set epochs=8 --out {dir}/run --plain &
 pid=$!
-until grep -q '^2,' {dir}/run/metrics.csv 2>/dev/null; do sleep 0.02; done
+for _ in $(seq 3000); do
+    grep -q '^2,' {dir}/run/metrics.csv 2>/dev/null && break
+    kill -0 $pid 2>/dev/null || break
+    sleep 0.02
+done
 dd if=/dev/zero of={dir}/filler bs=4k 2>/dev/null
 wait $pid; code=$?
 ls {dir}/run/checkpoint >&2

@@ -117,18 +117,111 @@ pub fn assert_one_line_error(output: &Output, code: i32, needle: &str) {
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
-/// The real MNIST cache folder (`~/.cache/burn-dataset/mnist`), provisioned by `just test`.
+/// The real MNIST cache folder, found the way the binary finds it (`just test` provisions it).
 pub fn real_mnist_dir() -> PathBuf {
-    let cache = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache"));
-    let dir = cache.join("burn-dataset").join("mnist");
+    let dir = mnist_data::provision::mnist_dir().expect("a cache folder");
     assert!(
         dir.join("train").join("train-images-idx3-ubyte").exists(),
         "{} has no MNIST files: run `just data`",
         dir.display()
     );
     dir
+}
+
+/// Whether the test can run; if not, prints the one-line reason it is skipped. A test that
+/// needs something a machine may lack calls this first and returns when it says no.
+pub fn can_run(requirement: Result<(), String>, test: &str) -> bool {
+    match requirement {
+        Ok(()) => true,
+        Err(reason) => {
+            report_skip(test, &reason);
+            false
+        }
+    }
+}
+
+/// Prints why a test is skipped, and adds it to the list `just test` shows at the end.
+pub fn report_skip(test: &str, reason: &str) {
+    let line = format!("SKIPPED {test}: {reason}");
+    println!("{line}");
+    if let Some(log) = std::env::var_os("MNIST_BURN_SKIPS") {
+        use std::io::Write;
+        let mut log = fs::OpenOptions::new()
+            .append(true)
+            .open(log)
+            .expect("skip log");
+        writeln!(log, "{line}").expect("skip log");
+    }
+}
+
+/// Debian's Fashion-MNIST files, where `FASHION_MNIST_DIR` or the default says.
+pub fn fashion_mnist() -> Result<(), String> {
+    let dir = std::env::var_os("FASHION_MNIST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(mnist_data::FASHION_MNIST_DIR));
+    match dir.join("train-images-idx3-ubyte.gz").is_file() {
+        true => Ok(()),
+        false => Err(format!(
+            "no Fashion-MNIST in {} (`just fashion-data` installs Debian's dataset-fashion-mnist)",
+            dir.display()
+        )),
+    }
+}
+
+/// A program that answers `args` successfully.
+pub fn program(name: &str, args: &[&str]) -> Result<(), String> {
+    match Command::new(name).args(args).output() {
+        Ok(output) if output.status.success() => Ok(()),
+        Ok(output) => Err(format!(
+            "`{name} {}` fails here: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stderr).trim()
+        )),
+        Err(error) => Err(format!("`{name}` cannot run here: {error}")),
+    }
+}
+
+/// Unprivileged user and mount namespaces (to mount a small tmpfs without root).
+pub fn namespaces() -> Result<(), String> {
+    program("unshare", &["--user", "--map-root-user", "--mount", "true"])
+}
+
+/// A child process that is killed if the test fails before it ends.
+pub struct Running(Option<std::process::Child>);
+
+impl Running {
+    pub fn new(child: std::process::Child) -> Self {
+        Self(Some(child))
+    }
+
+    /// The process id, for signals.
+    pub fn id(&self) -> u32 {
+        self.0.as_ref().expect("running").id()
+    }
+
+    /// Waits for the process to end, at most `seconds`; kills it (and fails) past that.
+    pub fn finish(mut self, seconds: u64) -> Output {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+        let child = self.0.as_mut().expect("running");
+        while child.try_wait().expect("child status").is_none() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the process did not end within {seconds} s"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let child = self.0.take().expect("running");
+        child.wait_with_output().expect("child output")
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
 }
 
 /// The four raw files, as `split/name`.

@@ -35,6 +35,9 @@ pub struct DataConfig {
     pub test_limit: Option<usize>,
 }
 
+/// More batch-building threads than any machine this runs on can use.
+const MAX_WORKERS: usize = 64;
+
 /// A value a config cannot take: the key (relative to its section) and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvalidValue {
@@ -65,11 +68,25 @@ impl DataConfig {
                 return Err(InvalidValue::new(key, "must be at least 1"));
             }
         }
-        if !self.mean.is_finite() {
-            return Err(InvalidValue::new("mean", "must be a finite number"));
+        // Pixels end up in (0 - mean) / std ..= (1 - mean) / std: outside these bounds they
+        // overflow f32 arithmetic in the first steps instead of training.
+        if !(self.mean.is_finite() && self.mean.abs() <= 1e3) {
+            return Err(InvalidValue::new(
+                "mean",
+                "must be a number between -1000 and 1000",
+            ));
         }
         if !(self.std.is_finite() && self.std > 0.0) {
             return Err(InvalidValue::new("std", "must be a finite number above 0"));
+        }
+        if self.std < 1e-3 {
+            return Err(InvalidValue::new("std", "must be at least 0.001"));
+        }
+        if self.num_workers > MAX_WORKERS {
+            return Err(InvalidValue::new(
+                "num_workers",
+                format!("must be at most {MAX_WORKERS}"),
+            ));
         }
         for (key, limit) in [
             ("train_limit", self.train_limit),

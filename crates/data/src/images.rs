@@ -72,6 +72,22 @@ impl DatasetKind {
     }
 }
 
+impl DatasetKind {
+    /// Where this dataset's files are read from, and how, for a person.
+    pub fn source(self) -> Result<String, DataError> {
+        Ok(match self {
+            Self::Mnist => format!(
+                "{} (raw IDX files, read with Burn's MnistDataset)",
+                provision::mnist_dir()?.display()
+            ),
+            Self::FashionMnist => format!(
+                "{} (gzipped IDX files of Debian's dataset-fashion-mnist)",
+                fashion_dir().display()
+            ),
+        })
+    }
+}
+
 impl std::str::FromStr for DatasetKind {
     type Err = String;
 
@@ -320,6 +336,16 @@ mod tests {
 
     #[test]
     fn fashion_mnist_reads_debians_files() {
+        if !fashion_dir().join("train-images-idx3-ubyte.gz").is_file() {
+            crate::report_skip(
+                "fashion_mnist_reads_debians_files",
+                &format!(
+                    "no Fashion-MNIST in {} (`just fashion-data` installs it)",
+                    fashion_dir().display()
+                ),
+            );
+            return;
+        }
         let train = ImageSet::load(DatasetKind::FashionMnist, Split::Train).unwrap();
         let test = ImageSet::load(DatasetKind::FashionMnist, Split::Test).unwrap();
         assert_eq!((train.len(), test.len()), (60_000, 10_000));

@@ -23,3 +23,17 @@ pub const IMAGE_SIDE: usize = 28;
 pub const IMAGE_PIXELS: usize = IMAGE_SIDE * IMAGE_SIDE;
 /// Number of digit classes.
 pub const NUM_CLASSES: usize = 10;
+
+/// Prints why a test is skipped, and adds it to the list `just test` shows at the end
+/// (`MNIST_BURN_SKIPS`).
+#[cfg(test)]
+pub(crate) fn report_skip(test: &str, reason: &str) {
+    use std::io::Write;
+    let line = format!("SKIPPED {test}: {reason}");
+    println!("{line}");
+    if let Some(log) = std::env::var_os("MNIST_BURN_SKIPS")
+        && let Ok(mut log) = std::fs::OpenOptions::new().append(true).open(log)
+    {
+        let _ = writeln!(log, "{line}");
+    }
+}

@@ -3,17 +3,19 @@
 
 use std::fmt;
 
-use burn::prelude::Device;
+use burn::prelude::{Device, Tensor};
 
 /// A Burn backend this program can train on, if its cargo feature was enabled at build time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum BackendKind {
-    /// Burn's ndarray CPU backend (feature `ndarray`, the default).
+    /// Burn's ndarray CPU backend (feature `ndarray`).
     Ndarray,
     /// Burn's newer pure-Rust CPU backend (feature `flex`).
     Flex,
     /// wgpu: Vulkan, Metal or DirectX GPUs (feature `wgpu`).
     Wgpu,
+    /// Burn's own CUDA backend on the first NVIDIA GPU, through CubeCL (feature `cuda`).
+    Cuda,
     /// libtorch on the CPU (feature `tch`).
     Tch,
     /// libtorch on the first CUDA GPU (feature `tch`, or its alias `tch-cuda`).
@@ -35,9 +37,10 @@ pub struct NotCompiled {
 impl BackendKind {
     /// Every backend, in the order a caller who did not choose would prefer them: flex first,
     /// measured 1.5x faster than ndarray on this workload (README, Performance).
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::Flex,
         Self::Ndarray,
+        Self::Cuda,
         Self::Wgpu,
         Self::Tch,
         Self::TchCuda,
@@ -49,6 +52,7 @@ impl BackendKind {
             Self::Ndarray => "ndarray",
             Self::Flex => "flex",
             Self::Wgpu => "wgpu",
+            Self::Cuda => "cuda",
             Self::Tch => "tch",
             Self::TchCuda => "tch-cuda",
         }
@@ -68,6 +72,7 @@ impl BackendKind {
             Self::Ndarray => cfg!(feature = "ndarray"),
             Self::Flex => cfg!(feature = "flex"),
             Self::Wgpu => cfg!(feature = "wgpu"),
+            Self::Cuda => cfg!(feature = "cuda"),
             Self::Tch => cfg!(feature = "tch"),
             Self::TchCuda => cfg!(feature = "tch"),
         }
@@ -88,7 +93,8 @@ impl BackendKind {
 
     /// The Burn device for this backend, or why it cannot be had.
     // Burn 0.22 deprecates ndarray and libtorch in favour of flex and CubeCL; both stay here
-    // by the user's design (ndarray as the default, libtorch for CUDA through PyTorch).
+    // by the project's design (ndarray beside flex on the CPU, libtorch for CUDA through
+    // PyTorch beside Burn's own `cuda`).
     #[allow(deprecated)]
     pub fn device(self) -> Result<Device, NotCompiled> {
         match self {
@@ -98,6 +104,8 @@ impl BackendKind {
             Self::Flex => Ok(Device::flex()),
             #[cfg(feature = "wgpu")]
             Self::Wgpu => Ok(Device::wgpu(Default::default())),
+            #[cfg(feature = "cuda")]
+            Self::Cuda => Ok(Device::cuda(0)),
             #[cfg(feature = "tch")]
             Self::Tch => Ok(Device::libtorch()),
             #[cfg(feature = "tch")]
@@ -114,6 +122,75 @@ impl BackendKind {
             }),
         }
     }
+}
+
+/// A GPU backend was asked for on a machine where it finds no GPU.
+#[derive(Debug, thiserror::Error)]
+#[error("no {what} found for backend `{backend}` ({cause}); {instead}")]
+pub struct Unavailable {
+    backend: BackendKind,
+    what: &'static str,
+    cause: String,
+    instead: &'static str,
+}
+
+impl BackendKind {
+    /// Whether the backend computes away from the host (a GPU), so that reading a value back
+    /// waits for its queue; on the CPU backends such a read costs nothing.
+    pub fn is_device(self) -> bool {
+        matches!(self, Self::Wgpu | Self::Cuda | Self::TchCuda)
+    }
+
+    /// [`device`](Self::device), checked to work: a GPU backend on a machine without a GPU
+    /// is one line saying so and what to use instead, before anything is written.
+    pub fn usable_device(self) -> anyhow::Result<Device> {
+        let device = self.device()?;
+        if !self.is_device() {
+            return Ok(device);
+        }
+        let (what, instead) = match self {
+            Self::Wgpu => (
+                "GPU adapter",
+                "install a Vulkan driver (`just vulkan`) or use --backend flex",
+            ),
+            _ => (
+                "NVIDIA GPU",
+                "use --backend wgpu on another GPU, or --backend flex on the CPU",
+            ),
+        };
+        probe(&device).map_err(|cause| Unavailable {
+            backend: self,
+            what,
+            cause,
+            instead,
+        })?;
+        Ok(device)
+    }
+}
+
+/// Puts one value on `device` and reads it back. The GPU backends panic when they find no
+/// driver or adapter; the panic is caught (and its message kept, without the usual report).
+fn probe(device: &Device) -> Result<(), String> {
+    let device = device.clone();
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let outcome = std::panic::catch_unwind(move || {
+        Tensor::<1>::from_floats([1.0], &device).into_data();
+    });
+    std::panic::set_hook(previous);
+    outcome.map_err(|panic| {
+        let message = panic
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| panic.downcast_ref::<&str>().copied())
+            .unwrap_or("the backend failed to start");
+        message
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_string()
+    })
 }
 
 impl fmt::Display for BackendKind {

@@ -1,57 +1,162 @@
-//! A look at the data before training: what the tutorial prints and shows, from the CLI.
+//! A look at the data before training: what the tutorial prints and shows, from the CLI,
+//! every fact read off the data and the configured batcher rather than written down.
 
 use std::fmt::Write as _;
 
-use mnist_data::{DatasetKind, IMAGE_SIDE, ImageSet, NUM_CLASSES};
+use std::sync::Arc;
 
-/// The summary `mnist-burn inspect` prints: sizes, item type and shape, pixel range, labels
-/// and class counts.
-pub fn summary(train: &ImageSet, test: &ImageSet, shown: &ImageSet, indices: &[usize]) -> String {
-    let kind = train.kind();
-    let names = kind.class_names();
-    let mut text = String::new();
-    let source = match kind {
-        DatasetKind::Mnist => "Burn's MnistDataset",
-        DatasetKind::FashionMnist => "Debian's dataset-fashion-mnist",
-    };
-    writeln!(text, "Dataset: {} (read with {source})", kind.name()).ok();
-    writeln!(text, "  train: {} images", train.len()).ok();
-    writeln!(text, "  test:  {} images", test.len()).ok();
-    writeln!(
-        text,
-        "Item type: burn::data::dataset::vision::MnistItem {{ image: [[f32; 28]; 28], label: u8 }}"
-    )
-    .ok();
-    let (low, high) = pixel_range(shown);
-    writeln!(
-        text,
-        "  image: {IMAGE_SIDE}x{IMAGE_SIDE} grayscale, pixels {low}..{high} raw; as a tensor \
-         [1, 28, 28] scaled to 0..1 (like ToTensor), flattened by the batcher to [784]"
-    )
-    .ok();
-    let labels: Vec<String> = indices
-        .iter()
-        .map(|&index| names[usize::from(shown.label(index))].to_string())
-        .collect();
-    writeln!(
-        text,
-        "Labels of {} images {:?}: {}",
-        shown.split().name(),
-        indices,
-        labels.join(" ")
-    )
-    .ok();
-    for split in [train, test] {
-        writeln!(text, "Class counts ({}):", split.split().name()).ok();
-        let mut counts = [0usize; NUM_CLASSES];
-        for &label in split.labels() {
-            counts[usize::from(label)] += 1;
-        }
-        for (name, count) in names.iter().zip(counts) {
-            writeln!(text, "  {name:>11}: {count:>5}").ok();
+use burn::data::dataloader::batcher::Batcher;
+use burn::data::dataset::vision::MnistItem;
+use burn::prelude::Device;
+use mnist_data::{DataConfig, IMAGE_SIDE, ImageSet, MnistBatcher, NUM_CLASSES};
+
+/// What `mnist-burn inspect` reports, every part of it read off the data and the code that
+/// loads and batches it.
+pub struct Facts<'a> {
+    /// Where the files come from, and what reads them.
+    pub source: String,
+    pub train: &'a ImageSet,
+    pub test: &'a ImageSet,
+    /// The split the shown images come from.
+    pub shown: &'a ImageSet,
+    pub indices: &'a [usize],
+    pub batch: BatchFacts,
+}
+
+/// A real batch of the shown images, built by the configured batcher.
+pub struct BatchFacts {
+    /// The config the batcher's scaling comes from, for a person.
+    config: String,
+    scaling: (f32, f32),
+    image_dims: Vec<usize>,
+    image_dtype: String,
+    range: (f32, f32),
+    target_dims: Vec<usize>,
+    target_dtype: String,
+    targets: Vec<i64>,
+}
+
+impl BatchFacts {
+    /// Batches `indices` of `images` as training would (on the CPU) and measures the result.
+    pub fn build(
+        images: &Arc<ImageSet>,
+        indices: &[usize],
+        data: &DataConfig,
+        config: String,
+    ) -> Self {
+        let batcher = MnistBatcher::new(images.clone(), data.scaling());
+        let batch = batcher.batch(indices.to_vec(), &Device::flex());
+        let image_dims = batch.images.dims().to_vec();
+        let image_dtype = format!("{:?}", batch.images.dtype());
+        let target_dims = batch.targets.dims().to_vec();
+        let target_dtype = format!("{:?}", batch.targets.dtype());
+        let pixels: Vec<f32> = batch
+            .images
+            .into_data()
+            .convert::<f32>()
+            .try_to_vec()
+            .unwrap_or_default();
+        let range = pixels
+            .iter()
+            .fold((f32::INFINITY, f32::NEG_INFINITY), |(low, high), &p| {
+                (low.min(p), high.max(p))
+            });
+        let targets = batch
+            .targets
+            .into_data()
+            .convert::<i64>()
+            .try_to_vec()
+            .unwrap_or_default();
+        Self {
+            config,
+            scaling: (data.mean, data.std),
+            image_dims,
+            image_dtype,
+            range,
+            target_dims,
+            target_dtype,
+            targets,
         }
     }
-    text
+}
+
+impl Facts<'_> {
+    /// The text printed: sizes, item type, raw pixels, the batch, labels and class counts.
+    pub fn summary(&self) -> String {
+        let kind = self.train.kind();
+        let names = kind.class_names();
+        let mut text = String::new();
+        writeln!(text, "Dataset: {}, from {}", kind.name(), self.source).ok();
+        writeln!(text, "  train: {} images", self.train.len()).ok();
+        writeln!(text, "  test:  {} images", self.test.len()).ok();
+        if let Some(&first) = self.indices.first() {
+            let item = self.shown.item(first);
+            writeln!(
+                text,
+                "Item type: {} {{ image: {}, label: {} }}",
+                std::any::type_name::<MnistItem>(),
+                std::any::type_name_of_val(&item.image),
+                std::any::type_name_of_val(&item.label),
+            )
+            .ok();
+        }
+        let (low, high) = pixel_range(self.shown);
+        writeln!(
+            text,
+            "  raw pixels ({} split): {IMAGE_SIDE}x{IMAGE_SIDE} grayscale, values {low}..{high}",
+            self.shown.split().name()
+        )
+        .ok();
+        let batch = &self.batch;
+        writeln!(
+            text,
+            "Batch of the {} images shown, from the batcher of {} (data.mean {}, data.std {}):",
+            self.indices.len(),
+            batch.config,
+            batch.scaling.0,
+            batch.scaling.1
+        )
+        .ok();
+        writeln!(
+            text,
+            "  images:  {:?} {}, values {}..{}",
+            batch.image_dims, batch.image_dtype, batch.range.0, batch.range.1
+        )
+        .ok();
+        let targets: Vec<String> = batch.targets.iter().map(i64::to_string).collect();
+        writeln!(
+            text,
+            "  targets: {:?} {}, values {}",
+            batch.target_dims,
+            batch.target_dtype,
+            targets.join(" ")
+        )
+        .ok();
+        let labels: Vec<String> = self
+            .indices
+            .iter()
+            .map(|&index| names[usize::from(self.shown.label(index))].to_string())
+            .collect();
+        writeln!(
+            text,
+            "Labels of {} images {:?}: {}",
+            self.shown.split().name(),
+            self.indices,
+            labels.join(" ")
+        )
+        .ok();
+        for split in [self.train, self.test] {
+            writeln!(text, "Class counts ({}):", split.split().name()).ok();
+            let mut counts = [0usize; NUM_CLASSES];
+            for &label in split.labels() {
+                counts[usize::from(label)] += 1;
+            }
+            for (name, count) in names.iter().zip(counts) {
+                writeln!(text, "  {name:>11}: {count:>5}").ok();
+            }
+        }
+        text
+    }
 }
 
 fn pixel_range(images: &ImageSet) -> (u8, u8) {

@@ -1,5 +1,6 @@
 //! The mnist-burn trainer: experiment configs, backend selection, Burn's `Learner` and the
-//! artifacts of a run. `main.rs` only calls [`cli::main`].
+//! artifacts of a run. `main.rs` only calls [`cli::main`]; each command is a file under
+//! [`commands`].
 
 #[macro_use]
 pub mod output;
@@ -7,10 +8,14 @@ pub mod output;
 pub mod artifacts;
 pub mod backend;
 pub mod cli;
+pub mod commands;
 pub mod config;
+pub mod device_metrics;
 pub mod evaluate;
 pub mod inspect;
 pub mod parity;
 pub mod plots;
 pub mod recorder;
+pub mod resume;
+pub mod signals;
 pub mod training;

@@ -21,6 +21,7 @@ use burn::train::renderer::{
 use burn::train::{Interrupter, LearnerSummary};
 
 use crate::artifacts::{self, EpochMetrics};
+use crate::device_metrics::SyncCounter;
 
 /// Burn's names for the two metrics every run tracks.
 const LOSS: &str = "Loss";
@@ -42,6 +43,8 @@ pub struct History {
     pub divergence: Option<Divergence>,
     /// Training was stopped before its last epoch (a signal, or `q` in the dashboard).
     pub stopped_early: bool,
+    /// The epoch being trained, for naming where the loss diverged.
+    pub epoch_in_progress: usize,
 }
 
 /// Where the training loss first stopped being a finite number.
@@ -55,17 +58,17 @@ pub struct Divergence {
 
 /// A `MetricsRenderer` that collects epoch-level metrics and split timings, rewrites
 /// `metrics.csv` after every epoch and prints one line per epoch, or forwards everything to
-/// Burn's terminal dashboard when one is shown. It also watches the training loss, and stops
-/// the run at the first step where it is not a finite number.
+/// Burn's terminal dashboard when one is shown.
 pub struct EpochRecorder {
     dashboard: Option<Box<dyn MetricsRenderer>>,
     csv_path: PathBuf,
     history: Arc<Mutex<History>>,
     interrupter: Interrupter,
+    /// Device reads, printed after each epoch when set (`--debug-syncs`).
+    syncs: Option<Arc<SyncCounter>>,
     tracked: HashMap<MetricId, Tracked>,
     current: EpochMetrics,
     epoch: usize,
-    step: usize,
     split_started: Instant,
     in_valid_split: bool,
     total_epochs: usize,
@@ -79,16 +82,17 @@ impl EpochRecorder {
         csv_path: PathBuf,
         history: Arc<Mutex<History>>,
         interrupter: Interrupter,
+        syncs: Option<Arc<SyncCounter>>,
     ) -> Self {
         Self {
             dashboard,
             csv_path,
             history,
             interrupter,
+            syncs,
             tracked: HashMap::new(),
             current: EpochMetrics::default(),
             epoch: 1,
-            step: 0,
             split_started: Instant::now(),
             in_valid_split: false,
             total_epochs: 0,
@@ -102,10 +106,6 @@ impl EpochRecorder {
         let Some(&metric) = self.tracked.get(&entry.metric_id) else {
             return;
         };
-        if metric == Tracked::Loss && !valid && !matches!(numeric, NumericEntry::Final(_)) {
-            self.step += 1;
-            self.watch_loss(numeric.current());
-        }
         let NumericEntry::Final(value) = numeric else {
             return;
         };
@@ -118,22 +118,6 @@ impl EpochRecorder {
         *slot = *value;
     }
 
-    fn watch_loss(&mut self, loss: f64) {
-        if loss.is_finite() {
-            return;
-        }
-        let mut history = self.history.lock().expect("history lock");
-        if history.divergence.is_none() {
-            history.divergence = Some(Divergence {
-                epoch: self.epoch,
-                step: self.step,
-                loss,
-            });
-            self.interrupter
-                .stop(Some("the training loss is not a finite number"));
-        }
-    }
-
     fn finish_epoch(&mut self, epoch: usize) {
         let row = EpochMetrics {
             epoch,
@@ -142,8 +126,16 @@ impl EpochRecorder {
         if self.dashboard.is_none() {
             say!("{}", row.summary_line(self.total_epochs));
         }
+        if let Some(syncs) = &self.syncs {
+            let (train, test) = syncs.take();
+            say!(
+                "epoch {epoch}: {} reads from the device (train {train}, test {test})",
+                train + test
+            );
+        }
         let mut history = self.history.lock().expect("history lock");
         history.epochs.push(row);
+        history.epoch_in_progress = epoch + 1;
         if let Err(error) = artifacts::write_metrics_csv(&self.csv_path, &history.epochs)
             && history.write_error.is_none()
         {
@@ -205,6 +197,7 @@ impl TrainingProgressLogger for EpochRecorder {
     ) {
         self.total_epochs = total_epochs;
         self.epoch = starting_epoch;
+        self.history.lock().expect("history lock").epoch_in_progress = starting_epoch;
         if let Some(dashboard) = &mut self.dashboard {
             dashboard.start(total_epochs, starting_epoch, total_items, label);
         }
@@ -224,7 +217,6 @@ impl TrainingProgressLogger for EpochRecorder {
     fn start_split(&mut self, split: &str, total_items: usize) {
         self.in_valid_split = split == "valid";
         self.split_started = Instant::now();
-        self.step = 0;
         if let Some(dashboard) = &mut self.dashboard {
             dashboard.start_split(split, total_items);
         }

@@ -11,7 +11,6 @@ use burn::data::dataloader::DataLoaderBuilder;
 use burn::module::Module;
 use burn::prelude::Device;
 use burn::store::ModuleRecord;
-use burn::train::metric::{AccuracyMetric, LossMetric};
 use burn::train::renderer::MetricsRenderer;
 use burn::train::renderer::tui::TuiMetricsRendererWrapper;
 use burn::train::{Interrupter, Learner, LearningResult, SupervisedTraining};
@@ -20,7 +19,8 @@ use mnist_model::LogisticRegression;
 
 use crate::artifacts::{self, EpochMetrics, RunRecord, RunStatus};
 use crate::backend::BackendKind;
-use crate::config::{ConfigError, ExperimentConfig, Location};
+use crate::config::ExperimentConfig;
+use crate::device_metrics::{DeviceMetric, DivergenceWatch, SharedWindow, SyncCounter, SyncPolicy};
 use crate::plots;
 use crate::recorder::{Divergence, EpochMetricLogger, EpochRecorder, History};
 
@@ -50,6 +50,11 @@ pub struct RunRequest<'a> {
     pub completed: Vec<EpochMetrics>,
     /// Stops training at the end of the current step (signals call it).
     pub interrupter: Interrupter,
+    /// Read the running metrics back from the device every this many steps (default: by
+    /// backend, see [`SyncPolicy`]).
+    pub sync_every: Option<usize>,
+    /// Print the number of device reads of each epoch.
+    pub debug_syncs: bool,
 }
 
 /// How a run ended without an error.
@@ -91,13 +96,12 @@ pub struct Diverged {
 pub fn train(request: &RunRequest) -> anyhow::Result<RunOutcome> {
     let started = Instant::now();
     let config = request.config;
-    let device = request.backend.device()?;
+    let device = request.backend.usable_device()?;
     let run_dir = artifacts::choose_run_dir(request.out, request.name, request.force)?;
 
     let dataset = config.data.dataset;
     let train_split = ImageSet::load(dataset, Split::Train)?.truncated(config.data.train_limit);
     let test_split = ImageSet::load(dataset, Split::Test)?.truncated(config.data.test_limit);
-    check_batch_fits(request, &train_split)?;
 
     artifacts::create_run_dir(&run_dir)?;
     let parameters = (config.model.n_inputs + 1) * config.model.n_outputs;
@@ -253,25 +257,6 @@ fn judge(
     )
 }
 
-/// A batch larger than the (possibly sliced) training split can never be filled.
-fn check_batch_fits(request: &RunRequest, train_split: &ImageSet) -> Result<(), ConfigError> {
-    let batch_size = request.config.data.batch_size;
-    if batch_size <= train_split.len() {
-        return Ok(());
-    }
-    Err(ConfigError::Invalid {
-        path: Location {
-            file: request.config_path.to_path_buf(),
-            line: None,
-        },
-        key: "data.batch_size".into(),
-        reason: format!(
-            "is {batch_size}, larger than the {} training images",
-            train_split.len()
-        ),
-    })
-}
-
 /// The starting weights for `config`'s seed, drawn on the CPU so that a seed gives the same
 /// starting weights on every backend (each backend's own generator would not).
 pub fn initial_weights(config: &ExperimentConfig) -> ModuleRecord {
@@ -312,20 +297,37 @@ fn fit(
 
     let interrupter = request.interrupter.clone();
     let dashboard = show_dashboard.then(|| {
-        Box::new(TuiMetricsRendererWrapper::new(
+        let dashboard = TuiMetricsRendererWrapper::new(
             interrupter.clone(),
             (completed > 0).then_some(completed),
-        )) as Box<dyn MetricsRenderer>
+        );
+        crate::signals::signal_keys_under_dashboard();
+        Box::new(dashboard) as Box<dyn MetricsRenderer>
     });
+    let syncs = Arc::new(SyncCounter::default());
     let recorder = EpochRecorder::new(
         dashboard,
         run_dir.join(artifacts::METRICS_FILE),
         history.clone(),
         interrupter.clone(),
+        request.debug_syncs.then(|| syncs.clone()),
     );
+    let policy = match request.sync_every {
+        Some(steps) => SyncPolicy::every(steps),
+        None => SyncPolicy::for_device(request.backend.is_device()),
+    };
+    let watch = DivergenceWatch {
+        history: history.clone(),
+        interrupter: interrupter.clone(),
+    };
+    let train_window = SharedWindow::new(policy, syncs.clone(), Some(watch));
+    let test_window = SharedWindow::new(policy, syncs, None);
 
     let mut training = SupervisedTraining::new(run_dir, train_loader, test_loader)
-        .metrics((AccuracyMetric::new(), LossMetric::new()))
+        .metric_train_numeric(DeviceMetric::accuracy(train_window.clone()))
+        .metric_train_numeric(DeviceMetric::loss(train_window))
+        .metric_valid_numeric(DeviceMetric::accuracy(test_window.clone()))
+        .metric_valid_numeric(DeviceMetric::loss(test_window))
         .with_metric_logger(EpochMetricLogger::with_epochs(&request.completed))
         .renderer(Box::new(recorder))
         .with_interrupter(interrupter)

@@ -1,0 +1,54 @@
+//! `mnist-burn eval`: a trained model on the test images its run used.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use mnist_data::{ImageSet, Split};
+
+use crate::backend::BackendKind;
+use crate::cli::backend_or_preferred;
+use crate::evaluate::{Evaluation, TrainedModel};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// A run folder, or a model file (.bpk) inside one (its final model or a checkpoint).
+    #[arg(value_name = "RUN_DIR|MODEL_FILE")]
+    model: PathBuf,
+    /// Backend to run the model on (default: the first compiled one).
+    #[arg(long, short)]
+    backend: Option<BackendKind>,
+    /// Where to write the evaluation files (default: the run folder).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+pub fn exec(args: Args) -> anyhow::Result<()> {
+    let backend = backend_or_preferred(args.backend)?;
+    let device = backend.usable_device()?;
+    let trained = TrainedModel::load(&args.model, &device)?;
+    // The test images the run measured itself on, so the accuracies compare.
+    let test =
+        ImageSet::load(trained.dataset(), Split::Test)?.truncated(trained.config.data.test_limit);
+    say!(
+        "Evaluating {} on the {} test split ({} images) with {backend}",
+        trained.weights_file.display(),
+        trained.dataset().name(),
+        test.len()
+    );
+    let evaluation = Evaluation::new(&test, &trained.predict_all(&test, &device));
+    crate::output::write(format_args!("{}", evaluation.report()));
+    let out = args.out.unwrap_or_else(|| trained.run_dir.clone());
+    std::fs::create_dir_all(&out).with_context(|| format!("{}: cannot create", out.display()))?;
+    let title = format!(
+        "Confusion matrix: {} ({:.2}% on {} test images)",
+        trained.weights_file.display(),
+        evaluation.accuracy,
+        evaluation.images
+    );
+    evaluation.write(&out, &title)?;
+    say!(
+        "\nWrote eval.json, confusion.csv, predictions.csv and confusion.png in {}",
+        out.display()
+    );
+    Ok(())
+}

