@@ -40,7 +40,8 @@ train *args:
         extra=(--config "$config" "${extra[@]}")
         if grep -qs 'fashion-mnist' "$config"; then just fashion-data; fi
     fi
-    source <(just _backend-env "$backend")
+    setup=$(just _backend-env "$backend")
+    source <(echo "$setup")
     cargo build --release --quiet -p mnist-train --features "$features"
     exec "{{bin}}" train "${extra[@]}"
 
@@ -49,6 +50,14 @@ train *args:
 _backend-env backend:
     #!/usr/bin/env bash
     set -euo pipefail
+    case "{{backend}}" in
+        cuda|tch-cuda)
+            # Say so before a long build that could not run here (the binary checks again).
+            if ! ldconfig -p | grep -q 'libcuda.so.1 ' && [ ! -e /proc/driver/nvidia/version ]; then
+                echo "error: no NVIDIA GPU found for backend \`{{backend}}\` (no NVIDIA driver: libcuda.so.1 is missing); use backend=wgpu on another GPU, or backend=flex on the CPU" >&2
+                exit 2
+            fi ;;
+    esac
     case "{{backend}}" in
         ndarray|flex) echo "features=ndarray,flex" ;;
         wgpu) just vulkan >&2; echo "features=wgpu" ;;

@@ -6,7 +6,9 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use mnist_e2e::{binary, can_run, config, program, read_metrics, run_in, text, wait_for};
+use mnist_e2e::{
+    binary, can_run, config, learned, program, read_metrics, run_in, succeed, text, wait_for,
+};
 
 /// A tmux server of its own (one socket per test), killed when the test ends.
 struct Tmux {
@@ -14,29 +16,48 @@ struct Tmux {
 }
 
 impl Tmux {
-    /// Starts `command` in a detached 200x50 terminal, in `cwd`.
-    fn start(name: &str, cwd: &Path, command: &str) -> Self {
+    /// Runs `program args...` in a detached 200x50 terminal, in `cwd`; the pane stays after
+    /// it ends, to read what it printed last.
+    fn start(name: &str, cwd: &Path, program: &Path, args: &[String]) -> Self {
         let tmux = Self {
             socket: format!("mnist-burn-{name}-{}", std::process::id()),
         };
         let status = Command::new("tmux")
-            .args([
-                "-L",
-                &tmux.socket,
-                "new-session",
-                "-d",
-                "-x",
-                "200",
-                "-y",
-                "50",
-                "-c",
-            ])
+            .args(["-L", &tmux.socket, "-f", "/dev/null", "new-session", "-d"])
+            .args(["-x", "200", "-y", "50", "-c"])
             .arg(cwd)
-            .arg(command)
+            // The shell ignores SIGINT (the program installs its own handler) and records
+            // the program's exit status once it ends.
+            .args([
+                "sh",
+                "-c",
+                "trap '' INT; \"$0\" \"$@\"; echo $? > exit-status",
+            ])
+            .arg(program)
+            .args(args)
+            .args([";", "set-option", "-g", "remain-on-exit", "on"])
             .status()
             .unwrap();
         assert!(status.success(), "tmux starts");
         tmux
+    }
+
+    /// The exit status of the program once it has ended, waiting at most `seconds`.
+    fn exit_status(&self, cwd: &Path, seconds: u64) -> i32 {
+        let deadline = Instant::now() + Duration::from_secs(seconds);
+        loop {
+            if let Ok(status) = fs::read_to_string(cwd.join("exit-status"))
+                && let Ok(status) = status.trim().parse()
+            {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the run did not stop: {}",
+                self.screen()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// Types `keys` (tmux key names, e.g. `C-c`) into the terminal.
@@ -67,16 +88,25 @@ impl Drop for Tmux {
     }
 }
 
-/// Trains the default config for 15 epochs into `run` in a terminal; once an epoch is done and
-/// the dashboard is up, types `keys` and returns the exit code the shell saw.
-fn stop_in_dashboard(work: &Path, name: &str, keys: &[&[&str]]) -> i32 {
+/// `train` arguments for the default config cut to `epochs`, into `out`.
+fn default_run(epochs: usize, out: &str, plain: bool) -> Vec<String> {
     let default = config("default");
-    let command = format!(
-        "{} train --config {} --set epochs=15 --out run; echo $? > exit-code; sleep 30",
-        binary().display(),
-        default.display()
-    );
-    let tmux = Tmux::start(name, work, &command);
+    let mut args: Vec<String> = ["train", "--config", default.to_str().unwrap()]
+        .into_iter()
+        .map(String::from)
+        .collect();
+    args.extend([format!("--set=epochs={epochs}"), format!("--out={out}")]);
+    if plain {
+        args.push("--plain".into());
+    }
+    args
+}
+
+/// Trains the default config for 15 epochs into `run` in a terminal; once an epoch is done and
+/// the dashboard is up, types `keys` and returns the program's exit status.
+fn stop_in_dashboard(work: &Path, name: &str, keys: &[&[&str]]) -> i32 {
+    let args = default_run(15, "run", false);
+    let tmux = Tmux::start(name, work, &binary(), &args);
     wait_for(&work.join("run/metrics.csv"), "\n1,", 60);
     let screen = tmux.screen();
     assert!(
@@ -87,18 +117,7 @@ fn stop_in_dashboard(work: &Path, name: &str, keys: &[&[&str]]) -> i32 {
         tmux.keys(group);
         std::thread::sleep(Duration::from_millis(300));
     }
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let code = loop {
-        if let Ok(code) = fs::read_to_string(work.join("exit-code")) {
-            break code.trim().parse().unwrap();
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the run did not stop: {}",
-            tmux.screen()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let code = tmux.exit_status(work, 60);
     let screen = tmux.screen();
     assert!(
         screen.contains("Resume with: mnist-burn train --resume run"),
@@ -125,28 +144,9 @@ fn assert_interrupted_then_resumes(work: &Path) {
         resumed.status.success(),
         "stdout: {stdout}\nstderr: {stderr}"
     );
-    let default = config("default");
-    let whole = run_in(
-        work,
-        &[
-            "train",
-            "--config",
-            default.to_str().unwrap(),
-            "--set",
-            "epochs=15",
-            "--out",
-            "whole",
-            "--plain",
-        ],
-    );
-    assert!(whole.status.success(), "{:?}", text(&whole));
-    let values = |run: &str| -> Vec<[f64; 4]> {
-        read_metrics(&work.join(run))
-            .iter()
-            .map(|row| [row.train_loss, row.train_acc, row.test_loss, row.test_acc])
-            .collect()
-    };
-    assert_eq!(values("run"), values("whole"));
+    let whole = default_run(15, "whole", true);
+    succeed(work, &whole.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(learned(&work.join("run")), learned(&work.join("whole")));
 }
 
 #[test]

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use image::{GrayImage, Luma, Rgb, RgbImage};
 use mnist_data::{DatasetKind, ImageSet, Split};
-use mnist_e2e::{can_run, config, fashion_mnist, read_metrics, run_in, text};
+use mnist_e2e::{can_run, config, fashion_mnist, read_metrics, run_in, succeed, text};
 
 /// A PNG that decodes, has the given size, and is not blank.
 fn assert_picture(path: &Path, size: (u32, u32)) {
@@ -15,16 +15,6 @@ fn assert_picture(path: &Path, size: (u32, u32)) {
     assert_eq!(picture.dimensions(), size, "{}", path.display());
     let inked = picture.pixels().filter(|p| p.0 != [255, 255, 255]).count();
     assert!(inked > 1000, "{} is almost blank", path.display());
-}
-
-fn succeed(cwd: &Path, args: &[&str]) -> String {
-    let output = run_in(cwd, args);
-    let (stdout, stderr) = text(&output);
-    assert!(
-        output.status.success(),
-        "{args:?}\nstdout: {stdout}\nstderr: {stderr}"
-    );
-    stdout
 }
 
 /// The number after `label` on the line that holds it, e.g. `values -0.42..2.82`.

@@ -24,7 +24,7 @@ pub fn binary() -> PathBuf {
         .parent()
         .and_then(Path::parent)
         .expect("tests run from <target>/<profile>/deps");
-    let binary = profile_dir.join("mnist-burn");
+    let binary = profile_dir.join(format!("mnist-burn{}", std::env::consts::EXE_SUFFIX));
     assert!(
         binary.exists(),
         "{} is missing: build it with `cargo build --release -p mnist-train` (just test does)",
@@ -88,6 +88,26 @@ pub fn read_metrics(run_dir: &Path) -> Vec<MetricsRow> {
             }
         })
         .collect()
+}
+
+/// What a run learned, epoch by epoch: train loss and accuracy, test loss and accuracy
+/// (`metrics.csv` without its timings, which differ from run to run).
+pub fn learned(run_dir: &Path) -> Vec<[f64; 4]> {
+    read_metrics(run_dir)
+        .iter()
+        .map(|row| [row.train_loss, row.train_acc, row.test_loss, row.test_acc])
+        .collect()
+}
+
+/// Runs `mnist-burn args...` in `cwd`, expects success and returns its standard output.
+pub fn succeed(cwd: &Path, args: &[&str]) -> String {
+    let output = run_in(cwd, args);
+    let (stdout, stderr) = text(&output);
+    assert!(
+        output.status.success(),
+        "{args:?}\nstdout: {stdout}\nstderr: {stderr}"
+    );
+    stdout
 }
 
 /// Runs `mnist-burn args...` in `cwd` with extra environment variables.

@@ -110,12 +110,15 @@ impl<O: 'static> DataLoader<O> for EpochShuffledLoader<O> {
         })
     }
 
+    /// A part of the epoch's order (Burn's multi-device training gives each device one).
+    /// Every slice counts its own epochs and writes the same permutation for an epoch, so
+    /// the slices together cover each epoch's order exactly once, whichever starts first.
     fn slice(&self, start: usize, end: usize) -> Arc<dyn DataLoader<O>> {
         Arc::new(Self {
             inner: self.inner.slice(start, end),
             order: self.order.clone(),
             seed: self.seed,
-            next_epoch: self.next_epoch.clone(),
+            next_epoch: Arc::new(AtomicUsize::new(self.next_epoch.load(Ordering::SeqCst))),
         })
     }
 }

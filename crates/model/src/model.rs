@@ -48,6 +48,7 @@ impl ModelConfig {
         LogisticRegression {
             linear: LinearConfig::new(self.n_inputs, self.n_outputs).init(device),
             activation: self.activation,
+            gradient_scale: 1.0,
         }
     }
 }
@@ -58,9 +59,31 @@ pub struct LogisticRegression {
     linear: Linear,
     #[module(skip)]
     activation: OutputActivation,
+    /// Multiplies the loss before backpropagation (not the loss reported): 1 / devices when
+    /// several devices train together, because Burn sums their gradients.
+    #[module(skip)]
+    gradient_scale: f32,
 }
 
 impl LogisticRegression {
+    /// The model for training on `devices` devices at once: Burn's multi-device strategy adds
+    /// the gradients of the devices' batches, so each loss is scaled by `1 / devices` before
+    /// backpropagation and the step is the one of the devices' average gradient (a summed
+    /// gradient would silently multiply the learning rate by the number of devices).
+    pub fn averaging_gradients_over(mut self, devices: usize) -> Self {
+        self.gradient_scale = 1.0 / devices.max(1) as f32;
+        self
+    }
+
+    /// What [`TrainStep`](burn::train::TrainStep) backpropagates: the loss, scaled for
+    /// multi-device training.
+    pub fn loss_to_backpropagate(&self, loss: Tensor<1>) -> Tensor<1> {
+        if self.gradient_scale == 1.0 {
+            return loss;
+        }
+        loss.mul_scalar(self.gradient_scale)
+    }
+
     /// Class scores `[batch, n_outputs]` for flattened inputs `[batch, n_inputs]`.
     pub fn forward(&self, images: Tensor<2>) -> Tensor<2> {
         let scores = self.linear.forward(images);
@@ -158,6 +181,46 @@ mod tests {
             trained < initial * 0.7,
             "loss went from {initial} to {trained}"
         );
+    }
+
+    #[test]
+    fn a_model_for_two_devices_backpropagates_half_of_each_gradient() {
+        use burn::train::TrainStep;
+
+        let device = Device::flex().autodiff();
+        device.seed(7);
+        let single = ModelConfig::new().init(&device);
+        let double = single.clone().averaging_gradients_over(2);
+        let gradient = |model: &LogisticRegression| {
+            let output = model.step(real_batch(32, &device));
+            let grads = output.grads;
+            let weight = grads
+                .get::<2>(model.linear.weight.id)
+                .expect("the weight has a gradient");
+            weight
+                .into_data()
+                .convert::<f32>()
+                .try_to_vec::<f32>()
+                .unwrap()
+        };
+        let (full, halved) = (gradient(&single), gradient(&double));
+        assert!(full.iter().any(|g| g.abs() > 1e-4), "a real gradient");
+        for (full, halved) in full.iter().zip(&halved) {
+            assert!(
+                (full / 2.0 - halved).abs() <= 1e-7,
+                "{full} / 2 != {halved}"
+            );
+        }
+        // The reported loss is the real one, whatever the scaling.
+        let batch = real_batch(32, &device);
+        let reported = |model: &LogisticRegression| {
+            let loss = model.step(batch.clone()).item.loss;
+            loss.into_data()
+                .convert::<f32>()
+                .try_to_vec::<f32>()
+                .unwrap()
+        };
+        assert_eq!(reported(&single), reported(&double));
     }
 
     #[test]

@@ -11,7 +11,8 @@ impl TrainStep for LogisticRegression {
 
     fn step(&self, batch: MnistBatch) -> TrainOutput<ClassificationOutput> {
         let item = self.forward_classification(batch.images, batch.targets);
-        TrainOutput::new(self, item.loss.backward(), item)
+        let gradients = self.loss_to_backpropagate(item.loss.clone()).backward();
+        TrainOutput::new(self, gradients, item)
     }
 }
 

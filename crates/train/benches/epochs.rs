@@ -160,6 +160,7 @@ fn main() {
     let runs = std::env::var("MNIST_BENCH_RUNS")
         .ok()
         .and_then(|runs| runs.parse().ok())
+        .filter(|&runs: &usize| runs > 0)
         .unwrap_or(3);
     let baseline = baseline();
     let mut measurements = Vec::new();

@@ -193,6 +193,32 @@ fn probe(device: &Device) -> Result<(), String> {
     })
 }
 
+impl BackendKind {
+    /// `count` devices of this backend for multi-device training: the GPUs 0..count, or the
+    /// one CPU device as many times (one training thread each).
+    #[allow(deprecated)]
+    pub fn devices(self, first: &Device, count: usize) -> Vec<Device> {
+        if count == 1 {
+            return vec![first.clone()];
+        }
+        (0..count)
+            .map(|index| match self {
+                #[cfg(feature = "cuda")]
+                Self::Cuda => Device::cuda(index),
+                #[cfg(feature = "tch")]
+                Self::TchCuda => Device::libtorch_cuda(index),
+                #[cfg(feature = "wgpu")]
+                Self::Wgpu => Device::wgpu(burn::tensor::DeviceKind::DiscreteGpu(index)),
+                // The CPU backends have one device; each thread trains on it.
+                _ => {
+                    let _ = index;
+                    first.clone()
+                }
+            })
+            .collect()
+    }
+}
+
 impl fmt::Display for BackendKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())

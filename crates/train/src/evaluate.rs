@@ -132,6 +132,12 @@ pub struct Prediction {
 }
 
 /// A model's results on a labelled split.
+///
+/// Counted here rather than with Burn's `PrecisionMetric`/`RecallMetric`: those are running
+/// training metrics fed batch tensors through the `Learner`'s metric machinery and give one
+/// averaged number each, while `eval` needs the whole confusion matrix (per-class rows, the
+/// most confused pairs, the CSV and the picture), which is ten lines of counting over the
+/// predictions it already has.
 #[derive(Debug, Clone, Serialize)]
 pub struct Evaluation {
     pub dataset: &'static str,

@@ -13,7 +13,9 @@ use burn::prelude::Device;
 use burn::store::ModuleRecord;
 use burn::train::renderer::MetricsRenderer;
 use burn::train::renderer::tui::TuiMetricsRendererWrapper;
-use burn::train::{Interrupter, Learner, LearningResult, SupervisedTraining};
+use burn::train::{
+    ExecutionStrategy, Interrupter, Learner, LearningResult, MultiDeviceOptim, SupervisedTraining,
+};
 use mnist_data::{EpochShuffledLoader, ImageSet, Indices, MnistBatcher, Split};
 use mnist_model::LogisticRegression;
 
@@ -133,12 +135,16 @@ pub fn train(request: &RunRequest) -> anyhow::Result<RunOutcome> {
 
     let show_dashboard = request.display == Display::Auto && std::io::stdout().is_terminal();
     if !show_dashboard {
+        let devices = match config.devices {
+            1 => String::new(),
+            devices => format!(" on each of {devices} devices"),
+        };
         let resuming = match request.completed.len() {
             0 => String::new(),
             done => format!(", resuming after epoch {done}"),
         };
         say!(
-            "Training `{}` on {} ({:?}): {} train / {} test images, {} epochs, batch {}{resuming}",
+            "Training `{}` on {} ({:?}): {} train / {} test images, {} epochs, batch {}{devices}{resuming}",
             request.name,
             request.backend,
             device,
@@ -277,7 +283,8 @@ fn fit(
 ) -> LearningResult<LogisticRegression> {
     let config = request.config;
     let completed = request.completed.len();
-    let steps_per_epoch = train_split.len().div_ceil(config.data.batch_size);
+    // With several devices each takes its share of the split, and a step is one batch each.
+    let steps_per_epoch = (train_split.len() / config.devices).div_ceil(config.data.batch_size);
     let loader = |images: ImageSet, batch_size: usize| {
         DataLoaderBuilder::new(MnistBatcher::new(Arc::new(images), config.data.scaling()))
             .batch_size(batch_size)
@@ -337,11 +344,18 @@ fn fit(
     if completed > 0 {
         training = training.checkpoint(completed);
     }
+    if config.devices > 1 {
+        let devices = request.backend.devices(device, config.devices);
+        training = training.with_training_strategy(
+            ExecutionStrategy::multi(devices, MultiDeviceOptim::OptimMainDevice).into(),
+        );
+    }
 
     let model = config
         .model
         .init(&device.clone().autodiff())
-        .load_record(initial_weights(config));
+        .load_record(initial_weights(config))
+        .averaging_gradients_over(config.devices);
     let learner = Learner::new(
         model,
         config.optimizer.optimizer(),

@@ -32,6 +32,9 @@ pub struct Args {
     /// Override one config key, e.g. --set optimizer.lr=0.01 (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     overrides: Vec<String>,
+    /// Train on N devices at once (Burn's multi-device strategy): the same as --set devices=N.
+    #[arg(long, value_name = "N")]
+    devices: Option<usize>,
     /// Print one line per epoch even in a terminal, instead of Burn's dashboard.
     #[arg(long)]
     plain: bool,
@@ -44,7 +47,10 @@ pub struct Args {
     debug_syncs: bool,
 }
 
-pub fn exec(args: Args) -> anyhow::Result<()> {
+pub fn exec(mut args: Args) -> anyhow::Result<()> {
+    if let Some(devices) = args.devices {
+        args.overrides.push(format!("devices={devices}"));
+    }
     let interrupter = signals::stop_on_signals()?;
     let display = match args.plain {
         true => Display::Plain,

@@ -31,6 +31,10 @@ pub struct ExperimentConfig {
     /// Passes over the training split.
     #[config(default = 10)]
     pub epochs: usize,
+    /// Devices training together (Burn's multi-device strategy): each takes its own batch
+    /// from its share of the training split, and the step uses their average gradient.
+    #[config(default = 1)]
+    pub devices: usize,
     /// The model's shape and output activation.
     #[config(default = "ModelConfig::new()")]
     pub model: ModelConfig,

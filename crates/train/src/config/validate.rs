@@ -7,6 +7,8 @@ use super::{ExperimentConfig, LrSchedule, OptimizerConfig, OptimizerKind};
 
 /// Training images in both MNIST and Fashion-MNIST.
 const TRAIN_ITEMS: usize = 60_000;
+/// More devices than one machine holds.
+const MAX_DEVICES: usize = 16;
 /// More passes than any use of this model needs; keeps step counts far from overflow.
 const MAX_EPOCHS: usize = 100_000;
 
@@ -61,6 +63,12 @@ impl ExperimentConfig {
         if self.seed > i64::MAX as u64 {
             return Err(("seed".into(), format!("must be at most {}", i64::MAX)));
         }
+        if !(1..=MAX_DEVICES).contains(&self.devices) {
+            return Err((
+                "devices".into(),
+                format!("must be between 1 and {MAX_DEVICES}"),
+            ));
+        }
         if self.epochs > MAX_EPOCHS {
             return Err(("epochs".into(), format!("must be at most {MAX_EPOCHS}")));
         }
@@ -100,10 +108,14 @@ impl ExperimentConfig {
             .data
             .train_limit
             .map_or(TRAIN_ITEMS, |limit| limit.min(TRAIN_ITEMS));
-        if self.data.batch_size > train_items {
+        if self.data.batch_size * self.devices > train_items {
             let slice = match self.data.train_limit {
                 Some(limit) if limit < TRAIN_ITEMS => format!("`data.train_limit` ({limit})"),
                 _ => format!("the {TRAIN_ITEMS} training images"),
+            };
+            let slice = match self.devices {
+                1 => slice,
+                devices => format!("the share of each of the {devices} devices of {slice}"),
             };
             return Err((
                 "data.batch_size".into(),
