@@ -172,10 +172,10 @@ lint:
     cargo clippy --release --workspace --all-targets -- -D warnings
 
 # Everything `just gpu-check` needs on a GPU machine with no Rust and no network, in one
-# git-ignored folder (.device/bundle, what the device tool carries): stripped binaries
-# (mnist-burn: wgpu, and cuda where it can be built; mnist-burn-tch: tch and wgpu, which needs
-# the machine's PyTorch to start), the MNIST files, the configs, the check scripts and the
-# Vulkan loader.
+# git-ignored folder (.device/bundle, what the device tool carries): the stripped binary
+# (wgpu, tch, and cuda where it can be built; the same build as the backend suite, so no
+# extra compile; tch makes it need the machine's PyTorch to start), the MNIST files, the
+# configs, the check scripts and the Vulkan loader.
 gpu-bundle: data vulkan torch
     #!/usr/bin/env bash
     set -euo pipefail
@@ -183,13 +183,11 @@ gpu-bundle: data vulkan torch
     rm -rf "$bundle"
     mkdir -p "$bundle/configs" "$bundle/vulkan/usr/lib"
     source <(just _torch-env)
-    cargo build --release --quiet -p mnist-train --features wgpu,tch
-    strip -o "$bundle/mnist-burn-tch" "{{bin}}" && gzip "$bundle/mnist-burn-tch"
     # Burn's cuda backend compiles its kernels with an LLVM that cubecl's build downloads
-    # (tracel-llvm 23.1.0-4); without it (no network) the bundle has wgpu only.
+    # (tracel-llvm 23.1.0-4); without it (no network) the bundle has no cuda backend.
     llvm="${XDG_DATA_HOME:-$HOME/.local/share}/tracel/tracel-llvm-23.1.0-4"
-    features=wgpu
-    if [ -d "$llvm" ]; then features=wgpu,cuda; else echo "note: no $llvm: the bundle has no cuda backend" | tee "$bundle/NOTES.txt"; fi
+    features=wgpu,tch
+    if [ -d "$llvm" ]; then features=wgpu,tch,cuda; else echo "note: no $llvm: the bundle has no cuda backend" | tee "$bundle/NOTES.txt"; fi
     cargo build --release --quiet -p mnist-train --features "$features"
     strip -o "$bundle/mnist-burn" "{{bin}}" && gzip "$bundle/mnist-burn"
     cargo build --release --quiet -p mnist-train

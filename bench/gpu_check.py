@@ -36,7 +36,7 @@ def unpack(bundle, work):
     """The bundle's gzipped binaries and MNIST files, unpacked into `work`."""
     for packed in glob.glob(os.path.join(bundle, "**", "*.gz"), recursive=True):
         target = os.path.join(work, os.path.relpath(packed, bundle)[:-3])
-        if os.path.relpath(packed, bundle).startswith("mnist"):
+        if os.path.relpath(packed, bundle).startswith("mnist" + os.sep):
             target = os.path.join(work, "cache", "burn-dataset", os.path.relpath(packed, bundle)[:-3])
         os.makedirs(os.path.dirname(target), exist_ok=True)
         with gzip.open(packed) as source, open(target, "wb") as sink:
@@ -168,7 +168,7 @@ def main():
 
     results, failures = [], []
     for backend in BACKENDS:
-        binary = os.path.join(work, "mnist-burn-tch" if backend.startswith("tch") else "mnist-burn")
+        binary = os.path.join(work, "mnist-burn")
         if not os.path.exists(binary):
             failures.append((backend, f"{os.path.basename(binary)} is not in the bundle"))
             continue
@@ -186,7 +186,7 @@ def main():
     if results:
         fastest = min(results, key=lambda row: row["epoch"])
         backend = fastest["name"].split()[0]
-        binary = os.path.join(work, "mnist-burn-tch" if backend.startswith("tch") else "mnist-burn")
+        binary = os.path.join(work, "mnist-burn")
         out = os.path.join(work, "default")
         default = os.path.join(bundle, "configs", "default.toml")
         extra = slice_args + (["--set", "epochs=3"] if quick else [])
