@@ -125,18 +125,12 @@ fn a_device_backend_reads_back_once_per_window_not_once_per_step() {
         );
         let (stdout, stderr) = text(&output);
         assert!(output.status.success(), "{backend}: {stdout}\n{stderr}");
-        let reads: Vec<&str> = stdout
-            .lines()
-            .filter(|line| line.contains("reads from the device"))
-            .collect();
+        let reads = mnist_e2e::device_reads(&stdout);
         assert_eq!(reads.len(), 2, "{stdout}");
-        for line in reads {
+        for (train, test) in reads {
             // 63 training steps: at most one read per 10 steps, plus the end of the split.
-            let (_, counts) = line.split_once("(train ").unwrap();
-            let (train, test) = counts.trim_end_matches(')').split_once(", test ").unwrap();
-            let (train, test): (usize, usize) = (train.parse().unwrap(), test.parse().unwrap());
-            assert!(train <= 63 / 10 + 2, "{backend}: {line}");
-            assert!(test <= 1, "{backend}: {line}");
+            assert!(train <= 63 / 10 + 2, "{backend}: {stdout}");
+            assert!(test <= 1, "{backend}: {stdout}");
         }
         println!("{backend}: {stdout}");
     }

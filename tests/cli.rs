@@ -3,7 +3,7 @@
 use std::fs;
 use std::path::Path;
 
-use mnist_e2e::{assert_one_line_error, config, learned, read_metrics, run_in, text};
+use mnist_e2e::{assert_one_line_error, config, device_reads, learned, read_metrics, run_in, text};
 
 #[test]
 fn a_smoke_run_trains_and_leaves_its_artifacts() {
@@ -319,22 +319,6 @@ fn a_resumed_run_keeps_its_backend_and_refuses_changes_its_checkpoints_cannot_fo
         2,
         "`epochs` cannot change when resuming a run with the cosine schedule",
     );
-}
-
-/// `(train reads, test reads)` of each epoch, from `--debug-syncs` lines.
-fn device_reads(stdout: &str) -> Vec<(usize, usize)> {
-    stdout
-        .lines()
-        .filter_map(|line| {
-            line.split_once("reads from the device (train ")?
-                .1
-                .strip_suffix(')')
-        })
-        .map(|counts| {
-            let (train, test) = counts.split_once(", test ").unwrap();
-            (train.parse().unwrap(), test.parse().unwrap())
-        })
-        .collect()
 }
 
 #[test]

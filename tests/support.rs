@@ -99,6 +99,22 @@ pub fn learned(run_dir: &Path) -> Vec<[f64; 4]> {
         .collect()
 }
 
+/// `(train reads, test reads)` of each epoch, from the lines `train --debug-syncs` prints.
+pub fn device_reads(stdout: &str) -> Vec<(usize, usize)> {
+    stdout
+        .lines()
+        .filter_map(|line| {
+            line.split_once("reads from the device (train ")?
+                .1
+                .strip_suffix(')')
+        })
+        .map(|counts| {
+            let (train, test) = counts.split_once(", test ").unwrap();
+            (train.parse().unwrap(), test.parse().unwrap())
+        })
+        .collect()
+}
+
 /// Runs `mnist-burn args...` in `cwd`, expects success and returns its standard output.
 pub fn succeed(cwd: &Path, args: &[&str]) -> String {
     let output = run_in(cwd, args);

@@ -89,15 +89,11 @@ impl Resume {
     /// The line printed before a resumed run starts.
     pub fn describe(&self, run_dir: &Path) -> String {
         let origin = match self.backend_from_run {
-            true => "the backend it ran on",
-            false => "as asked; it ran on ",
-        };
-        let ran_on = match self.backend_from_run {
-            true => String::new(),
-            false => self.record.backend.clone(),
+            true => "the backend it ran on".to_string(),
+            false => format!("as asked; it ran on {}", self.record.backend),
         };
         format!(
-            "Resuming {} after epoch {} of {} on {} ({origin}{ran_on})",
+            "Resuming {} after epoch {} of {} on {} ({origin})",
             run_dir.display(),
             self.completed.len(),
             self.config.epochs,
