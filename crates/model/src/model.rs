@@ -110,6 +110,19 @@ impl LogisticRegression {
     pub fn weights(&self) -> Tensor<2> {
         self.linear.weight.val()
     }
+
+    /// The learned bias, `[n_outputs]` (zeros if the layer has none).
+    pub fn bias(&self) -> Tensor<1> {
+        match &self.linear.bias {
+            Some(bias) => bias.val(),
+            None => Tensor::zeros([self.linear.weight.dims()[1]], &self.linear.weight.device()),
+        }
+    }
+
+    /// `sigmoid` or `none`: what follows the linear layer.
+    pub fn activation(&self) -> OutputActivation {
+        self.activation
+    }
 }
 
 #[cfg(test)]

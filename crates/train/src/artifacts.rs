@@ -21,7 +21,7 @@ pub const METRICS_HEADER: &str =
     "epoch,train_loss,train_acc,test_loss,test_acc,train_seconds,test_seconds";
 
 /// One epoch's results: one row of `metrics.csv`.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct EpochMetrics {
     pub epoch: usize,
     pub train_loss: f64,

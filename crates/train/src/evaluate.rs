@@ -72,7 +72,7 @@ impl TrainedModel {
         self.config.data.dataset
     }
 
-    fn scaling(&self) -> PixelScaling {
+    pub fn scaling(&self) -> PixelScaling {
         self.config.data.scaling()
     }
 
@@ -103,8 +103,12 @@ impl TrainedModel {
             .with_context(|| format!("{}: cannot read", path.display()))?
             .decode()
             .map_err(|error| anyhow!("{}: not a readable image ({error})", path.display()))?;
-        let pixels = preprocess::mnist_style(&picture);
-        let input = self.scaling().tensor(std::iter::once(&pixels[..]), device);
+        Ok(self.predict_pixels(&preprocess::mnist_style(&picture), device))
+    }
+
+    /// Class probabilities for one MNIST-style picture (784 pixels, light ink on black).
+    pub fn predict_pixels(&self, pixels: &[u8], device: &Device) -> Prediction {
+        let input = self.scaling().tensor(std::iter::once(pixels), device);
         let probabilities: Vec<f32> = softmax(self.model.forward(input), 1)
             .into_data()
             .convert::<f32>()
@@ -117,10 +121,10 @@ impl TrainedModel {
                 0,
                 |best, (class, &p)| if p > probabilities[best] { class } else { best },
             );
-        Ok(Prediction {
+        Prediction {
             class,
             probabilities,
-        })
+        }
     }
 }
 

@@ -15,13 +15,13 @@ use crate::artifacts::{self, EpochMetrics};
 /// Bundled so figures render the same on machines without system fonts (DejaVu Sans,
 /// Bitstream Vera license: `assets/DejaVuSans-LICENSE.txt`).
 static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
-const FONT_NAME: &str = "sans-serif";
+pub(crate) const FONT_NAME: &str = "sans-serif";
 
 /// A plotters drawing area over an RGB buffer.
-type Canvas<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
+pub(crate) type Canvas<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
 
 /// What drawing code returns: plotters' errors, boxed.
-type DrawResult = Result<(), Box<dyn std::error::Error>>;
+pub(crate) type DrawResult = Result<(), Box<dyn std::error::Error>>;
 
 /// One line of a chart.
 pub struct Series {
@@ -34,7 +34,7 @@ pub struct Series {
 }
 
 /// Renders a `width` x `height` figure with `draw` and writes it to `path` as PNG.
-fn render(
+pub(crate) fn render(
     path: &Path,
     (width, height): (u32, u32),
     draw: impl FnOnce(&Canvas) -> DrawResult,
@@ -59,7 +59,7 @@ fn render(
     artifacts::write_atomic(path, &png).with_context(|| format!("{}: cannot write", path.display()))
 }
 
-const PALETTE: [RGBColor; 6] = [
+pub(crate) const PALETTE: [RGBColor; 6] = [
     RGBColor(31, 119, 180),
     RGBColor(214, 39, 40),
     RGBColor(44, 160, 44),

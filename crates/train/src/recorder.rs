@@ -22,16 +22,20 @@ use burn::train::{Interrupter, LearnerSummary};
 
 use crate::artifacts::{self, EpochMetrics};
 use crate::device_metrics::SyncCounter;
+use crate::tensorboard::RunLog;
 
 /// Burn's names for the two metrics every run tracks.
 const LOSS: &str = "Loss";
 const ACCURACY: &str = "Accuracy";
+/// Burn's `LearningRateMetric`.
+const LEARNING_RATE: &str = "Learning Rate";
 
 /// The metrics that go into `metrics.csv`, looked up by id on every step (no name compare).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Tracked {
     Loss,
     Accuracy,
+    LearningRate,
 }
 
 /// The epochs finished so far, shared between the recorder (inside the `Learner`) and the
@@ -67,6 +71,11 @@ pub struct EpochRecorder {
     /// Device reads, printed after each epoch when set (`--debug-syncs`).
     syncs: Option<Arc<SyncCounter>>,
     tracked: HashMap<MetricId, Tracked>,
+    tensorboard: RunLog,
+    /// This step's training loss, when it was read, until the step's learning rate (the
+    /// last metric updated in a step) logs both.
+    step_loss: Option<f64>,
+    step_in_epoch: usize,
     current: EpochMetrics,
     epoch: usize,
     split_started: Instant,
@@ -83,6 +92,7 @@ impl EpochRecorder {
         history: Arc<Mutex<History>>,
         interrupter: Interrupter,
         syncs: Option<Arc<SyncCounter>>,
+        tensorboard: RunLog,
     ) -> Self {
         Self {
             dashboard,
@@ -91,6 +101,9 @@ impl EpochRecorder {
             interrupter,
             syncs,
             tracked: HashMap::new(),
+            tensorboard,
+            step_loss: None,
+            step_in_epoch: 0,
             current: EpochMetrics::default(),
             epoch: 1,
             split_started: Instant::now(),
@@ -106,16 +119,40 @@ impl EpochRecorder {
         let Some(&metric) = self.tracked.get(&entry.metric_id) else {
             return;
         };
-        let NumericEntry::Final(value) = numeric else {
-            return;
+        let value = match numeric {
+            NumericEntry::Final(value) => value,
+            NumericEntry::Aggregated {
+                aggregated_value, ..
+            }
+            | NumericEntry::Value(aggregated_value) => {
+                if !valid {
+                    self.log_step(metric, *aggregated_value);
+                }
+                return;
+            }
         };
         let slot = match (metric, valid) {
+            (Tracked::LearningRate, _) => return,
             (Tracked::Loss, false) => &mut self.current.train_loss,
             (Tracked::Accuracy, false) => &mut self.current.train_acc,
             (Tracked::Loss, true) => &mut self.current.test_loss,
             (Tracked::Accuracy, true) => &mut self.current.test_acc,
         };
         *slot = *value;
+    }
+
+    /// A training step's value, on its way to TensorBoard.
+    fn log_step(&mut self, metric: Tracked, value: f64) {
+        match metric {
+            Tracked::Loss => self.step_loss = Some(value),
+            Tracked::Accuracy => {}
+            Tracked::LearningRate => {
+                self.step_in_epoch += 1;
+                let loss = self.step_loss.take();
+                self.tensorboard
+                    .step(self.epoch, self.step_in_epoch, loss, value);
+            }
+        }
     }
 
     fn finish_epoch(&mut self, epoch: usize) {
@@ -126,6 +163,7 @@ impl EpochRecorder {
         if self.dashboard.is_none() {
             say!("{}", row.summary_line(self.total_epochs));
         }
+        self.tensorboard.epoch(&row);
         if let Some(syncs) = &self.syncs {
             let (train, test) = syncs.take();
             say!(
@@ -216,6 +254,7 @@ impl TrainingProgressLogger for EpochRecorder {
 
     fn start_split(&mut self, split: &str, total_items: usize) {
         self.in_valid_split = split == "valid";
+        self.step_in_epoch = 0;
         self.split_started = Instant::now();
         if let Some(dashboard) = &mut self.dashboard {
             dashboard.start_split(split, total_items);
@@ -301,6 +340,7 @@ impl MetricsRenderer for EpochRecorder {
         let metric = match definition.name.as_str() {
             LOSS => Some(Tracked::Loss),
             ACCURACY => Some(Tracked::Accuracy),
+            LEARNING_RATE => Some(Tracked::LearningRate),
             _ => None,
         };
         if let Some(metric) = metric {

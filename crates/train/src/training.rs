@@ -11,6 +11,7 @@ use burn::data::dataloader::DataLoaderBuilder;
 use burn::module::Module;
 use burn::prelude::Device;
 use burn::store::ModuleRecord;
+use burn::train::metric::LearningRateMetric;
 use burn::train::renderer::MetricsRenderer;
 use burn::train::renderer::tui::TuiMetricsRendererWrapper;
 use burn::train::{
@@ -25,6 +26,7 @@ use crate::config::ExperimentConfig;
 use crate::device_metrics::{DeviceMetric, DivergenceWatch, SharedWindow, SyncCounter, SyncPolicy};
 use crate::plots;
 use crate::recorder::{Divergence, EpochMetricLogger, EpochRecorder, History};
+use crate::tensorboard::RunLog;
 
 /// How progress is shown while training.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -318,6 +320,7 @@ fn fit(
         history.clone(),
         interrupter.clone(),
         request.debug_syncs.then(|| syncs.clone()),
+        RunLog::create(run_dir, steps_per_epoch),
     );
     let policy = match request.sync_every {
         Some(steps) => SyncPolicy::every(steps),
@@ -333,6 +336,8 @@ fn fit(
     let mut training = SupervisedTraining::new(run_dir, train_loader, test_loader)
         .metric_train_numeric(DeviceMetric::accuracy(train_window.clone()))
         .metric_train_numeric(DeviceMetric::loss(train_window))
+        // Last, so that a step's loss is known when its learning rate arrives (recorder.rs).
+        .metric_train_numeric(LearningRateMetric::new())
         .metric_valid_numeric(DeviceMetric::accuracy(test_window.clone()))
         .metric_valid_numeric(DeviceMetric::loss(test_window))
         .with_metric_logger(EpochMetricLogger::with_epochs(&request.completed))

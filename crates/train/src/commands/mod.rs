@@ -9,6 +9,9 @@ pub mod inspect;
 pub mod parity;
 pub mod plot;
 pub mod predict;
+pub mod runs;
+pub mod serve;
+pub mod sweep;
 pub mod train;
 
 #[derive(Debug, Subcommand)]
@@ -31,6 +34,15 @@ pub enum Command {
     Eval(eval::Args),
     /// Classify pictures (PNG, JPEG, ... of any size and colour) with a trained model.
     Predict(predict::Args),
+    /// A local web page of your runs: tables and live curves, weights, confusion matrices, and
+    /// a canvas to draw a digit and watch a model decide; with a JSON API.
+    Serve(serve::Args),
+    /// The table of runs in a folder: status, backend, epochs, accuracy, time and the config
+    /// keys each changed from the defaults; sortable, or JSON for scripts.
+    Runs(runs::Args),
+    /// Many trials from one sweep file (a grid or random search over any config keys), in
+    /// parallel and resumable, ranked at the end with the best config as best.toml.
+    Sweep(sweep::Args),
 }
 
 /// Runs one parsed command.
@@ -43,5 +55,8 @@ pub fn exec(command: Command) -> anyhow::Result<()> {
         Command::Plot(args) => plot::exec(args),
         Command::Eval(args) => eval::exec(args),
         Command::Predict(args) => predict::exec(args),
+        Command::Serve(args) => serve::exec(args),
+        Command::Runs(args) => runs::exec(args),
+        Command::Sweep(args) => sweep::exec(args),
     }
 }

@@ -131,21 +131,45 @@ impl ExperimentConfig {
 
     /// The dotted keys whose values differ between `self` and `other`.
     pub fn differing_keys(&self, other: &Self) -> Vec<String> {
-        let flat = |config: &Self| {
-            let mut keys = std::collections::BTreeMap::new();
-            let table = toml::Table::try_from(config).expect("a config serialises to TOML");
-            flatten("", &table, &mut keys);
-            keys
-        };
-        let (mine, theirs) = (flat(self), flat(other));
+        let (mine, theirs) = (self.flat(), other.flat());
         let mut keys: Vec<String> = mine
             .keys()
             .chain(theirs.keys())
             .filter(|key| mine.get(*key) != theirs.get(*key))
             .cloned()
             .collect();
+        keys.sort();
         keys.dedup();
         keys
+    }
+
+    /// `key=value` for every key this config sets to something other than its default.
+    pub fn changes_from_defaults(&self) -> Vec<String> {
+        let defaults = Self::new().flat();
+        self.flat()
+            .into_iter()
+            .filter(|(key, value)| defaults.get(key) != Some(value))
+            .map(|(key, value)| format!("{key}={}", readable(&value)))
+            .collect()
+    }
+
+    /// Every leaf as `section.key -> value`.
+    fn flat(&self) -> std::collections::BTreeMap<String, toml::Value> {
+        let mut keys = std::collections::BTreeMap::new();
+        let table = toml::Table::try_from(self).expect("a config serialises to TOML");
+        flatten("", &table, &mut keys);
+        keys
+    }
+}
+
+/// A value as written in a config file: the config's `f32` fields as their shortest decimal
+/// (0.1307, not the 0.1307000070810318 of their `f64` widening).
+fn readable(value: &toml::Value) -> String {
+    match value {
+        toml::Value::Float(float) if f64::from(*float as f32) == *float => {
+            format!("{}", *float as f32)
+        }
+        other => other.to_string(),
     }
 }
 

@@ -1,0 +1,43 @@
+//! `mnist-burn serve`: the web page of the runs in a folder, and its JSON API.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+
+use crate::backend::BackendKind;
+use crate::cli::backend_or_preferred;
+use crate::serve::{self, AppState};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The folder whose runs to show (and sweeps' trials, one level down).
+    #[arg(default_value = "runs", value_name = "RUNS_DIR")]
+    runs_dir: PathBuf,
+    /// Port to listen on (0: any free one; the address is printed).
+    #[arg(long, short, default_value_t = 8080)]
+    port: u16,
+    /// Address to listen on. The default lets only this machine in; anything else exposes
+    /// your runs and models to the network.
+    #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    host: IpAddr,
+    /// Backend the models run on for predictions and evaluations (default: the first
+    /// compiled one).
+    #[arg(long, short)]
+    backend: Option<BackendKind>,
+}
+
+pub fn exec(args: Args) -> anyhow::Result<()> {
+    let backend = backend_or_preferred(args.backend)?;
+    let device = backend.usable_device()?;
+    if !args.host.is_loopback() {
+        eprintln!(
+            "warning: listening on {}: anyone who can reach this machine can see your runs and \
+             use your models; there is no authentication",
+            args.host
+        );
+    }
+    let state = AppState::new(args.runs_dir, device);
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(serve::run(SocketAddr::new(args.host, args.port), state))
+}

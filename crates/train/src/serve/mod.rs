@@ -1,0 +1,122 @@
+//! `mnist-burn serve`: a local web page (runs, curves, weights, confusion, a canvas to draw
+//! on) and the JSON API behind it. The page's three files are compiled into the binary, so it
+//! works offline; every response carries headers that allow nothing but those files.
+
+mod api;
+mod models;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use burn::prelude::Device;
+
+pub use api::ApiError;
+use models::ModelCache;
+
+/// The largest request body accepted (a predict upload); larger ones get 413.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    runs_dir: Arc<PathBuf>,
+    models: Arc<ModelCache>,
+}
+
+impl AppState {
+    /// Serves the runs under `runs_dir`, running their models on `device` (a CPU one).
+    pub fn new(runs_dir: PathBuf, device: Device) -> Self {
+        Self {
+            runs_dir: Arc::new(runs_dir),
+            models: Arc::new(ModelCache::new(device)),
+        }
+    }
+}
+
+/// The page and the API.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(|| asset("text/html; charset=utf-8", PAGE)))
+        .route(
+            "/app.js",
+            get(|| asset("text/javascript; charset=utf-8", SCRIPT)),
+        )
+        .route(
+            "/style.css",
+            get(|| asset("text/css; charset=utf-8", STYLE)),
+        )
+        .route("/api/runs", get(api::list))
+        .route("/api/runs/{id}", get(api::detail))
+        .route("/api/runs/{id}/weights", get(api::weights))
+        .route("/api/runs/{id}/eval", get(api::evaluation))
+        .route("/api/runs/{id}/predict", post(api::predict))
+        .fallback(|| async { ApiError::not_found("no such page or API endpoint") })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::map_response(conservative_headers))
+        .with_state(state)
+}
+
+/// Serves `router` on `address` until Ctrl-C (or SIGTERM), printing where.
+pub async fn run(address: SocketAddr, state: AppState) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .map_err(|error| anyhow::anyhow!("cannot listen on {address}: {error}"))?;
+    let bound = listener.local_addr()?;
+    say!(
+        "Serving the runs in {} at http://{bound}/  (Ctrl-C stops)",
+        state.runs_dir.display()
+    );
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(stop_signal())
+        .await?;
+    Ok(())
+}
+
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut terminate = signal(SignalKind::terminate()).expect("SIGTERM can be watched");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::signal::ctrl_c().await.ok();
+}
+
+const PAGE: &str = include_str!("assets/index.html");
+const SCRIPT: &str = include_str!("assets/app.js");
+const STYLE: &str = include_str!("assets/style.css");
+
+async fn asset(content_type: &'static str, body: &'static str) -> Response {
+    ([(header::CONTENT_TYPE, content_type)], body).into_response()
+}
+
+/// Only this origin's own files, no framing, no sniffing, no referrer; no CORS header, so
+/// other origins' pages cannot read the API.
+async fn conservative_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; \
+             script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; \
+             form-action 'self'",
+        ),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::CACHE_CONTROL, "no-store"),
+    ] {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    response
+}

@@ -1,0 +1,53 @@
+//! Sweeps: one sweep file, many trials, each an ordinary run folder under the sweep's folder,
+//! run in parallel, resumable, and summarised at the end.
+//!
+//! The sweep folder holds `plan.toml` (the expanded trials, so `--resume` needs nothing
+//! else), `base.toml` (the base config as it was), `trial-NNN/` run folders (each with the
+//! trial's `train.log`), and at the end `results.csv`, `results.md`, `best.toml` and
+//! `accuracy.png`.
+
+mod figure;
+pub mod results;
+pub mod runner;
+pub mod spec;
+
+use std::path::Path;
+
+use anyhow::Context;
+
+use crate::artifacts::write_atomic;
+use spec::SweepPlan;
+
+pub const PLAN_FILE: &str = "plan.toml";
+pub const BASE_FILE: &str = "base.toml";
+/// A trial's output, in its run folder.
+pub const TRIAL_LOG: &str = "train.log";
+
+/// Writes the plan and the base config into a new sweep folder.
+pub fn write_plan(plan: &SweepPlan, sweep_dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(sweep_dir)
+        .with_context(|| format!("{}: cannot create", sweep_dir.display()))?;
+    let text = toml::to_string_pretty(plan).context("the sweep plan does not serialise")?;
+    for (file, text) in [
+        (PLAN_FILE, text.as_str()),
+        (BASE_FILE, plan.base_config.as_str()),
+    ] {
+        let path = sweep_dir.join(file);
+        write_atomic(&path, text.as_bytes())
+            .with_context(|| format!("{}: cannot write", path.display()))?;
+    }
+    Ok(())
+}
+
+/// Reads the plan of an existing sweep folder.
+pub fn read_plan(sweep_dir: &Path) -> anyhow::Result<SweepPlan> {
+    let path = sweep_dir.join(PLAN_FILE);
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "{}: not a sweep folder (no {PLAN_FILE})",
+            sweep_dir.display()
+        )
+    })?;
+    toml::from_str(&text)
+        .map_err(|error| anyhow::anyhow!("{}: {}", path.display(), error.message()))
+}

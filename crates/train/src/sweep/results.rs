@@ -1,0 +1,173 @@
+//! What a sweep found: its trials ranked by final test accuracy, as a terminal table,
+//! `results.csv`, `results.md`, the best trial's config as `best.toml`, and a picture of
+//! test accuracy against each varied key.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use super::spec::{SweepPlan, Trial};
+use crate::artifacts::{CONFIG_FILE, write_atomic};
+use crate::run_index::{ListedStatus, RunSummary, summarise};
+
+pub const RESULTS_CSV: &str = "results.csv";
+pub const RESULTS_MD: &str = "results.md";
+pub const BEST_CONFIG: &str = "best.toml";
+pub const FIGURE: &str = "accuracy.png";
+
+/// One trial and what its folder says.
+pub struct TrialResult {
+    pub trial: Trial,
+    pub summary: RunSummary,
+}
+
+/// Every trial, the best final test accuracy first (trials without one last).
+pub fn collect(plan: &SweepPlan, sweep_dir: &Path) -> Vec<TrialResult> {
+    let mut results: Vec<TrialResult> = plan
+        .trials
+        .iter()
+        .map(|trial| TrialResult {
+            summary: summarise(&sweep_dir.join(&trial.id), trial.id.clone()),
+            trial: trial.clone(),
+        })
+        .collect();
+    results.sort_by(|a, b| {
+        let accuracy = |result: &TrialResult| match result.summary.status {
+            ListedStatus::Finished => result.summary.final_test_accuracy,
+            _ => None,
+        };
+        accuracy(b)
+            .unwrap_or(f64::NEG_INFINITY)
+            .total_cmp(&accuracy(a).unwrap_or(f64::NEG_INFINITY))
+            .then_with(|| a.trial.id.cmp(&b.trial.id))
+    });
+    results
+}
+
+/// The header and the cells of the results table.
+fn cells(plan: &SweepPlan, results: &[TrialResult]) -> (Vec<String>, Vec<Vec<String>>) {
+    let keys = plan.varied_keys();
+    let mut header: Vec<String> = ["rank", "trial", "status"].map(String::from).to_vec();
+    header.extend(keys.iter().cloned());
+    header.extend(["test_acc", "best_test_acc", "epochs", "seconds"].map(String::from));
+    let rows = results
+        .iter()
+        .enumerate()
+        .map(|(rank, result)| {
+            let summary = &result.summary;
+            let optional = |value: Option<f64>, digits: usize| {
+                value.map_or(String::new(), |value| format!("{value:.digits$}"))
+            };
+            let mut row = vec![
+                (rank + 1).to_string(),
+                result.trial.id.clone(),
+                summary.status.name().to_string(),
+            ];
+            row.extend(keys.iter().map(|key| {
+                result
+                    .trial
+                    .values
+                    .get(key)
+                    .map_or(String::new(), |value| match value {
+                        toml::Value::String(text) => text.clone(),
+                        other => other.to_string(),
+                    })
+            }));
+            row.extend([
+                optional(summary.final_test_accuracy, 2),
+                optional(summary.best_test_accuracy, 2),
+                summary.epochs_completed.to_string(),
+                optional(summary.wall_seconds, 1),
+            ]);
+            row
+        })
+        .collect();
+    (header, rows)
+}
+
+/// The table printed at the end of a sweep.
+pub fn terminal_table(plan: &SweepPlan, results: &[TrialResult]) -> String {
+    let (header, rows) = cells(plan, results);
+    let mut widths: Vec<usize> = header.iter().map(String::len).collect();
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.len());
+        }
+    }
+    let line = |row: &[String]| {
+        let padded: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        padded.join("  ").trim_end().to_string()
+    };
+    let mut text = line(&header);
+    for row in &rows {
+        text.push('\n');
+        text.push_str(&line(row));
+    }
+    text
+}
+
+/// Writes `results.csv`, `results.md`, `best.toml` and the picture; returns the best trial's
+/// config file, if any trial finished.
+pub fn write(
+    plan: &SweepPlan,
+    sweep_dir: &Path,
+    results: &[TrialResult],
+) -> anyhow::Result<Option<PathBuf>> {
+    let (header, rows) = cells(plan, results);
+    let mut csv = header.join(",");
+    let mut markdown = format!(
+        "# Sweep {}\n\n| {} |\n|{}|\n",
+        plan.name,
+        header.join(" | "),
+        vec!["---"; header.len()].join("|")
+    );
+    for row in &rows {
+        write!(
+            csv,
+            "\n{}",
+            row.iter()
+                .map(|cell| csv_field(cell))
+                .collect::<Vec<_>>()
+                .join(",")
+        )
+        .ok();
+        writeln!(markdown, "| {} |", row.join(" | ")).ok();
+    }
+    csv.push('\n');
+    for (file, text) in [(RESULTS_CSV, csv), (RESULTS_MD, markdown)] {
+        let path = sweep_dir.join(file);
+        write_atomic(&path, text.as_bytes())
+            .with_context(|| format!("{}: cannot write", path.display()))?;
+    }
+    super::figure::accuracy_against_keys(&sweep_dir.join(FIGURE), plan, results)?;
+    let Some(best) = results
+        .first()
+        .filter(|best| best.summary.status == ListedStatus::Finished)
+    else {
+        return Ok(None);
+    };
+    let config = std::fs::read_to_string(best.summary.dir.join(CONFIG_FILE))
+        .with_context(|| format!("{}: cannot read the best trial's config", best.trial.id))?;
+    let text = format!(
+        "# The best trial of sweep {} ({}: {:.2}% test accuracy).\n{config}",
+        plan.name,
+        best.trial.id,
+        best.summary.final_test_accuracy.unwrap_or_default()
+    );
+    let path = sweep_dir.join(BEST_CONFIG);
+    write_atomic(&path, text.as_bytes())
+        .with_context(|| format!("{}: cannot write", path.display()))?;
+    Ok(Some(path))
+}
+
+fn csv_field(cell: &str) -> String {
+    match cell.contains([',', '"', '\n']) {
+        true => format!("\"{}\"", cell.replace('"', "\"\"")),
+        false => cell.to_string(),
+    }
+}
