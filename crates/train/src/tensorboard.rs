@@ -160,7 +160,7 @@ impl RunLog {
             self.last_loss_step = Some(global);
             self.write(|writer| writer.scalar("step/train_loss", global, loss));
         }
-        if global % STEP_LOG_EVERY == 0 || step == 1 {
+        if global.is_multiple_of(STEP_LOG_EVERY) || step == 1 {
             self.write(|writer| writer.scalar("step/learning_rate", global, learning_rate));
         }
     }
@@ -200,79 +200,6 @@ fn masked_crc(bytes: &[u8]) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Steps between two logged values of the training loss and the learning rate.
-    pub const STEP_LOG_EVERY: usize = 10;
-
-    /// What a run logs for TensorBoard: every epoch's metrics (x axis: epoch), and every
-    /// [`STEP_LOG_EVERY`] steps the training loss and the learning rate (x axis: global step).
-    /// A write that fails is reported once; training goes on without the log.
-    pub struct RunLog {
-        writer: Option<EventWriter>,
-        steps_per_epoch: usize,
-        last_loss_step: Option<usize>,
-    }
-
-    impl RunLog {
-        /// A new event file in `run_dir`; `steps_per_epoch` numbers the steps of a resumed run
-        /// after those before it.
-        pub fn create(run_dir: &Path, steps_per_epoch: usize) -> Self {
-            let writer = EventWriter::create(run_dir)
-                .map_err(|error| {
-                    eprintln!(
-                        "warning: {}: cannot write the TensorBoard log: {error}",
-                        run_dir.display()
-                    )
-                })
-                .ok();
-            Self {
-                writer,
-                steps_per_epoch,
-                last_loss_step: None,
-            }
-        }
-
-        /// One training step (1-based within `epoch`), with its loss if it was read from the
-        /// device at this step (GPU backends read every few steps).
-        pub fn step(&mut self, epoch: usize, step: usize, loss: Option<f64>, learning_rate: f64) {
-            let global = (epoch.saturating_sub(1)) * self.steps_per_epoch + step;
-            let due = |last: Option<usize>| last.is_none_or(|last| global >= last + STEP_LOG_EVERY);
-            if let Some(loss) = loss
-                && due(self.last_loss_step)
-            {
-                self.last_loss_step = Some(global);
-                self.write(|writer| writer.scalar("step/train_loss", global, loss));
-            }
-            if global % STEP_LOG_EVERY == 0 || step == 1 {
-                self.write(|writer| writer.scalar("step/learning_rate", global, learning_rate));
-            }
-        }
-
-        /// One finished epoch's metrics; flushed so TensorBoard sees them at once.
-        pub fn epoch(&mut self, row: &crate::artifacts::EpochMetrics) {
-            let epoch = row.epoch;
-            self.write(|writer| {
-                writer.scalar("train/loss", epoch, row.train_loss)?;
-                writer.scalar("train/accuracy", epoch, row.train_acc)?;
-                writer.scalar("test/loss", epoch, row.test_loss)?;
-                writer.scalar("test/accuracy", epoch, row.test_acc)?;
-                writer.flush()
-            });
-        }
-
-        fn write(&mut self, log: impl FnOnce(&mut EventWriter) -> io::Result<()>) {
-            let Some(writer) = &mut self.writer else {
-                return;
-            };
-            if let Err(error) = log(writer) {
-                eprintln!(
-                    "warning: {}: TensorBoard log stopped: {error}",
-                    writer.path().display()
-                );
-                self.writer = None;
-            }
-        }
-    }
 
     /// TFRecord's checksum is CRC-32C (Castagnoli), whose check value is 0xE3069283.
     #[test]

@@ -124,6 +124,7 @@ pub fn train(request: &RunRequest) -> anyhow::Result<RunOutcome> {
         final_test_accuracy: None,
         final_test_loss: None,
         peak_rss_mib: None,
+        imported_from: None,
     };
     let write_error = |file: &str| format!("{}: cannot write", run_dir.join(file).display());
     artifacts::write_atomic(

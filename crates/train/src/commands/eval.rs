@@ -20,6 +20,10 @@ pub struct Args {
     /// Where to write the evaluation files (default: the run folder).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Also write every test image's class probabilities as probabilities.csv (to compare
+    /// with another runtime, e.g. an exported model).
+    #[arg(long)]
+    probabilities: bool,
 }
 
 pub fn exec(args: Args) -> anyhow::Result<()> {
@@ -46,6 +50,12 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
         evaluation.images
     );
     evaluation.write(&out, &title)?;
+    if args.probabilities {
+        let path = out.join("probabilities.csv");
+        crate::artifacts::write_atomic(&path, trained.probabilities_csv(&test, &device).as_bytes())
+            .with_context(|| format!("{}: cannot write", path.display()))?;
+        say!("Wrote {}", path.display());
+    }
     say!(
         "\nWrote eval.json, confusion.csv, predictions.csv and confusion.png in {}",
         out.display()

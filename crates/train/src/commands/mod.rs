@@ -5,6 +5,8 @@ use clap::Subcommand;
 
 pub mod data;
 pub mod eval;
+pub mod export;
+pub mod import;
 pub mod inspect;
 pub mod parity;
 pub mod plot;
@@ -43,6 +45,12 @@ pub enum Command {
     /// Many trials from one sweep file (a grid or random search over any config keys), in
     /// parallel and resumable, ranked at the end with the best config as best.toml.
     Sweep(sweep::Args),
+    /// Write a trained model as safetensors (PyTorch's names and layout) or ONNX, with a JSON
+    /// sidecar (normalisation, classes, input shape, source run).
+    Export(export::Args),
+    /// Turn a PyTorch state_dict (.pt/.pth) or safetensors file of the tutorial's model into a
+    /// run folder that eval, predict, plot and serve use.
+    Import(import::Args),
 }
 
 /// Runs one parsed command.
@@ -58,5 +66,7 @@ pub fn exec(command: Command) -> anyhow::Result<()> {
         Command::Serve(args) => serve::exec(args),
         Command::Runs(args) => runs::exec(args),
         Command::Sweep(args) => sweep::exec(args),
+        Command::Export(args) => export::exec(args),
+        Command::Import(args) => import::exec(args),
     }
 }

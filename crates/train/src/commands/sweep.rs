@@ -49,7 +49,10 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
     let (plan, sweep_dir) = match (&args.resume, &args.sweep) {
         (Some(dir), _) => (sweep::read_plan(dir)?, dir.clone()),
         (None, Some(file)) => {
-            let plan = SweepPlan::read(file).map_err(|mistakes| {
+            let plan = SweepPlan::read(file).map_err(|mut mistakes| {
+                if mistakes.len() == 1 {
+                    return Usage(mistakes.remove(0));
+                }
                 for mistake in &mistakes {
                     eprintln!("error: {mistake}");
                 }

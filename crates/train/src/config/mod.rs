@@ -162,13 +162,14 @@ impl ExperimentConfig {
     }
 }
 
-/// A value as written in a config file: the config's `f32` fields as their shortest decimal
-/// (0.1307, not the 0.1307000070810318 of their `f64` widening).
+/// A value as a person writes it: floats as their shortest decimal (0.1307, not the
+/// 0.1307000070810318 of an `f32` field's widening; 1e38, not 38 zeros).
 fn readable(value: &toml::Value) -> String {
     match value {
         toml::Value::Float(float) if f64::from(*float as f32) == *float => {
-            format!("{}", *float as f32)
+            format!("{:?}", *float as f32)
         }
+        toml::Value::Float(float) => format!("{float:?}"),
         other => other.to_string(),
     }
 }

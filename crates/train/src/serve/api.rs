@@ -47,6 +47,13 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, message)
     }
 
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "this endpoint does not take that method",
+        )
+    }
+
     /// The run exists but its files cannot be used (a model that does not load).
     pub fn unprocessable(message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, message)
@@ -135,10 +142,11 @@ pub async fn evaluation(
         let summary = run(&state, &id)?;
         let cached = summary.dir.join("eval.json");
         let age = |file: &std::path::Path| fs::metadata(file).and_then(|meta| meta.modified()).ok();
-        if age(&cached).is_some() && age(&cached) >= age(&model_file(&summary.dir)) {
-            if let Ok(text) = fs::read_to_string(&cached) {
-                return Ok(([(header::CONTENT_TYPE, "application/json")], text).into_response());
-            }
+        if age(&cached).is_some()
+            && age(&cached) >= age(&model_file(&summary.dir))
+            && let Ok(text) = fs::read_to_string(&cached)
+        {
+            return Ok(([(header::CONTENT_TYPE, "application/json")], text).into_response());
         }
         let model = state.models.get(&state.runs_dir, &id)?;
         let trained = &model.trained;

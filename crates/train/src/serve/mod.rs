@@ -1,5 +1,5 @@
 //! `mnist-burn serve`: a local web page (runs, curves, weights, confusion, a canvas to draw
-//! on) and the JSON API behind it. The page's three files are compiled into the binary, so it
+//! on) and the JSON API behind it. The page's files are compiled into the binary, so it
 //! works offline; every response carries headers that allow nothing but those files.
 
 mod api;
@@ -41,22 +41,18 @@ impl AppState {
 
 /// The page and the API.
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/", get(|| asset("text/html; charset=utf-8", PAGE)))
-        .route(
-            "/app.js",
-            get(|| asset("text/javascript; charset=utf-8", SCRIPT)),
-        )
-        .route(
-            "/style.css",
-            get(|| asset("text/css; charset=utf-8", STYLE)),
-        )
+    let mut router = Router::new();
+    for &(path, content_type, body) in ASSETS {
+        router = router.route(path, get(move || asset(content_type, body)));
+    }
+    router
         .route("/api/runs", get(api::list))
         .route("/api/runs/{id}", get(api::detail))
         .route("/api/runs/{id}/weights", get(api::weights))
         .route("/api/runs/{id}/eval", get(api::evaluation))
         .route("/api/runs/{id}/predict", post(api::predict))
         .fallback(|| async { ApiError::not_found("no such page or API endpoint") })
+        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::map_response(conservative_headers))
         .with_state(state)
@@ -92,9 +88,21 @@ async fn stop_signal() {
     tokio::signal::ctrl_c().await.ok();
 }
 
-const PAGE: &str = include_str!("assets/index.html");
-const SCRIPT: &str = include_str!("assets/app.js");
-const STYLE: &str = include_str!("assets/style.css");
+/// The page's files: (path, content type, contents), compiled in.
+const ASSETS: &[(&str, &str, &str)] = &[
+    ("/", HTML, include_str!("assets/index.html")),
+    ("/common.js", SCRIPT, include_str!("assets/common.js")),
+    ("/charts.js", SCRIPT, include_str!("assets/charts.js")),
+    ("/runs.js", SCRIPT, include_str!("assets/runs.js")),
+    ("/run.js", SCRIPT, include_str!("assets/run.js")),
+    ("/draw.js", SCRIPT, include_str!("assets/draw.js")),
+    ("/main.js", SCRIPT, include_str!("assets/main.js")),
+    ("/style.css", STYLE, include_str!("assets/style.css")),
+    ("/draw.css", STYLE, include_str!("assets/draw.css")),
+];
+const HTML: &str = "text/html; charset=utf-8";
+const SCRIPT: &str = "text/javascript; charset=utf-8";
+const STYLE: &str = "text/css; charset=utf-8";
 
 async fn asset(content_type: &'static str, body: &'static str) -> Response {
     ([(header::CONTENT_TYPE, content_type)], body).into_response()

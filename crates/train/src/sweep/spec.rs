@@ -1,6 +1,7 @@
 //! A sweep file: the base config, keys fixed for every trial, a grid of values and random
 //! draws; and the trials it stands for, each checked as a whole config before any starts.
 
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -222,10 +223,12 @@ fn draw(
         }
         let bad = |why: &str| Err(format!("random.keys.\"{key}\": {why}"));
         match distribution {
-            Distribution::Uniform([low, high]) if !(low < high) => {
+            Distribution::Uniform([low, high]) if low.partial_cmp(high) != Some(Ordering::Less) => {
                 return bad("uniform needs [low, high] with low < high");
             }
-            Distribution::LogUniform([low, high]) if !(0.0 < *low && low < high) => {
+            Distribution::LogUniform([low, high])
+                if *low <= 0.0 || low.partial_cmp(high) != Some(Ordering::Less) =>
+            {
                 return bad("log_uniform needs [low, high] with 0 < low < high");
             }
             Distribution::Choice(values) if values.is_empty() => return bad("choice: no values"),

@@ -1,0 +1,148 @@
+//! Models that leave this project and come back: safetensors and ONNX exports with a sidecar
+//! that says how to feed them, and PyTorch or safetensors checkpoints imported as run folders.
+//!
+//! Everything is in PyTorch's layout and names (`linear.weight` `[10, 784]`, `linear.bias`
+//! `[10]`), the names of the tutorial's `LogisticRegression` with its `self.linear`.
+
+mod import;
+mod onnx;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, anyhow};
+use burn::store::{BurnToPyTorchAdapter, ModuleSnapshot, SafetensorsStore};
+use mnist_data::{IMAGE_PIXELS, NUM_CLASSES};
+use mnist_model::OutputActivation;
+use serde::Serialize;
+
+pub use import::{ImportRequest, import_checkpoint};
+
+use crate::artifacts::write_atomic;
+use crate::evaluate::TrainedModel;
+
+/// The formats `export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// PyTorch's names and layout; `torch`'s `load_state_dict` takes it as is.
+    Safetensors,
+    /// One `[N, 784]` float input, one `[N, 10]` output of class scores.
+    Onnx,
+}
+
+impl Format {
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Safetensors => "safetensors",
+            Self::Onnx => "onnx",
+        }
+    }
+}
+
+/// The tensors of the tutorial's model in PyTorch's layout: `nn.Linear(784, 10)`.
+pub fn expected_tensors() -> [(&'static str, &'static [usize]); 2] {
+    const WEIGHT: [usize; 2] = [NUM_CLASSES, IMAGE_PIXELS];
+    const BIAS: [usize; 1] = [NUM_CLASSES];
+    [("linear.weight", &WEIGHT), ("linear.bias", &BIAS)]
+}
+
+/// `<export>.json`: everything a consumer needs besides the weights.
+#[derive(Debug, Serialize)]
+pub struct Sidecar {
+    pub format: &'static str,
+    pub source: String,
+    /// `[N, 784]`: N pictures of 28x28 pixels, row-major, light ink on black (MNIST's way).
+    pub input_shape: [&'static str; 2],
+    pub input_dtype: &'static str,
+    /// How a raw pixel `p` in 0..=255 becomes an input value: `(p / 255 - mean) / std`.
+    pub normalization: Normalization,
+    /// What the outputs are: raw scores (`none`) or after a sigmoid; a softmax of them gives
+    /// the probabilities this project reports.
+    pub activation: OutputActivation,
+    pub classes: Vec<String>,
+    /// Name and shape of each tensor, in PyTorch's layout.
+    pub tensors: Vec<(String, Vec<usize>)>,
+    /// The run's whole config.
+    pub config: toml::Table,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Normalization {
+    pub formula: &'static str,
+    pub mean: f32,
+    pub std: f32,
+}
+
+impl Sidecar {
+    fn new(trained: &TrainedModel, format: Format) -> Self {
+        let data = &trained.config.data;
+        Self {
+            format: format.extension(),
+            source: trained.weights_file.display().to_string(),
+            input_shape: ["N", "784"],
+            input_dtype: "float32",
+            normalization: Normalization {
+                formula: "(pixel / 255 - mean) / std",
+                mean: data.mean,
+                std: data.std,
+            },
+            activation: trained.config.model.activation,
+            classes: trained
+                .dataset()
+                .class_names()
+                .iter()
+                .map(|name| name.to_string())
+                .collect(),
+            tensors: expected_tensors()
+                .iter()
+                .map(|(name, shape)| (name.to_string(), shape.to_vec()))
+                .collect(),
+            config: toml::Table::try_from(&trained.config).expect("a config serialises"),
+        }
+    }
+
+    /// The sidecar as JSON text.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a sidecar serialises")
+    }
+}
+
+/// Writes `trained` as `format` to `out` and its sidecar beside it (`out` + `.json`);
+/// returns both paths.
+pub fn export(
+    trained: &TrainedModel,
+    format: Format,
+    out: &Path,
+) -> anyhow::Result<(PathBuf, PathBuf)> {
+    let sidecar = Sidecar::new(trained, format);
+    let bytes = match format {
+        Format::Safetensors => safetensors_bytes(trained, &sidecar)?,
+        Format::Onnx => onnx::model_bytes(trained, &sidecar)?,
+    };
+    write_atomic(out, &bytes).with_context(|| format!("{}: cannot write", out.display()))?;
+    let sidecar_path = PathBuf::from(format!("{}.json", out.display()));
+    write_atomic(&sidecar_path, sidecar.to_json().as_bytes())
+        .with_context(|| format!("{}: cannot write", sidecar_path.display()))?;
+    Ok((out.to_path_buf(), sidecar_path))
+}
+
+/// The model through burn-store's PyTorch adapter (which transposes the linear weight), with
+/// the sidecar's facts in the header's metadata too.
+fn safetensors_bytes(trained: &TrainedModel, sidecar: &Sidecar) -> anyhow::Result<Vec<u8>> {
+    let mut store = SafetensorsStore::from_bytes(None)
+        .with_to_adapter(BurnToPyTorchAdapter)
+        .metadata(
+            "mnist_burn.activation",
+            format!("{:?}", sidecar.activation).to_lowercase(),
+        )
+        .metadata("mnist_burn.mean", sidecar.normalization.mean.to_string())
+        .metadata("mnist_burn.std", sidecar.normalization.std.to_string())
+        .metadata("mnist_burn.classes", sidecar.classes.join(","))
+        .metadata("mnist_burn.source", sidecar.source.clone());
+    trained
+        .model
+        .save_into(&mut store)
+        .map_err(|error| anyhow!("cannot write safetensors: {error}"))?;
+    store
+        .get_bytes()
+        .map_err(|error| anyhow!("cannot write safetensors: {error}"))
+}

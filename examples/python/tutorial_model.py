@@ -1,0 +1,35 @@
+"""The PyTorch tutorial's model, and MNIST's test images as a model exported by mnist-burn
+expects them (its sidecar JSON says how to scale the pixels)."""
+import json
+
+import numpy as np
+import torch
+
+
+class LogisticRegression(torch.nn.Module):
+    """The tutorial's class: one Linear(784 -> 10) layer, with its sigmoid made optional
+    (mnist-burn's default config has none; the tutorial's own config has it)."""
+
+    def __init__(self, n_inputs=784, n_outputs=10, sigmoid=True):
+        super().__init__()
+        self.linear = torch.nn.Linear(n_inputs, n_outputs)
+        self.sigmoid = sigmoid
+
+    def forward(self, x):
+        y_pred = self.linear(x)
+        return torch.sigmoid(y_pred) if self.sigmoid else y_pred
+
+
+def read_idx(path):
+    """An MNIST IDX file (images or labels) as a numpy array."""
+    data = open(path, "rb").read()
+    dims = data[3]
+    shape = [int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(dims)]
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
+
+
+def model_inputs(images, sidecar_path):
+    """Pixels 0..255 of [N, 28, 28] images as the exported model's float32 [N, 784] input."""
+    scaling = json.load(open(sidecar_path))["normalization"]
+    pixels = images.reshape(len(images), 784).astype(np.float32) / 255.0
+    return ((pixels - scaling["mean"]) / scaling["std"]).astype(np.float32)
