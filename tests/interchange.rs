@@ -160,13 +160,18 @@ fn a_model_trained_in_pytorch_evaluates_the_same_here() {
 
 /// A safetensors file with the given tensors (all float32 zeros).
 fn safetensors(tensors: &[(&str, &[usize])]) -> Vec<u8> {
+    safetensors_of("F32", 4, tensors)
+}
+
+/// A safetensors file with the given tensors, zeros of `dtype` (`width` bytes each).
+fn safetensors_of(dtype: &str, width: usize, tensors: &[(&str, &[usize])]) -> Vec<u8> {
     let mut header = serde_json::Map::new();
     let mut offset = 0;
     for (name, shape) in tensors {
-        let bytes = 4 * shape.iter().product::<usize>();
+        let bytes = width * shape.iter().product::<usize>();
         header.insert(
             name.to_string(),
-            serde_json::json!({ "dtype": "F32", "shape": shape, "data_offsets": [offset, offset + bytes] }),
+            serde_json::json!({ "dtype": dtype, "shape": shape, "data_offsets": [offset, offset + bytes] }),
         );
         offset += bytes;
     }
@@ -181,7 +186,16 @@ fn safetensors(tensors: &[(&str, &[usize])]) -> Vec<u8> {
 fn bad_checkpoints_are_one_line_and_write_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let seed = config("seed");
-    let cases: [(&str, Vec<u8>, &str); 5] = [
+    let cases: [(&str, Vec<u8>, &str); 6] = [
+        (
+            "double.safetensors",
+            safetensors_of(
+                "F64",
+                8,
+                &[("linear.weight", &[10, 784]), ("linear.bias", &[10])],
+            ),
+            "expected float32",
+        ),
         (
             "text.pt",
             b"definitely not a checkpoint".to_vec(),

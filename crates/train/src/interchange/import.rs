@@ -12,6 +12,7 @@ use burn::store::burn_pack::Tensor as StoredTensor;
 use burn::store::{
     ApplyResult, ModuleSnapshot, ModuleStore, PyTorchToBurnAdapter, PytorchStore, SafetensorsStore,
 };
+use burn::tensor::DType;
 
 use super::expected_tensors;
 use crate::artifacts::{
@@ -116,7 +117,8 @@ fn not_a_checkpoint(file: &Path, error: impl std::fmt::Display) -> anyhow::Error
     )
 }
 
-/// Every expected tensor is there with its PyTorch shape, and nothing else is.
+/// Every expected tensor is there, float32, with its PyTorch shape, and nothing else is (a
+/// float64 tensor would load, then fail at the first forward pass).
 fn check_tensors(file: &Path, found: &BTreeMap<String, StoredTensor>) -> anyhow::Result<()> {
     let expected = expected_tensors();
     let describe = || {
@@ -140,6 +142,14 @@ fn check_tensors(file: &Path, found: &BTreeMap<String, StoredTensor>) -> anyhow:
                 describe()
             );
         };
+        if tensor.dtype != DType::F32 {
+            bail!(
+                "{}: tensor `{name}` is {:?}, expected float32 (call model.float() before \
+                 saving)",
+                file.display(),
+                tensor.dtype
+            );
+        }
         let dims: Vec<usize> = tensor.shape.iter().copied().collect();
         if dims != shape {
             bail!(
