@@ -78,41 +78,47 @@ impl TrainedModel {
 
     /// The predicted class of every image in `images`.
     pub fn predict_all(&self, images: &ImageSet, device: &Device) -> Vec<usize> {
-        let scaling = self.scaling();
         let mut predictions = Vec::with_capacity(images.len());
-        let indices: Vec<usize> = (0..images.len()).collect();
-        for chunk in indices.chunks(1000) {
-            let input = scaling.tensor(chunk.iter().map(|&index| images.image(index)), device);
-            let classes = self.model.forward(input).argmax(1).flatten::<1>(0, 1);
-            let classes: Vec<i64> = classes
+        self.for_each_chunk(images, device, |_, scores| {
+            let classes: Vec<i64> = scores
+                .argmax(1)
+                .flatten::<1>(0, 1)
                 .into_data()
                 .convert::<i64>()
                 .try_to_vec()
                 .expect("argmax yields integers");
             predictions.extend(classes.into_iter().map(|class| class as usize));
-        }
+        });
         predictions
     }
 
     /// The class probabilities of every image in `images`, as rows of the CSV that
     /// `eval --probabilities` writes (`index,<class names>`).
     pub fn probabilities_csv(&self, images: &ImageSet, device: &Device) -> String {
-        let scaling = self.scaling();
         let mut csv = format!("index,{}\n", self.dataset().class_names().join(","));
-        let indices: Vec<usize> = (0..images.len()).collect();
-        for chunk in indices.chunks(1000) {
-            let input = scaling.tensor(chunk.iter().map(|&index| images.image(index)), device);
-            let probabilities: Vec<f32> = softmax(self.model.forward(input), 1)
-                .into_data()
-                .convert::<f32>()
-                .try_to_vec()
-                .expect("probabilities are floats");
-            for (&index, row) in chunk.iter().zip(probabilities.chunks(NUM_CLASSES)) {
+        self.for_each_chunk(images, device, |indices, scores| {
+            let probabilities = probabilities(scores);
+            for (index, row) in indices.zip(probabilities.chunks(NUM_CLASSES)) {
                 let cells: Vec<String> = row.iter().map(|p| format!("{p:e}")).collect();
                 writeln!(csv, "{index},{}", cells.join(",")).ok();
             }
-        }
+        });
         csv
+    }
+
+    /// The model's scores for `images`, 1000 images at a time, with their indices.
+    fn for_each_chunk(
+        &self,
+        images: &ImageSet,
+        device: &Device,
+        mut visit: impl FnMut(std::ops::Range<usize>, Tensor<2>),
+    ) {
+        let scaling = self.scaling();
+        for start in (0..images.len()).step_by(1000) {
+            let indices = start..(start + 1000).min(images.len());
+            let input = scaling.tensor(indices.clone().map(|index| images.image(index)), device);
+            visit(indices, self.model.forward(input));
+        }
     }
 
     /// Class probabilities for one picture file of any size and colour, converted to MNIST's
@@ -130,11 +136,7 @@ impl TrainedModel {
     /// Class probabilities for one MNIST-style picture (784 pixels, light ink on black).
     pub fn predict_pixels(&self, pixels: &[u8], device: &Device) -> Prediction {
         let input = self.scaling().tensor(std::iter::once(pixels), device);
-        let probabilities: Vec<f32> = softmax(self.model.forward(input), 1)
-            .into_data()
-            .convert::<f32>()
-            .try_to_vec()
-            .expect("probabilities are floats");
+        let probabilities = probabilities(self.model.forward(input));
         let class = probabilities
             .iter()
             .enumerate()
@@ -147,6 +149,15 @@ impl TrainedModel {
             probabilities,
         }
     }
+}
+
+/// Softmax of `[rows, classes]` scores, row-major.
+fn probabilities(scores: Tensor<2>) -> Vec<f32> {
+    softmax(scores, 1)
+        .into_data()
+        .convert::<f32>()
+        .try_to_vec()
+        .expect("probabilities are floats")
 }
 
 /// What the model says about one picture.

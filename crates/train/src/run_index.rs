@@ -83,10 +83,29 @@ pub struct RunSummary {
 /// The runs directly under `runs_dir` and one level further down (a sweep's trials), newest
 /// first. A missing `runs_dir` has no runs.
 pub fn list_runs(runs_dir: &Path) -> Vec<RunSummary> {
-    let mut runs = Vec::new();
+    let mut runs: Vec<RunSummary> = run_folders(runs_dir)
+        .into_iter()
+        .map(|(id, dir)| summarise(&dir, id))
+        .collect();
+    runs.sort_by(|a, b| b.updated.total_cmp(&a.updated).then(a.id.cmp(&b.id)));
+    runs
+}
+
+/// The run with this id, found among the listed folders: an id is never joined onto a path,
+/// so no name can reach outside `runs_dir`. Only that run's files are read.
+pub fn find_run(runs_dir: &Path, id: &str) -> Option<RunSummary> {
+    let (id, dir) = run_folders(runs_dir)
+        .into_iter()
+        .find(|(listed, _)| listed == id)?;
+    Some(summarise(&dir, id))
+}
+
+/// The id and folder of every run [`list_runs`] shows, by name.
+fn run_folders(runs_dir: &Path) -> Vec<(String, PathBuf)> {
+    let mut folders = Vec::new();
     for (name, dir) in subfolders(runs_dir) {
         if looks_like_run(&dir) {
-            runs.push(summarise(&dir, name.clone()));
+            folders.push((name, dir));
             continue;
         }
         let trials: Vec<_> = subfolders(&dir)
@@ -94,23 +113,13 @@ pub fn list_runs(runs_dir: &Path) -> Vec<RunSummary> {
             .filter(|(_, trial)| looks_like_run(trial))
             .collect();
         if trials.is_empty() {
-            runs.push(summarise(&dir, name.clone()));
+            folders.push((name.clone(), dir));
         }
         for (trial, trial_dir) in trials {
-            runs.push(summarise(
-                &trial_dir,
-                format!("{name}{ID_SEPARATOR}{trial}"),
-            ));
+            folders.push((format!("{name}{ID_SEPARATOR}{trial}"), trial_dir));
         }
     }
-    runs.sort_by(|a, b| b.updated.total_cmp(&a.updated).then(a.id.cmp(&b.id)));
-    runs
-}
-
-/// The run with this id, found among the listed ones: an id is never joined onto a path, so
-/// no name can reach outside `runs_dir`.
-pub fn find_run(runs_dir: &Path, id: &str) -> Option<RunSummary> {
-    list_runs(runs_dir).into_iter().find(|run| run.id == id)
+    folders
 }
 
 /// The final model file of a run folder.

@@ -127,10 +127,7 @@ fn write_commands(
         sweep_dir.display()
     );
     for trial in &plan.trials {
-        let mut arguments = train_arguments(plan, trial, sweep_dir);
-        if let Some(backend) = backend {
-            arguments.extend(["--backend".into(), backend.name().into()]);
-        }
+        let arguments = train_arguments(plan, trial, sweep_dir, backend);
         let quoted: Vec<String> = arguments
             .iter()
             .map(|argument| shell_quote(argument))

@@ -14,6 +14,8 @@ use burn::store::{
 };
 use burn::tensor::DType;
 
+use mnist_model::LogisticRegression;
+
 use super::expected_tensors;
 use crate::artifacts::{
     self, CONFIG_FILE, MODEL_STEM, RunRecord, RunStatus, choose_run_dir, create_run_dir,
@@ -37,31 +39,12 @@ pub fn import_checkpoint(request: &ImportRequest, device: &Device) -> anyhow::Re
     }
     let mut model = config.model.init(device);
     let applied = match is_safetensors(file)? {
-        true => {
-            let mut store =
-                SafetensorsStore::from_file(file).with_from_adapter(PyTorchToBurnAdapter);
-            check_tensors(
-                file,
-                store
-                    .get_all_tensors()
-                    .map_err(|e| not_a_checkpoint(file, e))?,
-            )?;
-            model
-                .load_from(&mut store)
-                .map_err(|e| not_a_checkpoint(file, e))?
-        }
-        false => {
-            let mut store = PytorchStore::from_file(file);
-            check_tensors(
-                file,
-                store
-                    .get_all_tensors()
-                    .map_err(|e| not_a_checkpoint(file, e))?,
-            )?;
-            model
-                .load_from(&mut store)
-                .map_err(|e| not_a_checkpoint(file, e))?
-        }
+        true => load_checked(
+            file,
+            &mut model,
+            SafetensorsStore::from_file(file).with_from_adapter(PyTorchToBurnAdapter),
+        )?,
+        false => load_checked(file, &mut model, PytorchStore::from_file(file))?,
     };
     check_applied(file, &applied)?;
 
@@ -96,6 +79,21 @@ pub fn import_checkpoint(request: &ImportRequest, device: &Device) -> anyhow::Re
     .write(&run_dir)
     .with_context(|| write_error(artifacts::RUN_FILE))?;
     Ok(run_dir)
+}
+
+/// Checks the tensors `store` holds, then loads them into `model`.
+fn load_checked(
+    file: &Path,
+    model: &mut LogisticRegression,
+    mut store: impl ModuleStore,
+) -> anyhow::Result<ApplyResult> {
+    let tensors = store
+        .get_all_tensors()
+        .map_err(|error| not_a_checkpoint(file, error))?;
+    check_tensors(file, tensors)?;
+    model
+        .load_from(&mut store)
+        .map_err(|error| not_a_checkpoint(file, error))
 }
 
 /// safetensors starts with an 8-byte header length and a JSON header; PyTorch's format is a

@@ -38,8 +38,14 @@ pub fn is_done(summary: &RunSummary) -> bool {
     )
 }
 
-/// The `mnist-burn` arguments that run (or continue) `trial` in `sweep_dir`, relative to it.
-pub fn train_arguments(plan: &SweepPlan, trial: &Trial, sweep_dir: &Path) -> Vec<String> {
+/// The `mnist-burn` arguments that run (or continue) `trial` in `sweep_dir`, relative to it;
+/// `backend` applies to a fresh trial (a resumed one keeps the backend it started on).
+pub fn train_arguments(
+    plan: &SweepPlan,
+    trial: &Trial,
+    sweep_dir: &Path,
+    backend: Option<BackendKind>,
+) -> Vec<String> {
     let trial_dir = sweep_dir.join(&trial.id);
     let summary = summarise(&trial_dir, trial.id.clone());
     let resumable = trial_dir.join(RUN_FILE).is_file()
@@ -66,6 +72,9 @@ pub fn train_arguments(plan: &SweepPlan, trial: &Trial, sweep_dir: &Path) -> Vec
         "--force".into(),
         "--plain".into(),
     ]);
+    if let Some(backend) = backend {
+        arguments.extend(["--backend".into(), backend.name().into()]);
+    }
     arguments
 }
 
@@ -161,25 +170,17 @@ fn spawn(
         .with_context(|| format!("{}: cannot write", log_path.display()))?;
     let mut command = Command::new(binary);
     command
-        .args(train_arguments(plan, trial, sweep_dir))
+        .args(train_arguments(plan, trial, sweep_dir, options.backend))
         .current_dir(sweep_dir)
         .env("RAYON_NUM_THREADS", options.threads_per_trial.to_string())
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)
         .stderr(log);
-    if let Some(backend) = options.backend.filter(|_| !resumes(&command)) {
-        command.args(["--backend", backend.name()]);
-    }
     #[cfg(unix)]
     std::os::unix::process::CommandExt::process_group(&mut command, 0);
     command
         .spawn()
         .with_context(|| format!("cannot start {}", binary.display()))
-}
-
-/// Whether `command` continues a trial (which keeps the backend it started on).
-fn resumes(command: &Command) -> bool {
-    command.get_args().any(|argument| argument == "--resume")
 }
 
 /// Asks a trial to stop after its current step, as Ctrl-C would.
