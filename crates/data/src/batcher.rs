@@ -91,27 +91,51 @@ mod tests {
         tensor.into_data().try_to_vec().unwrap()
     }
 
+    /// The bytes of a raw MNIST training file after its IDX header, read straight from disk.
+    fn raw_training_file(name: &str, header: usize) -> Vec<u8> {
+        let path = crate::provision::mnist_dir()
+            .unwrap()
+            .join("train")
+            .join(name);
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        bytes[header..].to_vec()
+    }
+
     #[test]
-    fn batches_are_flat_rows_with_their_labels() {
-        let images = train();
-        let batcher = MnistBatcher::new(images.clone(), PixelScaling::new(0.0, 1.0));
-        let batch = batcher.batch(vec![0, 1, 2, 3, 4], &Device::flex());
-        assert_eq!(batch.images.dims(), [5, IMAGE_PIXELS]);
-        assert_eq!(batch.targets.dims(), [5]);
-        let labels: Vec<i64> = batch
+    fn a_batch_holds_the_raw_pixels_row_by_row_scaled_and_its_labels() {
+        // Against the IDX bytes themselves: images are 28 rows of 28 bytes after a 16-byte
+        // header, labels one byte each after an 8-byte header. Items out of order and from
+        // both ends of the file.
+        let pixels = raw_training_file("train-images-idx3-ubyte", 16);
+        let labels = raw_training_file("train-labels-idx1-ubyte", 8);
+        let (mean, std) = (0.1307, 0.3081);
+        let indices = vec![2, 0, 59_999, 31_337, 7];
+        let batcher = MnistBatcher::new(train(), PixelScaling::new(mean, std));
+        let batch = batcher.batch(indices.clone(), &Device::flex());
+        assert_eq!(batch.images.dims(), [indices.len(), IMAGE_PIXELS]);
+        let targets: Vec<i64> = batch
             .targets
             .into_data()
             .convert::<i64>()
             .try_to_vec()
             .unwrap();
-        assert_eq!(labels, [5, 0, 4, 1, 9]);
-        // Row-major flattening, like view(-1, 28*28): pixel (row 7, col 9) of image 2.
-        let pixels = values(batch.images);
-        let item = images.item(2);
-        assert_eq!(
-            pixels[2 * IMAGE_PIXELS + 7 * 28 + 9],
-            item.image[7][9] / 255.0
-        );
+        let expected: Vec<i64> = indices.iter().map(|&i| i64::from(labels[i])).collect();
+        assert_eq!(targets, expected);
+        let values = values(batch.images);
+        for (row, &index) in indices.iter().enumerate() {
+            let raw = &pixels[index * 784..(index + 1) * 784];
+            assert!(raw.iter().filter(|&&p| p > 0 && p < 255).count() > 20);
+            for (offset, &pixel) in raw.iter().enumerate() {
+                let expected = (f64::from(pixel) / 255.0 - f64::from(mean)) / f64::from(std);
+                let got = f64::from(values[row * IMAGE_PIXELS + offset]);
+                assert!(
+                    (got - expected).abs() < 1e-5,
+                    "image {index}, row {}, column {}: {got} != {expected}",
+                    offset / 28,
+                    offset % 28
+                );
+            }
+        }
     }
 
     #[test]

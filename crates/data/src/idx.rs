@@ -147,7 +147,8 @@ mod tests {
         for word in [IMAGES_MAGIC, count, side, side] {
             bytes.extend(word.to_be_bytes());
         }
-        bytes.resize(16 + payload, 7);
+        // Distinct bytes, so a parser reading from the wrong offset is caught.
+        bytes.extend((0..payload).map(|i| (i % 251) as u8 + 1));
         bytes
     }
 
@@ -162,7 +163,8 @@ mod tests {
     fn well_formed_files_parse() {
         let bytes = images_file(2, 3, 18);
         let images = parse_images(&bytes, 3).unwrap();
-        assert_eq!((images.count, images.side, images.pixels.len()), (2, 3, 18));
+        assert_eq!((images.count, images.side), (2, 3));
+        assert_eq!(images.pixels, (1..=18).collect::<Vec<u8>>());
         assert_eq!(
             parse_labels(&labels_file(&[0, 9, 3]), 10).unwrap(),
             [0, 9, 3]
@@ -260,7 +262,7 @@ mod properties {
             for word in [magic, count, rows, cols] {
                 bytes.extend(word.to_be_bytes());
             }
-            bytes.resize(16 + payload, 0);
+            bytes.extend((0..payload).map(|i| i as u8));
             let consistent = magic == IMAGES_MAGIC
                 && rows == 4
                 && cols == 4
@@ -269,6 +271,7 @@ mod properties {
             prop_assert_eq!(parsed.is_ok(), consistent, "{:?}", parsed);
             if let Ok(images) = parsed {
                 prop_assert_eq!(images.count, count as usize);
+                prop_assert_eq!(images.pixels, &bytes[16..]);
             }
         }
 
@@ -284,6 +287,9 @@ mod properties {
             let parsed = parse_labels(&bytes, 10);
             let expected = declared_extra == 0 && labels.iter().all(|&label| label <= 9);
             prop_assert_eq!(parsed.is_ok(), expected, "{:?}", parsed);
+            if let Ok(parsed) = parsed {
+                prop_assert_eq!(parsed, &labels[..]);
+            }
         }
     }
 }

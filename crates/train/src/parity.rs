@@ -9,47 +9,70 @@ use burn::module::Module;
 use burn::train::TrainStep;
 use mnist_data::{ImageSet, MnistBatcher, Split};
 use mnist_model::LogisticRegression;
+use serde::Serialize;
 
 use crate::backend::BackendKind;
 use crate::config::ExperimentConfig;
 use crate::training::initial_weights;
 
-/// Largest accepted |difference| from the reference, for losses and for weights. Backends sum
-/// in different orders (and GPUs fuse multiply-adds), so a few ulps per step accumulate; real
-/// bugs (a wrong gradient, a missed update) show up orders of magnitude above this.
+/// Largest accepted |difference| from the reference, for losses and for parameters, unless
+/// told otherwise. Backends sum in different orders (and GPUs fuse multiply-adds), so a few
+/// ulps per step accumulate; real bugs (a wrong gradient, a missed update) show up orders of
+/// magnitude above this.
 pub const TOLERANCE: f64 = 1e-4;
+
+/// What a backend produced: the loss of every step and the final parameters (written as
+/// `<backend>.json` by `parity --out`, so a check need not trust the verdict).
+#[derive(Debug, Clone, Serialize)]
+pub struct Trajectory {
+    pub backend: &'static str,
+    pub device: String,
+    pub losses: Vec<f64>,
+    /// `[784, 10]`, row-major.
+    pub weights: Vec<f32>,
+    pub bias: Vec<f32>,
+}
 
 /// How far one backend drifted from the reference over the same steps.
 #[derive(Debug, Clone)]
 pub struct ParityReport {
-    pub backend: BackendKind,
+    pub backend: &'static str,
     pub device: String,
-    pub steps: usize,
     pub max_loss_diff: f64,
-    pub max_weight_diff: f64,
+    pub max_parameter_diff: f64,
 }
 
 impl ParityReport {
-    /// Whether both differences are within [`TOLERANCE`].
-    pub fn agrees(&self) -> bool {
-        self.max_loss_diff <= TOLERANCE && self.max_weight_diff <= TOLERANCE
+    /// The largest differences of `actual` from `reference`.
+    pub fn between(reference: &Trajectory, actual: &Trajectory) -> Self {
+        let parameters = |t: &Trajectory| -> Vec<f64> {
+            t.weights
+                .iter()
+                .chain(&t.bias)
+                .map(|&p| f64::from(p))
+                .collect()
+        };
+        Self {
+            backend: actual.backend,
+            device: actual.device.clone(),
+            max_loss_diff: max_abs_diff(&reference.losses, &actual.losses),
+            max_parameter_diff: max_abs_diff(&parameters(reference), &parameters(actual)),
+        }
+    }
+
+    /// Whether both differences are within `tolerance`.
+    pub fn agrees(&self, tolerance: f64) -> bool {
+        self.max_loss_diff <= tolerance && self.max_parameter_diff <= tolerance
     }
 }
 
-/// What a backend produced: the loss of every step and the final weights.
-struct Trajectory {
-    losses: Vec<f64>,
-    weights: Vec<f32>,
-}
-
-/// Trains `steps` optimiser steps of `config` on `reference` and on each of `backends`, from
-/// one shared initial record, and reports the largest differences from the reference.
-pub fn compare(
+/// Trains `steps` optimiser steps of `config` on each of `backends`, from one shared initial
+/// record and the same batches.
+pub fn trajectories(
     config: &ExperimentConfig,
-    reference: BackendKind,
     backends: &[BackendKind],
     steps: usize,
-) -> anyhow::Result<Vec<ParityReport>> {
+) -> anyhow::Result<Vec<Trajectory>> {
     let batch_size = config.data.batch_size;
     let train =
         ImageSet::load(config.data.dataset, Split::Train)?.truncated(Some(steps * batch_size));
@@ -69,35 +92,15 @@ pub fn compare(
             losses.push(f64::from(output.item.loss.into_scalar::<f32>()));
             model = optimizer.step(config.optimizer.lr, model, output.grads);
         }
-        let weights = model.weights().into_data().convert::<f32>().try_to_vec()?;
-        Ok(Trajectory { losses, weights })
-    };
-
-    let expected = run(reference)?;
-    backends
-        .iter()
-        .map(|&backend| {
-            let actual = run(backend)?;
-            Ok(ParityReport {
-                backend,
-                device: format!("{:?}", backend.device()?),
-                steps: actual.losses.len(),
-                max_loss_diff: max_abs_diff(&expected.losses, &actual.losses),
-                max_weight_diff: max_abs_diff(
-                    &expected
-                        .weights
-                        .iter()
-                        .map(|&w| f64::from(w))
-                        .collect::<Vec<_>>(),
-                    &actual
-                        .weights
-                        .iter()
-                        .map(|&w| f64::from(w))
-                        .collect::<Vec<_>>(),
-                ),
-            })
+        Ok(Trajectory {
+            backend: backend.name(),
+            device: format!("{:?}", backend.device()?),
+            losses,
+            weights: model.weights().into_data().convert::<f32>().try_to_vec()?,
+            bias: model.bias().into_data().convert::<f32>().try_to_vec()?,
         })
-        .collect()
+    };
+    backends.iter().map(|&backend| run(backend)).collect()
 }
 
 fn max_abs_diff(a: &[f64], b: &[f64]) -> f64 {

@@ -122,7 +122,8 @@ impl EventWriter {
 pub const STEP_LOG_EVERY: usize = 10;
 
 /// What a run logs for TensorBoard: every epoch's metrics (x axis: epoch), and every
-/// [`STEP_LOG_EVERY`] steps the training loss and the learning rate (x axis: global step).
+/// [`STEP_LOG_EVERY`] steps (or at the first loss read after that many) the training loss and
+/// the learning rate (x axis: global step).
 /// A write that fails is reported once; training goes on without the log.
 pub struct RunLog {
     writer: Option<EventWriter>,
@@ -154,14 +155,15 @@ impl RunLog {
     pub fn step(&mut self, epoch: usize, step: usize, loss: Option<f64>, learning_rate: f64) {
         let global = (epoch.saturating_sub(1)) * self.steps_per_epoch + step;
         let due = |last: Option<usize>| last.is_none_or(|last| global >= last + STEP_LOG_EVERY);
+        // Both at the same steps, so the two charts line up.
         if let Some(loss) = loss
             && due(self.last_loss_step)
         {
             self.last_loss_step = Some(global);
-            self.write(|writer| writer.scalar("step/train_loss", global, loss));
-        }
-        if global.is_multiple_of(STEP_LOG_EVERY) || step == 1 {
-            self.write(|writer| writer.scalar("step/learning_rate", global, learning_rate));
+            self.write(|writer| {
+                writer.scalar("step/train_loss", global, loss)?;
+                writer.scalar("step/learning_rate", global, learning_rate)
+            });
         }
     }
 
@@ -201,10 +203,11 @@ fn masked_crc(bytes: &[u8]) -> u32 {
 mod tests {
     use super::*;
 
-    /// TFRecord's checksum is CRC-32C (Castagnoli), whose check value is 0xE3069283.
+    /// TFRecord's checksum is CRC-32C (check value 0xE3069283), masked: rotated right by 15
+    /// bits plus 0xa282ead8; the expected value worked out by hand from that formula.
     #[test]
-    fn checksums_are_castagnoli() {
-        assert_eq!(crc32c::crc32c(b"123456789"), 0xE306_9283);
+    fn checksums_are_masked_castagnoli() {
+        assert_eq!(masked_crc(b"123456789"), 0xC78A_B0E5);
     }
 
     #[test]
@@ -225,9 +228,21 @@ mod tests {
             let data = &rest[12..12 + length];
             let crc = u32::from_le_bytes(rest[12 + length..16 + length].try_into().unwrap());
             assert_eq!(crc, masked_crc(data));
-            records.push(Event::decode(data).unwrap());
+            records.push(data.to_vec());
             rest = &rest[16 + length..];
         }
+        // The scalar's record, byte for byte as TensorBoard's event.proto lays it out after
+        // the wall time (field 1, a double): step (field 2) = 3, summary (field 5) holding
+        // one value (field 1) with tag (field 1) and simple_value (field 2, float 91.5).
+        let mut expected = vec![0x10, 3, 0x2a, 22, 0x0a, 20, 0x0a, 13];
+        expected.extend(b"test/accuracy");
+        expected.extend([0x15, 0x00, 0x00, 0xb7, 0x42]);
+        assert_eq!(records[1][0], 0x09, "the wall time comes first");
+        assert_eq!(records[1][9..], expected);
+        let records: Vec<Event> = records
+            .iter()
+            .map(|data| Event::decode(&data[..]).unwrap())
+            .collect();
         assert_eq!(records[0].file_version.as_deref(), Some("brain.Event:2"));
         let value = &records[1].summary.as_ref().unwrap().value[0];
         assert_eq!((records[1].step, value.tag.as_str()), (3, "test/accuracy"));

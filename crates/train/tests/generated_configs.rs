@@ -82,6 +82,7 @@ proptest! {
         let loaded = ExperimentConfig::load(&path, &[]);
         prop_assert!(loaded.is_ok(), "{:?} refused: {}", config, loaded.unwrap_err());
         let loaded = loaded.unwrap();
+        prop_assert_eq!(&loaded, &config, "every key read back as written");
         let out = work.path().join("run");
         let outcome = training::train(&RunRequest {
             config: &loaded,
@@ -100,6 +101,11 @@ proptest! {
         let outcome = outcome.unwrap();
         prop_assert_eq!(outcome.end, RunEnd::Finished);
         prop_assert_eq!(outcome.epochs.len(), loaded.epochs);
+        for epoch in &outcome.epochs {
+            let numbers = [epoch.train_loss, epoch.train_acc, epoch.test_loss, epoch.test_acc];
+            prop_assert!(numbers.iter().all(|n| n.is_finite() && *n >= 0.0), "{:?}", epoch);
+            prop_assert!(epoch.train_acc <= 100.0 && epoch.test_acc <= 100.0, "{:?}", epoch);
+        }
         let record = RunRecord::read(Path::new(&out)).unwrap();
         prop_assert_eq!(record.status, RunStatus::Finished);
         let model = out.join(format!("{}.bpk", artifacts::MODEL_STEM));

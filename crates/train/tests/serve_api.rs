@@ -17,10 +17,16 @@ use tower::ServiceExt;
 
 /// A runs folder with one usable run (`good`, an initialised model), a sweep trial, a run
 /// whose model file is garbage and an empty folder.
+/// The pixel scaling written into the runs' configs (not the defaults).
+const RUN_MEAN: f32 = 0.5;
+const RUN_STD: f32 = 0.25;
+
 fn runs_folder() -> tempfile::TempDir {
     let root = tempfile::tempdir().unwrap();
     let device = BackendKind::preferred().unwrap().device().unwrap();
-    let config = ExperimentConfig::new();
+    // A scaling of its own, so a server that ignored the run's config would be caught.
+    let mut config = ExperimentConfig::new();
+    (config.data.mean, config.data.std) = (RUN_MEAN, RUN_STD);
     for run in ["good", "sweep/trial-1", "broken"] {
         let dir = root.path().join(run);
         fs::create_dir_all(&dir).unwrap();
@@ -214,11 +220,7 @@ fn predictions_are_explained_by_the_served_weights() {
             .map(|v| v.as_f64().unwrap())
             .collect()
     };
-    let config = ExperimentConfig::new();
-    let scaled: Vec<f64> = pixels
-        .iter()
-        .map(|&p| (p / 255.0 - f64::from(config.data.mean)) / f64::from(config.data.std))
-        .collect();
+    let scaled: Vec<f64> = pixels.iter().map(|&p| (p / 255.0 - 0.5) / 0.25).collect();
     let bias = floats(&weights["bias"]);
     let scores: Vec<f64> = (0..10)
         .map(|class| {

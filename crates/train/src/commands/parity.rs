@@ -2,9 +2,12 @@
 
 use std::path::PathBuf;
 
+use anyhow::Context;
+
+use crate::artifacts::write_atomic;
 use crate::backend::BackendKind;
 use crate::config::ExperimentConfig;
-use crate::parity;
+use crate::parity::{self, ParityReport};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -20,6 +23,19 @@ pub struct Args {
     /// Optimiser steps (batches) to compare.
     #[arg(long, default_value_t = 20)]
     steps: usize,
+    /// Largest accepted |difference| of a loss or a parameter from the reference.
+    #[arg(long, default_value_t = parity::TOLERANCE, value_parser = non_negative)]
+    tolerance: f64,
+    /// Also write each backend's losses and final parameters to `DIR/<backend>.json`.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+}
+
+fn non_negative(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(value) if value >= 0.0 => Ok(value),
+        _ => Err(format!("expected a number >= 0, got `{text}`")),
+    }
 }
 
 pub fn exec(args: Args) -> anyhow::Result<()> {
@@ -36,35 +52,55 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
         "nothing to compare with {}: build with more backend features",
         args.reference
     );
-    let reports = parity::compare(&config, args.reference, &backends, args.steps)?;
+    let all: Vec<BackendKind> = std::iter::once(args.reference).chain(backends).collect();
+    let trajectories = parity::trajectories(&config, &all, args.steps)?;
+    if let Some(out) = &args.out {
+        std::fs::create_dir_all(out)
+            .with_context(|| format!("{}: cannot create", out.display()))?;
+        for trajectory in &trajectories {
+            let path = out.join(format!("{}.json", trajectory.backend));
+            let json = serde_json::to_vec(trajectory).expect("a trajectory serialises");
+            write_atomic(&path, &json)
+                .with_context(|| format!("{}: cannot write", path.display()))?;
+        }
+    }
     say!(
         "Parity with {} over {} steps of {} (tolerance {:e}):",
         args.reference,
         args.steps,
         args.config.display(),
-        parity::TOLERANCE
+        args.tolerance
     );
+    let (reference, others) = trajectories.split_first().expect("the reference ran");
+    let reports: Vec<ParityReport> = others
+        .iter()
+        .map(|actual| ParityReport::between(reference, actual))
+        .collect();
     for report in &reports {
         say!(
-            "{:<9} {:<40} max |loss diff| {:.3e}  max |weight diff| {:.3e}  {}",
-            report.backend.name(),
+            "{:<9} {:<40} max |loss diff| {:.3e}  max |parameter diff| {:.3e}  {}",
+            report.backend,
             report.device,
             report.max_loss_diff,
-            report.max_weight_diff,
-            if report.agrees() { "ok" } else { "DIFFERS" }
+            report.max_parameter_diff,
+            if report.agrees(args.tolerance) {
+                "ok"
+            } else {
+                "DIFFERS"
+            }
         );
     }
     let differing: Vec<_> = reports
         .iter()
-        .filter(|report| !report.agrees())
-        .map(|report| report.backend.name())
+        .filter(|report| !report.agrees(args.tolerance))
+        .map(|report| report.backend)
         .collect();
     anyhow::ensure!(
         differing.is_empty(),
         "{} disagree with {} beyond {:e}",
         differing.join(", "),
         args.reference,
-        parity::TOLERANCE
+        args.tolerance
     );
     Ok(())
 }

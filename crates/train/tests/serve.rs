@@ -3,12 +3,15 @@
 //! script only acts and reports what the page showed; the checks against `predict` and
 //! `eval` are here.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use mnist_data::{DatasetKind, ImageSet, Split};
-use mnist_e2e::{Running, binary, can_run, config, repo_root, succeed};
+mod support;
+
+use support::{
+    COMMAND_SECONDS, Running, binary, can_run, config, output_within, repo_root, succeed,
+};
 
 /// Chromium, Node and Playwright, or why not.
 fn browser() -> Result<PathBuf, String> {
@@ -21,8 +24,8 @@ fn browser() -> Result<PathBuf, String> {
             chromium.display()
         ));
     }
-    mnist_e2e::program("node", &["--version"])?;
-    let playwright = repo_root().join("tests/browser/node_modules/playwright-core");
+    support::program("node", &["--version"])?;
+    let playwright = repo_root().join("crates/train/tests/browser/node_modules/playwright-core");
     if !playwright.is_dir() {
         return Err("no tests/browser/node_modules (`just browser-tools` runs npm ci)".into());
     }
@@ -42,6 +45,36 @@ fn predicted(dir: &Path, run: &str, picture: &Path) -> String {
     let stdout = succeed(dir, &["predict", run, picture.to_str().unwrap()]);
     let (_, rest) = stdout.trim().split_once(": ").expect("predict's line");
     rest.split_whitespace().next().unwrap().to_string()
+}
+
+/// The picture the page sent for a stroke has the stroke's shape, row by row as drawn: the
+/// vertical bar is much taller than wide; the loop is a ring around an empty centre.
+fn assert_stroke_shape(stroke: &str, input: &[u8]) {
+    let inked = |row: usize, column: usize| input[row * 28 + column] > 100;
+    let rows = (0..28).filter(|&r| (0..28).any(|c| inked(r, c))).count();
+    let columns = (0..28).filter(|&c| (0..28).any(|r| inked(r, c))).count();
+    let picture: String = (0..28)
+        .map(|r| {
+            (0..28)
+                .map(|c| if inked(r, c) { '#' } else { '.' })
+                .collect::<String>()
+                + "\n"
+        })
+        .collect();
+    match stroke {
+        "bar" => assert!(
+            rows >= 16 && columns * 2 < rows,
+            "the bar: {rows} rows, {columns} columns\n{picture}"
+        ),
+        _ => {
+            let centre = !inked(14, 14) && !inked(13, 13);
+            let around = (0..13).any(|c| inked(14, c))
+                && (15..28).any(|c| inked(14, c))
+                && (0..13).any(|r| inked(r, 14))
+                && (15..28).any(|r| inked(r, 14));
+            assert!(centre && around, "the loop\n{picture}");
+        }
+    }
 }
 
 #[test]
@@ -74,17 +107,15 @@ fn the_page_lists_runs_live_and_classifies_drawings_like_predict() {
         ],
     );
 
-    let mut server = Command::new(binary())
-        .args(["serve", "runs", "--port", "0"])
-        .current_dir(dir.path())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let server = Running::new(server);
+    let mut server = Running::new(
+        Command::new(binary())
+            .args(["serve", "runs", "--port", "0"])
+            .current_dir(dir.path())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let line = server.first_line(60);
     let url = line
         .split("http://")
         .nth(1)
@@ -110,7 +141,7 @@ fn the_page_lists_runs_live_and_classifies_drawings_like_predict() {
     ]);
     let mut driver = Command::new("node");
     driver
-        .arg(repo_root().join("tests/browser/e2e.mjs"))
+        .arg(repo_root().join("crates/train/tests/browser/e2e.mjs"))
         .env("SERVE_URL", format!("http://{url}"))
         .env("CHROMIUM", chromium)
         .env("LIVE_COMMAND", live_command.to_string())
@@ -119,7 +150,7 @@ fn the_page_lists_runs_live_and_classifies_drawings_like_predict() {
     if let Some(shots) = std::env::var_os("MNIST_BURN_SCREENSHOTS") {
         driver.env("SCREENSHOT_DIR", shots);
     }
-    let output = driver.output().unwrap();
+    let output = output_within(driver, COMMAND_SECONDS);
     drop(server);
     assert!(
         output.status.success(),
@@ -128,6 +159,7 @@ fn the_page_lists_runs_live_and_classifies_drawings_like_predict() {
     );
     let seen: serde_json::Value = serde_json::from_slice(&output.stdout).expect("one line of JSON");
 
+    assert_eq!(seen["drawn_on"], "first", "{seen}");
     assert!(
         seen["runs"]
             .as_array()
@@ -154,10 +186,7 @@ fn the_page_lists_runs_live_and_classifies_drawings_like_predict() {
             .map(|v| v.as_u64().unwrap() as u8)
             .collect();
         assert_eq!(input.len(), 784);
-        assert!(
-            input.iter().filter(|&&p| p > 0).count() > 20,
-            "{stroke}: the canvas got no ink"
-        );
+        assert_stroke_shape(stroke, &input);
         let picture = dir.path().join(format!("{stroke}.png"));
         write_png(&picture, &input);
         assert_eq!(
@@ -177,4 +206,15 @@ fn the_page_lists_runs_live_and_classifies_drawings_like_predict() {
         .next()
         .unwrap();
     assert_eq!(seen["upload"]["shown"], first);
+    let uploaded: Vec<u64> = seen["upload"]["input"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    let original: Vec<u64> = test_images.image(0).iter().map(|&p| u64::from(p)).collect();
+    assert_eq!(
+        uploaded, original,
+        "a 28x28 MNIST picture reaches the model unchanged"
+    );
 }

@@ -1,15 +1,22 @@
-//! Helpers for the end-to-end tests: find the `mnist-burn` binary, run it, read a run folder.
+//! Helpers for the end-to-end tests: the `mnist-burn` binary cargo builds for them, running
+//! it with a deadline, reading a run folder.
+// Each test file is its own crate and uses a part of these helpers.
+#![allow(dead_code)]
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+pub mod reference;
 
 /// The repository root (configs live in `configs/` there).
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ sits in the repository")
-        .to_path_buf()
+        .join("../..")
+        .canonicalize()
+        .expect("crates/train sits two folders below the repository root")
 }
 
 /// A config shipped in `configs/`.
@@ -17,29 +24,36 @@ pub fn config(name: &str) -> PathBuf {
     repo_root().join("configs").join(format!("{name}.toml"))
 }
 
-/// The release binary built beside this test (`just test` builds it first).
+/// The binary under test: cargo builds it, with the features of the test build, before it
+/// builds the tests (so a test never runs a stale binary).
 pub fn binary() -> PathBuf {
-    let deps = std::env::current_exe().expect("test executable path");
-    let profile_dir = deps
-        .parent()
-        .and_then(Path::parent)
-        .expect("tests run from <target>/<profile>/deps");
-    let binary = profile_dir.join(format!("mnist-burn{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        binary.exists(),
-        "{} is missing: build it with `cargo build --release -p mnist-train` (just test does)",
-        binary.display()
-    );
-    binary
+    PathBuf::from(env!("CARGO_BIN_EXE_mnist-burn"))
 }
 
 /// Runs `mnist-burn args...` in `cwd` and returns what it did.
 pub fn run_in(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(binary())
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("mnist-burn starts")
+    run_with_env(cwd, args, &[])
+}
+
+/// How long one `mnist-burn` command of a test may take before it is killed and the test
+/// fails: the longest (a sweep, a few epochs of the seed config) takes well under a minute.
+pub const COMMAND_SECONDS: u64 = 300;
+
+/// Runs `command` to its end with its output captured, at most `seconds`: past that it is
+/// killed and the test fails.
+pub fn output_within(command: Command, seconds: u64) -> Output {
+    let what = format!("{command:?}");
+    try_output_within(command, seconds)
+        .unwrap_or_else(|error| panic!("{what} does not start: {error}"))
+}
+
+/// [`output_within`], or why the command could not start.
+pub fn try_output_within(mut command: Command, seconds: u64) -> std::io::Result<Output> {
+    let child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    Ok(Running::new(child).finish(seconds))
 }
 
 /// Standard output and error as text.
@@ -133,7 +147,7 @@ pub fn run_with_env(cwd: &Path, args: &[&str], env: &[(&str, &Path)]) -> Output 
     for (key, value) in env {
         command.env(key, value);
     }
-    command.output().expect("mnist-burn starts")
+    output_within(command, COMMAND_SECONDS)
 }
 
 /// Asserts a failure reported as one `error: ...` line containing `needle`, with `code`.
@@ -190,11 +204,16 @@ pub fn report_skip(test: &str, reason: &str) {
     }
 }
 
+/// Where Debian's Fashion-MNIST files are: `FASHION_MNIST_DIR`, or the package's folder.
+pub fn fashion_dir() -> PathBuf {
+    std::env::var_os("FASHION_MNIST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(mnist_data::FASHION_MNIST_DIR))
+}
+
 /// Debian's Fashion-MNIST files, where `FASHION_MNIST_DIR` or the default says.
 pub fn fashion_mnist() -> Result<(), String> {
-    let dir = std::env::var_os("FASHION_MNIST_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(mnist_data::FASHION_MNIST_DIR));
+    let dir = fashion_dir();
     match dir.join("train-images-idx3-ubyte.gz").is_file() {
         true => Ok(()),
         false => Err(format!(
@@ -206,7 +225,9 @@ pub fn fashion_mnist() -> Result<(), String> {
 
 /// A program that answers `args` successfully.
 pub fn program(name: &str, args: &[&str]) -> Result<(), String> {
-    match Command::new(name).args(args).output() {
+    let mut command = Command::new(name);
+    command.args(args);
+    match try_output_within(command, 60) {
         Ok(output) if output.status.success() => Ok(()),
         Ok(output) => Err(format!(
             "`{name} {}` fails here: {}",
@@ -223,10 +244,10 @@ pub fn namespaces() -> Result<(), String> {
 }
 
 /// A child process that is killed if the test fails before it ends.
-pub struct Running(Option<std::process::Child>);
+pub struct Running(Option<Child>);
 
 impl Running {
-    pub fn new(child: std::process::Child) -> Self {
+    pub fn new(child: Child) -> Self {
         Self(Some(child))
     }
 
@@ -235,20 +256,66 @@ impl Running {
         self.0.as_ref().expect("running").id()
     }
 
-    /// Waits for the process to end, at most `seconds`; kills it (and fails) past that.
-    pub fn finish(mut self, seconds: u64) -> Output {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    /// The first line the process writes to its standard output (piped), waiting at most
+    /// `seconds`; the pipe is closed after it, so later writes fail.
+    pub fn first_line(&mut self, seconds: u64) -> String {
+        use std::io::BufRead;
         let child = self.0.as_mut().expect("running");
-        while child.try_wait().expect("child status").is_none() {
+        let stdout = child.stdout.take().expect("standard output is piped");
+        let (sender, receiver) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = std::io::BufReader::new(stdout).read_line(&mut line);
+            let _ = sender.send(line);
+        });
+        receiver
+            .recv_timeout(Duration::from_secs(seconds))
+            .unwrap_or_else(|_| panic!("no line on standard output within {seconds} s"))
+    }
+
+    /// Waits for the process to end, at most `seconds`, reading what it writes meanwhile (a
+    /// full pipe would stall it); kills it and fails past that.
+    pub fn finish(mut self, seconds: u64) -> Output {
+        let deadline = Instant::now() + Duration::from_secs(seconds);
+        let child = self.0.as_mut().expect("running");
+        let stdout = drain(child.stdout.take());
+        let stderr = drain(child.stderr.take());
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("child status") {
+                break status;
+            }
             assert!(
-                std::time::Instant::now() < deadline,
+                Instant::now() < deadline,
                 "the process did not end within {seconds} s"
             );
-            std::thread::sleep(std::time::Duration::from_millis(20));
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        self.0 = None;
+        // A grandchild may still hold the pipes: wait for them no later than the deadline.
+        let collect = |pipe: mpsc::Receiver<Vec<u8>>| {
+            let left = deadline.saturating_duration_since(Instant::now());
+            pipe.recv_timeout(left.max(Duration::from_secs(1)))
+                .unwrap_or_else(|_| panic!("the process's output did not close within {seconds} s"))
+        };
+        Output {
+            status,
+            stdout: collect(stdout),
+            stderr: collect(stderr),
         }
-        let child = self.0.take().expect("running");
-        child.wait_with_output().expect("child output")
     }
+}
+
+/// Reads a pipe to its end on a thread; the bytes arrive on the receiver (none for no pipe).
+fn drain(pipe: Option<impl std::io::Read + Send + 'static>) -> mpsc::Receiver<Vec<u8>> {
+    let (sender, receiver) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        if let Some(mut pipe) = pipe {
+            let _ = pipe.read_to_end(&mut bytes);
+        }
+        let _ = sender.send(bytes);
+    });
+    receiver
 }
 
 impl Drop for Running {
@@ -289,14 +356,14 @@ pub fn cache_with_damaged(damaged: &str, damage: impl FnOnce(&mut Vec<u8>)) -> t
 
 /// Waits (polling, at most `seconds`) until `path` holds `needle`.
 pub fn wait_for(path: &Path, needle: &str, seconds: u64) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    let deadline = Instant::now() + Duration::from_secs(seconds);
     while !fs::read_to_string(path).is_ok_and(|text| text.contains(needle)) {
         assert!(
-            std::time::Instant::now() < deadline,
+            Instant::now() < deadline,
             "{} never contained {needle:?}",
             path.display()
         );
-        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
@@ -307,7 +374,9 @@ pub fn python_with(modules: &[&str]) -> Result<PathBuf, String> {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("python3"));
     let imports = format!("import {}", modules.join(", "));
-    match Command::new(&python).args(["-c", &imports]).output() {
+    let mut command = Command::new(&python);
+    command.args(["-c", &imports]);
+    match try_output_within(command, 120) {
         Ok(output) if output.status.success() => Ok(python),
         _ => Err(format!(
             "{} cannot `{imports}` (`just python-tools` installs them into the PyTorch venv)",
@@ -318,12 +387,12 @@ pub fn python_with(modules: &[&str]) -> Result<PathBuf, String> {
 
 /// Runs a script of `examples/python/` with `args`; panics with its output if it fails.
 pub fn run_python_example(python: &Path, script: &str, args: &[&Path]) {
-    let output = Command::new(python)
+    let mut command = Command::new(python);
+    command
         .arg(script)
         .args(args)
-        .current_dir(repo_root().join("examples").join("python"))
-        .output()
-        .expect("python starts");
+        .current_dir(repo_root().join("examples").join("python"));
+    let output = output_within(command, COMMAND_SECONDS);
     assert!(
         output.status.success(),
         "{script}: {}",

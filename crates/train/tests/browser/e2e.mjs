@@ -128,6 +128,11 @@ async function main() {
   step = 'waiting for the runs table';
   await page.waitForFunction(() => document.querySelectorAll('#runs-table tbody tr[data-run-id]').length > 0, null, { timeout: 20_000 });
   const runs = await page.$$eval('#runs-table tbody tr[data-run-id]', (trs) => trs.map((tr) => tr.dataset.runId));
+  // Runs with at least one epoch, in table order: what the drawing and the screenshots use (an
+  // imported model has no curves to wait for).
+  const trained = await page.$$eval('#runs-table tbody tr[data-run-id]', (trs) =>
+    trs.filter((tr) => Number((tr.querySelector('td[data-col="epochs"]') || {}).dataset?.value || '0') > 0).map((tr) => tr.dataset.runId),
+  );
   checkPageHealth();
 
   // (b) a run started now appears and advances without a reload
@@ -182,8 +187,8 @@ async function main() {
   await page.waitForSelector('#draw-canvas', { state: 'visible', timeout: 10_000 });
   await page.waitForFunction(() => document.querySelectorAll('#draw-run option[value]:not([value=""])').length > 0, null, { timeout: 20_000 });
   const options = await page.$$eval('#draw-run option', (os) => os.map((o) => o.value).filter(Boolean));
-  const runId = runs.find((id) => options.includes(id));
-  if (!runId) throw new Error(`none of the runs ${JSON.stringify(runs)} is offered in #draw-run (${JSON.stringify(options)})`);
+  const runId = trained.find((id) => options.includes(id));
+  if (!runId) throw new Error(`none of the trained runs ${JSON.stringify(trained)} is offered in #draw-run (${JSON.stringify(options)})`);
   await page.selectOption('#draw-run', runId);
 
   const box = await page.locator('#draw-canvas').boundingBox();
@@ -253,7 +258,7 @@ async function main() {
   before = await predictionCount();
   await page.setInputFiles('#file-input', uploadImage);
   const uploaded = await settle(before, 'uploaded image');
-  const upload = { shown: uploaded.shown };
+  const upload = { shown: uploaded.shown, input: uploaded.input };
   checkPageHealth();
 
   // (e) screenshots of the runs view (first run's curves) and of the first run
@@ -275,7 +280,7 @@ async function main() {
   }
 
   step = 'done';
-  return JSON.stringify({ runs, live_epochs: liveEpochs, bar, loop, upload });
+  return JSON.stringify({ runs, drawn_on: runId, live_epochs: liveEpochs, bar, loop, upload });
 }
 
 main().then(

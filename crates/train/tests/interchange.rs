@@ -6,7 +6,9 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use mnist_e2e::{
+mod support;
+
+use support::{
     assert_one_line_error, can_run, config, python_with, real_mnist_dir, run_in,
     run_python_example, succeed,
 };
@@ -71,6 +73,7 @@ fn round_trip(python: &Path, config_name: &str, epochs: &str) {
         let theirs = float_rows(&out, 0, 0);
         assert_eq!(theirs.len(), ours.len());
         for (index, (a, b)) in ours.iter().zip(&theirs).enumerate() {
+            assert_eq!((a.len(), b.len()), (10, 10), "{format}: image {index}");
             assert_eq!(
                 argmax(a),
                 argmax(b),
@@ -150,7 +153,7 @@ fn a_model_trained_in_pytorch_evaluates_the_same_here() {
         .skip(1)
         .map(|line| line.rsplit(',').next().unwrap().to_string())
         .collect();
-    assert_eq!(torch.len(), 10_000);
+    assert_eq!((torch.len(), ours.len()), (10_000, 10_000));
     let differing = torch.iter().zip(&ours).filter(|(a, b)| a != b).count();
     assert_eq!(
         differing, 0,
@@ -223,7 +226,8 @@ fn bad_checkpoints_are_one_line_and_write_nothing() {
         (
             "cut.safetensors",
             safetensors(&[("linear.weight", &[10, 784]), ("linear.bias", &[10])])[..500].to_vec(),
-            "cut.safetensors",
+            "cut.safetensors: not a PyTorch state_dict or a safetensors file (SafeTensors error: \
+             incomplete metadata, file not fully covered)",
         ),
     ];
     for (name, bytes, needle) in cases {
@@ -254,7 +258,7 @@ fn bad_checkpoints_are_one_line_and_write_nothing() {
 /// The README's "Use the model elsewhere" shows these files as they are.
 #[test]
 fn readme_shows_the_python_the_tests_run() {
-    let root = mnist_e2e::repo_root();
+    let root = support::repo_root();
     let readme = fs::read_to_string(root.join("README.md")).unwrap();
     for script in ["load_safetensors.py", "load_onnx.py"] {
         let text = fs::read_to_string(root.join("examples/python").join(script)).unwrap();

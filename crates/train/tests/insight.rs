@@ -5,7 +5,10 @@ use std::path::Path;
 
 use image::{GrayImage, Luma, Rgb, RgbImage};
 use mnist_data::{DatasetKind, ImageSet, Split};
-use mnist_e2e::{can_run, config, fashion_mnist, read_metrics, run_in, succeed, text};
+mod support;
+
+use support::reference::{Weights, assert_reported, fashion_test, mnist_test, raw_mnist};
+use support::{can_run, config, fashion_mnist, read_metrics, run_in, succeed, text};
 
 /// A PNG that decodes, has the given size, and is not blank.
 fn assert_picture(path: &Path, size: (u32, u32)) {
@@ -35,15 +38,19 @@ fn range_after(text: &str, label: &str) -> (f64, f64) {
 #[test]
 fn inspect_reports_what_the_data_and_the_batcher_hold() {
     let work = tempfile::tempdir().unwrap();
-    let train = ImageSet::load(DatasetKind::Mnist, Split::Train).unwrap();
+    // What inspect reports, against the raw files read here.
+    let raw = raw_mnist("train/train-images-idx3-ubyte");
+    let raw_labels = raw_mnist("train/train-labels-idx1-ubyte");
     let stdout = succeed(work.path(), &["inspect", "-n", "5"]);
     assert!(
-        stdout.contains(&format!("train: {} images", train.len())),
+        stdout.contains(&format!("train: {} images", raw.len() / 784)),
         "{stdout}"
     );
     assert!(stdout.contains("test:  10000 images"), "{stdout}");
     // The item type is the one the data crate hands out.
-    let item = train.item(0);
+    let item = ImageSet::load(DatasetKind::Mnist, Split::Train)
+        .unwrap()
+        .item(0);
     let item_type = format!(
         "{} {{ image: {}, label: {} }}",
         std::any::type_name_of_val(&item),
@@ -51,20 +58,16 @@ fn inspect_reports_what_the_data_and_the_batcher_hold() {
         std::any::type_name_of_val(&item.label)
     );
     assert!(stdout.contains(&item_type), "{item_type} in {stdout}");
-    // Raw pixels and the batch, against the images themselves.
-    let raw: Vec<u8> = (0..train.len())
-        .flat_map(|i| train.image(i).to_vec())
-        .collect();
     let (low, high) = (*raw.iter().min().unwrap(), *raw.iter().max().unwrap());
     assert_eq!(
         range_after(&stdout, "raw pixels"),
         (low as f64, high as f64)
     );
     assert!(stdout.contains("images:  [5, 784] F32"), "{stdout}");
-    let first_five: Vec<u8> = (0..5).flat_map(|i| train.image(i).to_vec()).collect();
+    let first_five = &raw[..5 * 784];
     let batch_high = *first_five.iter().max().unwrap() as f64 / 255.0;
     assert_eq!(range_after(&stdout, "images:"), (0.0, batch_high));
-    let labels: Vec<String> = (0..5).map(|i| train.label(i).to_string()).collect();
+    let labels: Vec<String> = raw_labels[..5].iter().map(u8::to_string).collect();
     let targets = stdout
         .lines()
         .find(|line| line.contains("targets: [5] "))
@@ -80,7 +83,7 @@ fn inspect_reports_what_the_data_and_the_batcher_hold() {
         )),
         "{stdout}"
     );
-    let ones = train.labels().iter().filter(|&&label| label == 1).count();
+    let ones = raw_labels.iter().filter(|&&label| label == 1).count();
     assert!(
         stdout.contains(&format!("{:>11}: {ones:>5}", "1")),
         "class counts: {stdout}"
@@ -111,7 +114,7 @@ fn inspect_reports_what_the_data_and_the_batcher_hold() {
         ],
     );
     let (mean, std) = (0.1307, 0.3081);
-    let first_two: Vec<u8> = (0..2).flat_map(|i| train.image(i).to_vec()).collect();
+    let first_two = &raw[..2 * 784];
     let scaled = |p: u8| ((p as f32 / 255.0 - mean) / std) as f64;
     let (low, high) = range_after(&stdout, "images:");
     let expected = (
@@ -193,6 +196,21 @@ fn trained_model(work: &Path) -> &'static str {
     "run"
 }
 
+/// The rows of a CSV file of numbers after its header, `skip` columns left out.
+fn csv_numbers(path: &Path, skip: usize) -> Vec<Vec<f64>> {
+    fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|line| {
+            line.split(',')
+                .skip(skip)
+                .map(|n| n.parse().unwrap())
+                .collect()
+        })
+        .collect()
+}
+
 #[test]
 fn eval_reproduces_the_runs_accuracy_and_counts_every_class() {
     let work = tempfile::tempdir().unwrap();
@@ -205,23 +223,58 @@ fn eval_reproduces_the_runs_accuracy_and_counts_every_class() {
     );
     assert!(stdout.contains("Most confused"), "{stdout}");
 
-    let csv = fs::read_to_string(work.path().join("run/confusion.csv")).unwrap();
-    let row_sums: Vec<usize> = csv
-        .lines()
-        .skip(1)
-        .map(|line| {
-            line.split(',')
-                .skip(1)
-                .map(|n| n.parse::<usize>().unwrap())
-                .sum()
-        })
-        .collect();
-    assert_eq!(
-        row_sums,
-        [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+    // Every prediction, against the saved weights applied to the raw test files.
+    let test = mnist_test(10_000);
+    let measured = Weights::exported(work.path(), run).measure(&test, (0.1307, 0.3081), false);
+    let predictions = csv_numbers(&work.path().join("run/predictions.csv"), 0);
+    assert_eq!(predictions.len(), 10_000);
+    let mut confusion = [[0usize; 10]; 10];
+    for (index, row) in predictions.iter().enumerate() {
+        let [listed, label, predicted] = [0, 1, 2].map(|i| row[i] as usize);
+        assert_eq!((listed, label), (index, usize::from(test.1[index])));
+        let (expected, margin) = measured.predicted[index];
+        assert!(
+            predicted == expected || margin < 1e-4,
+            "image {index}: {predicted}, the weights say {expected}"
+        );
+        confusion[label][predicted] += 1;
+    }
+    let correct: usize = (0..10).map(|class| confusion[class][class]).sum();
+    let accuracy = correct as f64 / 100.0;
+    assert!(
+        (accuracy - last.test_acc).abs() < 1e-9,
+        "{accuracy} vs {last:?}"
     );
-    let json = fs::read_to_string(work.path().join("run/eval.json")).unwrap();
-    assert!(json.contains("\"precision\""), "{json}");
+    assert_reported("last epoch", (last.test_loss, last.test_acc), &measured);
+
+    // confusion.csv is the matrix of predictions.csv (rows: truth), and eval.json's precision
+    // (of a predicted class) and recall (of a true class) follow from it.
+    let csv = csv_numbers(&work.path().join("run/confusion.csv"), 1);
+    for (class, row) in confusion.iter().enumerate() {
+        let cells: Vec<usize> = csv[class].iter().map(|&n| n as usize).collect();
+        assert_eq!(cells, row, "confusion row {class}");
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(work.path().join("run/eval.json")).unwrap())
+            .unwrap();
+    assert!((json["accuracy"].as_f64().unwrap() - accuracy).abs() < 1e-9);
+    for class in 0..10 {
+        let hits = confusion[class][class] as f64;
+        let truly: usize = confusion[class].iter().sum();
+        let taken: usize = confusion.iter().map(|row| row[class]).sum();
+        let report = &json["classes"][class];
+        assert_eq!(report["count"], truly, "class {class}");
+        for (key, expected) in [
+            ("precision", 100.0 * hits / taken as f64),
+            ("recall", 100.0 * hits / truly as f64),
+        ] {
+            let value = report[key].as_f64().unwrap();
+            assert!(
+                (value - expected).abs() < 1e-9,
+                "class {class}: {key} {value}, expected {expected}"
+            );
+        }
+    }
     assert_picture(&work.path().join("run/confusion.png"), (860, 820));
 }
 
@@ -344,10 +397,14 @@ fn fashion_mnist_trains_and_names_its_classes() {
             "run",
         ],
     );
-    let accuracy = read_metrics(&work.path().join("run"))[0].test_acc;
+    let row = read_metrics(&work.path().join("run"))[0].clone();
+    let measured =
+        Weights::exported(work.path(), "run").measure(&fashion_test(), (0.2860, 0.3530), false);
+    assert_reported("fashion", (row.test_loss, row.test_acc), &measured);
     assert!(
-        accuracy > 70.0,
-        "one pass over 5,000 images: {accuracy} ({stdout})"
+        measured.accuracy > 70.0,
+        "one pass over 5,000 images: {}% ({stdout})",
+        measured.accuracy
     );
     let stdout = succeed(work.path(), &["eval", "run"]);
     assert!(

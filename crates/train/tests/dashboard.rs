@@ -6,8 +6,11 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use mnist_e2e::{
-    binary, can_run, config, learned, program, read_metrics, run_in, succeed, text, wait_for,
+mod support;
+
+use support::{
+    binary, can_run, config, learned, output_within, program, read_metrics, run_in, succeed, text,
+    try_output_within, wait_for,
 };
 
 /// A tmux server of its own (one socket per test), killed when the test ends.
@@ -22,7 +25,8 @@ impl Tmux {
         let tmux = Self {
             socket: format!("mnist-burn-{name}-{}", std::process::id()),
         };
-        let status = Command::new("tmux")
+        let mut command = Command::new("tmux");
+        command
             .args(["-L", &tmux.socket, "-f", "/dev/null", "new-session", "-d"])
             .args(["-x", "200", "-y", "50", "-c"])
             .arg(cwd)
@@ -35,10 +39,8 @@ impl Tmux {
             ])
             .arg(program)
             .args(args)
-            .args([";", "set-option", "-g", "remain-on-exit", "on"])
-            .status()
-            .unwrap();
-        assert!(status.success(), "tmux starts");
+            .args([";", "set-option", "-g", "remain-on-exit", "on"]);
+        assert!(output_within(command, 30).status.success(), "tmux starts");
         tmux
     }
 
@@ -62,29 +64,45 @@ impl Tmux {
 
     /// Types `keys` (tmux key names, e.g. `C-c`) into the terminal.
     fn keys(&self, keys: &[&str]) {
-        let status = Command::new("tmux")
+        let mut command = Command::new("tmux");
+        command
             .args(["-L", &self.socket, "send-keys", "-t", "0"])
-            .args(keys)
-            .status()
-            .unwrap();
-        assert!(status.success(), "tmux send-keys {keys:?}");
+            .args(keys);
+        assert!(
+            output_within(command, 30).status.success(),
+            "tmux send-keys {keys:?}"
+        );
     }
 
     /// What the terminal shows.
     fn screen(&self) -> String {
-        let output = Command::new("tmux")
-            .args(["-L", &self.socket, "capture-pane", "-p", "-t", "0"])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&output.stdout).into_owned()
+        let mut command = Command::new("tmux");
+        command.args(["-L", &self.socket, "capture-pane", "-p", "-t", "0"]);
+        String::from_utf8_lossy(&output_within(command, 30).stdout).into_owned()
+    }
+
+    /// What the terminal shows once it shows `needle`, waiting at most `seconds`.
+    fn wait_for_screen(&self, needle: &str, seconds: u64) -> String {
+        let deadline = Instant::now() + Duration::from_secs(seconds);
+        loop {
+            let screen = self.screen();
+            if screen.contains(needle) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the terminal never showed {needle:?}: {screen}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 }
 
 impl Drop for Tmux {
     fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .status();
+        let mut command = Command::new("tmux");
+        command.args(["-L", &self.socket, "kill-server"]);
+        let _ = try_output_within(command, 30);
     }
 }
 
@@ -103,19 +121,23 @@ fn default_run(epochs: usize, out: &str, plain: bool) -> Vec<String> {
 }
 
 /// Trains the default config for 15 epochs into `run` in a terminal; once an epoch is done and
-/// the dashboard is up, types `keys` and returns the program's exit status.
-fn stop_in_dashboard(work: &Path, name: &str, keys: &[&[&str]]) -> i32 {
+/// the dashboard is up, types each group of `keys` (waiting, where given, until the screen
+/// shows a text first) and returns the program's exit status.
+fn stop_in_dashboard(work: &Path, name: &str, keys: &[(&[&str], Option<&str>)]) -> i32 {
     let args = default_run(15, "run", false);
     let tmux = Tmux::start(name, work, &binary(), &args);
     wait_for(&work.join("run/metrics.csv"), "\n1,", 60);
-    let screen = tmux.screen();
+    // Burn's dashboard has a Controls panel; plain lines would say "epoch  1/15".
+    let screen = tmux.wait_for_screen("Controls", 30);
     assert!(
         !screen.contains("epoch  1/15"),
         "a dashboard, not plain lines: {screen}"
     );
-    for group in keys {
+    for (group, then_shows) in keys {
         tmux.keys(group);
-        std::thread::sleep(Duration::from_millis(300));
+        if let Some(needle) = then_shows {
+            tmux.wait_for_screen(needle, 30);
+        }
     }
     let code = tmux.exit_status(work, 60);
     let screen = tmux.screen();
@@ -158,7 +180,7 @@ fn ctrl_c_in_the_dashboard_stops_the_run_and_it_resumes() {
         return;
     }
     let work = tempfile::tempdir().unwrap();
-    let code = stop_in_dashboard(work.path(), "ctrl-c", &[&["C-c"]]);
+    let code = stop_in_dashboard(work.path(), "ctrl-c", &[(&["C-c"], None)]);
     assert_eq!(code, 130);
     assert_interrupted_then_resumes(work.path());
 }
@@ -172,7 +194,11 @@ fn q_then_s_in_the_dashboard_stops_the_run_like_ctrl_c() {
         return;
     }
     let work = tempfile::tempdir().unwrap();
-    let code = stop_in_dashboard(work.path(), "q", &[&["q"], &["s"]]);
+    let code = stop_in_dashboard(
+        work.path(),
+        "q",
+        &[(&["q"], Some("Stop the training.")), (&["s"], None)],
+    );
     assert_eq!(code, 130);
     let run = fs::read_to_string(work.path().join("run/run.toml")).unwrap();
     assert!(run.contains("status = \"interrupted\""), "{run}");
