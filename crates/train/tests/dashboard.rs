@@ -4,13 +4,12 @@
 use std::fs;
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 mod support;
 
 use support::{
-    binary, can_run, config, learned, output_within, program, read_metrics, run_in, succeed, text,
-    try_output_within, wait_for,
+    binary, can_run, config, learned, output_within, poll, program, read_metrics, run_in, succeed,
+    text, try_output_within, wait_for,
 };
 
 /// A tmux server of its own (one socket per test), killed when the test ends.
@@ -46,20 +45,15 @@ impl Tmux {
 
     /// The exit status of the program once it has ended, waiting at most `seconds`.
     fn exit_status(&self, cwd: &Path, seconds: u64) -> i32 {
-        let deadline = Instant::now() + Duration::from_secs(seconds);
-        loop {
-            if let Ok(status) = fs::read_to_string(cwd.join("exit-status"))
-                && let Ok(status) = status.trim().parse()
-            {
-                return status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the run did not stop: {}",
-                self.screen()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        poll(
+            seconds,
+            || {
+                fs::read_to_string(cwd.join("exit-status"))
+                    .ok()
+                    .and_then(|status| status.trim().parse().ok())
+            },
+            || format!("the run did not stop: {}", self.screen()),
+        )
     }
 
     /// Types `keys` (tmux key names, e.g. `C-c`) into the terminal.
@@ -83,18 +77,11 @@ impl Tmux {
 
     /// What the terminal shows once it shows `needle`, waiting at most `seconds`.
     fn wait_for_screen(&self, needle: &str, seconds: u64) -> String {
-        let deadline = Instant::now() + Duration::from_secs(seconds);
-        loop {
-            let screen = self.screen();
-            if screen.contains(needle) {
-                return screen;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the terminal never showed {needle:?}: {screen}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        poll(
+            seconds,
+            || Some(self.screen()).filter(|screen| screen.contains(needle)),
+            || format!("the terminal never showed {needle:?}: {}", self.screen()),
+        )
     }
 }
 

@@ -356,13 +356,26 @@ pub fn cache_with_damaged(damaged: &str, damage: impl FnOnce(&mut Vec<u8>)) -> t
 
 /// Waits (polling, at most `seconds`) until `path` holds `needle`.
 pub fn wait_for(path: &Path, needle: &str, seconds: u64) {
+    poll(
+        seconds,
+        || {
+            fs::read_to_string(path)
+                .is_ok_and(|text| text.contains(needle))
+                .then_some(())
+        },
+        || format!("{} never contained {needle:?}", path.display()),
+    )
+}
+
+/// Calls `ready` every 20 ms until it gives a value, for at most `seconds`; past that the test
+/// fails with `why()`.
+pub fn poll<T>(seconds: u64, mut ready: impl FnMut() -> Option<T>, why: impl Fn() -> String) -> T {
     let deadline = Instant::now() + Duration::from_secs(seconds);
-    while !fs::read_to_string(path).is_ok_and(|text| text.contains(needle)) {
-        assert!(
-            Instant::now() < deadline,
-            "{} never contained {needle:?}",
-            path.display()
-        );
+    loop {
+        if let Some(value) = ready() {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "{}", why());
         std::thread::sleep(Duration::from_millis(20));
     }
 }

@@ -23,15 +23,18 @@ pub fn raw_mnist(file: &str) -> Vec<u8> {
 
 /// Test images and labels of MNIST, raw, the first `limit`.
 pub fn mnist_test(limit: usize) -> (Vec<u8>, Vec<u8>) {
-    let images = raw_mnist("test/t10k-images-idx3-ubyte");
-    let labels = raw_mnist("test/t10k-labels-idx1-ubyte");
-    (images[..limit * PIXELS].to_vec(), labels[..limit].to_vec())
+    first("test/t10k", limit)
 }
 
 /// Training images and labels of MNIST, raw, the first `limit`.
 pub fn mnist_train(limit: usize) -> (Vec<u8>, Vec<u8>) {
-    let images = raw_mnist("train/train-images-idx3-ubyte");
-    let labels = raw_mnist("train/train-labels-idx1-ubyte");
+    first("train/train", limit)
+}
+
+/// The first `limit` images and labels of the split whose files start with `prefix`.
+fn first(prefix: &str, limit: usize) -> (Vec<u8>, Vec<u8>) {
+    let images = raw_mnist(&format!("{prefix}-images-idx3-ubyte"));
+    let labels = raw_mnist(&format!("{prefix}-labels-idx1-ubyte"));
     (images[..limit * PIXELS].to_vec(), labels[..limit].to_vec())
 }
 
