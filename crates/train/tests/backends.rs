@@ -1,7 +1,7 @@
 //! The backend suite (`just test-backends`): every backend other than ndarray trains like
-//! ndarray. Its tests are ignored by `just test`; the recipe builds the binary with all
-//! CPU-runnable backends, names them in `MNIST_BURN_BACKENDS` and runs only these. One test
-//! runs everywhere: flex and ndarray are compiled by default.
+//! ndarray. Its tests are ignored unless `MNIST_BURN_BACKENDS` names the backends to test
+//! (compiled into the same build as every other test: CI's has all of them). Two tests run
+//! everywhere: one on the default backends, and the CUDA backends' no-GPU path where compiled.
 
 mod support;
 
@@ -9,7 +9,8 @@ use std::fs;
 use std::path::Path;
 use std::process::Output;
 
-use support::{config, read_metrics, run_in, text};
+use mnist_train::backend::BackendKind;
+use support::{assert_one_line_error, config, read_metrics, run_in, text};
 
 /// The backends under test, from `MNIST_BURN_BACKENDS` (required: the suite must not pass by
 /// testing nothing).
@@ -176,6 +177,43 @@ fn every_backend_trains_the_smoke_config_like_ndarray() {
             row.test_acc,
             reference.test_acc
         );
+    }
+}
+
+/// A CUDA backend compiled into a binary on a machine without an NVIDIA driver stops before
+/// anything is written: one line saying what is missing and what to use instead, exit code 2.
+/// Not ignored: it runs wherever the build has cuda or tch (CI's has both).
+#[test]
+fn a_cuda_backend_without_a_gpu_stops_with_one_line_and_writes_nothing() {
+    let test = "a_cuda_backend_without_a_gpu_stops_with_one_line_and_writes_nothing";
+    if Path::new("/proc/driver/nvidia/version").exists() {
+        support::report_skip(test, "this machine has an NVIDIA driver");
+        return;
+    }
+    let compiled: Vec<BackendKind> = [BackendKind::Cuda, BackendKind::TchCuda]
+        .into_iter()
+        .filter(|kind| kind.is_compiled())
+        .collect();
+    if compiled.is_empty() {
+        support::report_skip(test, "neither cuda nor tch is compiled into this build");
+        return;
+    }
+    let smoke = config("smoke");
+    for kind in compiled {
+        let work = tempfile::tempdir().unwrap();
+        let output = run_in(
+            work.path(),
+            &[
+                "train",
+                "--config",
+                smoke.to_str().unwrap(),
+                "--backend",
+                kind.name(),
+            ],
+        );
+        let expected = format!("no NVIDIA GPU found for backend `{kind}`");
+        assert_one_line_error(&output, 2, &expected);
+        assert!(!work.path().join("runs").exists(), "{kind} wrote a run");
     }
 }
 
