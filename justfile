@@ -273,7 +273,8 @@ _mnist-burn *args:
     exec "{{bin}}" "$@"
 
 # Benchmarks: timed CLI runs of the seed and default configs against the PyTorch tutorial
-# (table, and JSON in target/bench/), then criterion on one SGD step.
+# (table, and JSON in target/bench/), criterion on one SGD step, serve under load, and the
+# step profile on flex.
 bench: data torch
     #!/usr/bin/env bash
     set -euo pipefail
@@ -282,6 +283,10 @@ bench: data torch
     MNIST_BENCH_PYTHON="$python" cargo bench -p mnist-train --bench epochs
     cargo bench -p mnist-train --bench step
     cargo bench -p mnist-train --bench serve_load
+    # Where a step's time goes, and how far the phases' sum is from the unprofiled step.
+    for config in seed default; do just _mnist-burn profile --config "configs/$config.toml" --backend flex; done
+    # Samples per second against batch size on the CPU backends (and a chart).
+    just _mnist-burn throughput --backend flex --backend ndarray --out "${CARGO_TARGET_DIR:-target}/bench"
 
 # Formatting and lints, as CI wants them (over the code of every compiled backend).
 lint:
@@ -294,24 +299,30 @@ lint:
     cargo clippy --release --workspace --all-targets "${features[@]}" --quiet -- -D warnings
 
 # Everything `just gpu-check` needs on a GPU machine with no Rust and no network, in one
-# git-ignored folder (.device/bundle, what the device tool carries): the stripped binary
-# (wgpu, cuda and tch: the backend suite's build, so no extra compile; tch makes it need the
-# machine's PyTorch to start), the MNIST files, the configs, the check scripts and the Vulkan
-# loader.
+# git-ignored folder (.device/bundle, what the device tool carries): two stripped binaries, so
+# that a library that does not load takes down only its own rows (`mnist-burn-tch`, the backend
+# suite's build with tch and cuda, links libtorch 2.9 and needs a compatible PyTorch to start;
+# `mnist-burn`, the same without tch, runs wgpu and cuda anywhere), the MNIST files, the
+# configs, the check scripts and the Vulkan loader.
 gpu-bundle: vulkan
     #!/usr/bin/env bash
     set -euo pipefail
-    # The backend suite's feature set (CI's), so that in CI the bundle costs no compile.
     export MNIST_BURN_FEATURES="${MNIST_BURN_FEATURES:-tch,cuda}"
     just data
-    setup=$(just _setup)
-    eval "$setup"
     bundle=.device/bundle
     rm -rf "$bundle"
     mkdir -p "$bundle/configs" "$bundle/vulkan/usr/lib"
-    echo "mnist-burn built with the default features and: $MNIST_BURN_BUILT_FEATURES" > "$bundle/NOTES.txt"
-    strip -o "$bundle/mnist-burn" "{{bin}}" && gzip "$bundle/mnist-burn"
-    # Compressed to fit what the device tool carries (64 MiB); gpu_check.py unpacks them.
+    setup=$(just _setup)
+    eval "$setup"
+    strip -o "$bundle/mnist-burn-tch" "{{bin}}"
+    echo "mnist-burn-tch: default features + $MNIST_BURN_BUILT_FEATURES" > "$bundle/NOTES.txt"
+    # Without tch: Burn's crates above its backends are compiled a second time (~N minutes).
+    without_tch=$(tr ',' '\n' <<< "$MNIST_BURN_BUILT_FEATURES" | grep -vx tch | paste -sd, - || true)
+    MNIST_BURN_FEATURES="$without_tch" just build
+    strip -o "$bundle/mnist-burn" "{{bin}}"
+    echo "mnist-burn: default features + ${without_tch:-nothing}" >> "$bundle/NOTES.txt"
+    xz -T0 -6 "$bundle/mnist-burn" "$bundle/mnist-burn-tch"
+    # Compressed to fit what the device tool carries; gpu_check.py unpacks them.
     mnist="${XDG_CACHE_HOME:-$HOME/.cache}/burn-dataset/mnist"
     for file in train/train-images-idx3-ubyte train/train-labels-idx1-ubyte test/t10k-images-idx3-ubyte test/t10k-labels-idx1-ubyte; do
         mkdir -p "$bundle/mnist/$(dirname $file)" && gzip -c "$mnist/$file" > "$bundle/mnist/$file.gz"
@@ -321,7 +332,9 @@ gpu-bundle: vulkan
     loader=$(ldconfig -p | sed -n 's/.*libvulkan.so.1 (libc6,x86-64) => //p' | head -1)
     target="$bundle/vulkan/usr/lib/$(gcc -dumpmachine)"
     mkdir -p "$target" && cp -L "$loader" "$target/libvulkan.so.1"
-    du -sh "$bundle"
+    size=$(du -sm "$bundle" | cut -f1)
+    echo "$bundle: $size MiB"
+    [ "$size" -le 64 ] || { echo "error: $bundle is $size MiB, over the 64 MiB the device tool carries" >&2; exit 1; }
 
 # Runs the bundle's GPU check here (on the CPU without an NVIDIA GPU: a quick slice through
 # wgpu over llvmpipe and PyTorch on the CPU). On a GPU machine: python3 .device/bundle/gpu_check.py

@@ -1,11 +1,15 @@
 """`just gpu-check`: the GPU backends measured against an expert PyTorch loop, in one table.
 
 Runs from a bundle made by `just gpu-bundle` (stripped binaries, the MNIST files, configs,
-Debian's Vulkan loader) on a machine with no Rust and no network: the seed config for 3 epochs
-on wgpu, cuda and tch-cuda, the default config to the end on the fastest of them, and the
-seed config in PyTorch on the machine's own torch (bench/torch_expert.py). Without an NVIDIA
-GPU (or with --quick) every run uses a small slice of the data, so the whole script also runs
-end to end on a CPU (wgpu over llvmpipe). Only the standard library is needed.
+Debian's Vulkan loader) on a machine with no Rust and no network: a few pre-flight lines (the
+driver and GPU, the Vulkan drivers, the CUDA pieces Burn's cuda backend needs, PyTorch), the
+seed config for 3 epochs on wgpu, cuda and tch-cuda, the default config to the end on the
+fastest of them, and the seed config in PyTorch on the machine's own torch
+(bench/torch_expert.py). wgpu and cuda run from `mnist-burn`, tch-cuda from `mnist-burn-tch`,
+which links libtorch 2.9 and starts only against a compatible PyTorch: a library that does not
+load takes down only its own row. Without an NVIDIA GPU (or with --quick) every run uses a
+small slice of the data, so the whole script also runs end to end on a CPU (wgpu over
+llvmpipe). Only the standard library is needed.
 
 Usage: python3 gpu_check.py [--bundle DIR] [--quick] [--timeout SECONDS]
 """
@@ -15,6 +19,7 @@ import csv
 import glob
 import gzip
 import json
+import lzma
 import os
 import shutil
 import statistics
@@ -24,7 +29,8 @@ import tempfile
 import threading
 import time
 
-BACKENDS = ["wgpu", "cuda", "tch-cuda"]
+# Each backend and the bundle's binary that has it.
+BACKENDS = {"wgpu": "mnist-burn", "cuda": "mnist-burn", "tch-cuda": "mnist-burn-tch"}
 QUICK_SLICE = ["--set", "data.train_limit=1600", "--set", "data.test_limit=1000"]
 
 
@@ -33,15 +39,18 @@ def sh(command, **kwargs):
 
 
 def unpack(bundle, work):
-    """The bundle's gzipped binaries and MNIST files, unpacked into `work`."""
-    for packed in glob.glob(os.path.join(bundle, "**", "*.gz"), recursive=True):
-        target = os.path.join(work, os.path.relpath(packed, bundle)[:-3])
-        if os.path.relpath(packed, bundle).startswith("mnist" + os.sep):
-            target = os.path.join(work, "cache", "burn-dataset", os.path.relpath(packed, bundle)[:-3])
+    """The bundle's compressed binaries (xz) and MNIST files (gzip), unpacked into `work`."""
+    packed_files = [(path, lzma.open) for path in glob.glob(os.path.join(bundle, "*.xz"))]
+    packed_files += [(path, gzip.open) for path in glob.glob(os.path.join(bundle, "mnist", "**", "*.gz"),
+                                                             recursive=True)]
+    for packed, opener in packed_files:
+        relative = os.path.splitext(os.path.relpath(packed, bundle))[0]
+        in_cache = relative.startswith("mnist" + os.sep)
+        target = os.path.join(work, "cache", "burn-dataset", relative) if in_cache else os.path.join(work, relative)
         os.makedirs(os.path.dirname(target), exist_ok=True)
-        with gzip.open(packed) as source, open(target, "wb") as sink:
+        with opener(packed) as source, open(target, "wb") as sink:
             shutil.copyfileobj(source, sink)
-        os.chmod(target, 0o755 if "mnist-burn" in target else 0o644)
+        os.chmod(target, 0o644 if in_cache else 0o755)
 
 
 def has_nvidia_gpu():
@@ -73,6 +82,51 @@ def environment(bundle, work, torch_lib):
                        "ICD": {"library_path": "libGLX_nvidia.so.0", "api_version": "1.3"}}, file)
         env["VK_ICD_FILENAMES"] = manifest
     return env
+
+
+def libdevice(torch_lib):
+    """Where Burn's cuda backend (cubecl-llvm) finds libdevice.10.bc, the CUDA math library its
+    kernels link: CUDA_PATH, else the first of its fixed toolkit folders; else a toolkit shipped
+    in PyTorch's pip packages (nvidia-cuda-nvcc), which then has to be named in CUDA_PATH."""
+    roots = [os.environ["CUDA_PATH"]] if os.environ.get("CUDA_PATH") else []
+    roots += ["/usr/local/cuda", "/opt/cuda", "/usr/lib/cuda", "/usr"]
+    for root in roots:
+        if os.path.isfile(os.path.join(root, "nvvm", "libdevice", "libdevice.10.bc")):
+            return root, False
+    site_packages = os.path.dirname(os.path.dirname(torch_lib)) if torch_lib else sys.prefix
+    for found in glob.glob(os.path.join(site_packages, "nvidia", "*", "nvvm", "libdevice", "libdevice.10.bc")):
+        return os.path.dirname(os.path.dirname(os.path.dirname(found))), True
+    return None, False
+
+
+def preflight(bundle, env, python, torch_lib):
+    """A few lines on what the backends will find, before anything runs."""
+    def line(what, text):
+        print(f"  {what:<9} {text}", flush=True)
+    smi = sh(["nvidia-smi", "--query-gpu=name,driver_version,memory.total", "--format=csv,noheader"]) \
+        if shutil.which("nvidia-smi") else None
+    line("GPU", smi.stdout.strip().replace("\n", "; ") if smi and smi.returncode == 0 else "no NVIDIA GPU (nvidia-smi)")
+    icds = env.get("VK_ICD_FILENAMES") or ", ".join(
+        sorted(glob.glob("/usr/share/vulkan/icd.d/*.json") + glob.glob("/etc/vulkan/icd.d/*.json"))) or "none"
+    info = sh(["vulkaninfo", "--summary"], env=env) if shutil.which("vulkaninfo") else None
+    names = [l.split("=", 1)[1].strip() for l in (info.stdout.splitlines() if info else []) if "deviceName" in l]
+    line("Vulkan", f"drivers: {icds}" + (f"; devices: {', '.join(names)}" if names else "; the wgpu row names the adapter it used"))
+    root, from_pip = libdevice(torch_lib)
+    libcuda = sh(["sh", "-c", "ldconfig -p | grep -m1 'libcuda.so.1 '"]).stdout.strip()
+    nvcc = sh(["sh", "-c", "nvcc --version | tail -2 | head -1"]).stdout.strip() if shutil.which("nvcc") else "no nvcc"
+    line("CUDA", f"driver library: {'found' if libcuda else 'missing'}; libdevice: "
+         f"{os.path.join(root, 'nvvm', 'libdevice') if root else 'not found (cuda kernels with math functions fail)'}"
+         f"{' (from pip, CUDA_PATH set)' if from_pip else ''}; {nvcc}")
+    if root:
+        env["CUDA_PATH"] = root
+    torch = sh([python, "-c", "import torch; print(torch.__version__, torch.cuda.is_available())"]) if python else None
+    line("PyTorch", f"{torch.stdout.strip()} (torch, CUDA available) via {python}" if torch and torch.returncode == 0
+         else "none found (set GPU_CHECK_PYTHON)")
+    notes = os.path.join(bundle, "NOTES.txt")
+    if os.path.exists(notes):
+        with open(notes) as file:
+            for text in file.read().splitlines():
+                line("bundle", text)
 
 
 class GpuMemory:
@@ -141,6 +195,31 @@ def summarise(name, rows, wall, steps, peak, note=""):
     }
 
 
+def step_profile(binary, backend, config, slice_args, work, env, timeout, gpu):
+    """`mnist-burn profile` of the seed config on `backend`: its table, or why it failed."""
+    steps = "50" if slice_args else "300"
+    code, stdout, stderr, _, _ = run_binary(
+        binary, ["profile", "--config", config, "--backend", backend, "--steps", steps,
+                 "--out", os.path.join(work, f"profile-{backend}")] + slice_args, env, timeout, gpu)
+    if code != 0:
+        return [f"profile {backend}: not run: {reason(stderr, stdout)}"]
+    lines = stdout.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith("Step profile")), 0)
+    return [line for line in lines[start:] if not line.startswith("Wrote ")]
+
+
+def throughput(binary, backends, config, quick, work, env, timeout, gpu):
+    """`mnist-burn throughput` on `backends`: samples/s against batch size, or why not."""
+    sizes = ["--batch-sizes", "32,256,1024", "--images", "2048"] if quick else []
+    arguments = ["throughput", "--config", config, "--out", os.path.join(work, "throughput")] + sizes
+    for backend in backends:
+        arguments += ["--backend", backend]
+    code, stdout, stderr, _, _ = run_binary(binary, arguments, env, timeout, gpu)
+    if code != 0:
+        return [f"throughput {', '.join(backends)}: not run: {reason(stderr, stdout)}"]
+    return [line for line in stdout.splitlines() if not line.startswith("Wrote ")]
+
+
 def reason(stderr, stdout):
     lines = [line for line in (stderr + "\n" + stdout).splitlines() if line.strip()]
     errors = [line for line in lines if line.startswith("error")] or lines[-1:] or ["failed"]
@@ -166,9 +245,11 @@ def main():
     print(f"gpu-check: {'NVIDIA GPU: ' + sh(['nvidia-smi', '-L']).stdout.strip() if gpu else 'no NVIDIA GPU'}"
           f"{'; quick mode: 1,600 training images per epoch' if quick else ''}", flush=True)
 
-    results, failures = [], []
-    for backend in BACKENDS:
-        binary = os.path.join(work, "mnist-burn")
+    preflight(bundle, env, python, torch_lib)
+
+    results, failures, profiles = [], [], []
+    for backend, name in BACKENDS.items():
+        binary = os.path.join(work, name)
         if not os.path.exists(binary):
             failures.append((backend, f"{os.path.basename(binary)} is not in the bundle"))
             continue
@@ -182,11 +263,12 @@ def main():
         rows, record = read_run(out)
         results.append(summarise(f"{backend} seed", rows, wall, steps, peak, record.get("device", "")))
         print(f"  {backend}: done", flush=True)
+        profiles.append(step_profile(binary, backend, seed, slice_args, work, env, args.timeout, gpu))
 
     if results:
         fastest = min(results, key=lambda row: row["epoch"])
         backend = fastest["name"].split()[0]
-        binary = os.path.join(work, "mnist-burn")
+        binary = os.path.join(work, BACKENDS[backend])
         out = os.path.join(work, "default")
         default = os.path.join(bundle, "configs", "default.toml")
         extra = slice_args + (["--set", "epochs=3"] if quick else [])
@@ -229,6 +311,14 @@ def main():
               f"{row['accuracy']:>6.2f} {peak:>12} {ratio:>10}  {row['note']}")
     for name, why in failures:
         print(f"{name:<16} not run: {why}")
+    for lines in profiles:
+        print("\n" + "\n".join(lines))
+    for name in sorted(set(BACKENDS.values())):
+        ran = [backend for backend, binary in BACKENDS.items() if binary == name
+               and any(row["name"] == f"{backend} seed" for row in results)]
+        if ran:
+            print("\n" + "\n".join(throughput(os.path.join(work, name), ran, seed, quick, work, env,
+                                              args.timeout * 4, gpu)))
     print("\nwarm-up: wall time beyond the steady epochs (start-up, device set-up, kernel compilation "
           "and autotuning, checkpoints, plots); epoch: median train+test seconds of epochs 2 on; "
           "vs PyTorch: epoch time over the PyTorch loop's (lower is faster).")

@@ -79,6 +79,23 @@ pub fn write_metrics_csv(path: &Path, rows: &[EpochMetrics]) -> io::Result<()> {
     write_atomic(path, csv.as_bytes())
 }
 
+/// A file of a run (or an export) that could not be written: its path, and why.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: cannot write", path.display())]
+pub struct WriteError {
+    path: PathBuf,
+    #[source]
+    cause: io::Error,
+}
+
+/// [`write_atomic`], with the path in the error.
+pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+    write_atomic(path, bytes).map_err(|cause| WriteError {
+        path: path.to_path_buf(),
+        cause,
+    })
+}
+
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let folder = path.parent().unwrap_or(Path::new("."));

@@ -91,6 +91,15 @@ impl BackendKind {
         Self::compiled().into_iter().next()
     }
 
+    /// The backend a command runs on: the one `named`, else the first compiled in.
+    pub fn or_preferred(named: Option<Self>) -> anyhow::Result<Self> {
+        match named {
+            Some(backend) => Ok(backend),
+            None => Self::preferred()
+                .ok_or_else(|| anyhow::anyhow!("this binary was built without any backend")),
+        }
+    }
+
     /// The Burn device for this backend, or why it cannot be had.
     // Burn 0.22 deprecates ndarray and libtorch in favour of flex and CubeCL; both stay here
     // by the project's design (ndarray beside flex on the CPU, libtorch for CUDA through

@@ -23,7 +23,7 @@ use burn::train::metric::{
     NumericEntry, SerializedEntry,
 };
 
-use crate::recorder::{Divergence, History};
+use crate::history::{Divergence, History};
 
 /// Steps a window holds at most, whatever the policy: bounds the memory of pending values.
 const MAX_WINDOW: usize = 4096;

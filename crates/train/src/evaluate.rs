@@ -345,8 +345,7 @@ impl Evaluation {
             ("predictions.csv", predictions),
         ] {
             let path = out_dir.join(file);
-            artifacts::write_atomic(&path, text.as_bytes())
-                .with_context(|| format!("{}: cannot write", path.display()))?;
+            artifacts::write_file(&path, text.as_bytes())?;
         }
         let names: Vec<&str> = self.classes.iter().map(|c| c.class.as_str()).collect();
         crate::plots::confusion_matrix(

@@ -56,7 +56,7 @@ pub(crate) fn render(
     image
         .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
         .context("encoding PNG")?;
-    artifacts::write_atomic(path, &png).with_context(|| format!("{}: cannot write", path.display()))
+    Ok(artifacts::write_file(path, &png)?)
 }
 
 pub(crate) const PALETTE: [RGBColor; 6] = [
@@ -67,6 +67,44 @@ pub(crate) const PALETTE: [RGBColor; 6] = [
     RGBColor(148, 103, 189),
     RGBColor(140, 86, 75),
 ];
+
+/// A horizontal bar chart, one bar per `(label, value)` from the top, each labelled at its end.
+pub fn bar_chart(
+    path: &Path,
+    title: &str,
+    x_label: &str,
+    bars: &[(String, f64)],
+) -> anyhow::Result<()> {
+    let count = bars.len().max(1) as f64;
+    let high = bars.iter().map(|bar| bar.1).fold(0.0, f64::max).max(1e-9) * 1.6;
+    render(path, (760, 110 + 42 * bars.len() as u32), |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, (FONT_NAME, 18))
+            .margin(14)
+            .x_label_area_size(40)
+            .y_label_area_size(10)
+            .build_cartesian_2d(0.0..high, 0.0..count)?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .disable_y_axis()
+            .x_desc(x_label)
+            .label_style((FONT_NAME, 13))
+            .draw()?;
+        for (index, (label, value)) in bars.iter().enumerate() {
+            let top = count - index as f64;
+            let color = PALETTE[index % PALETTE.len()];
+            chart.draw_series([Rectangle::new(
+                [(0.0, top - 0.8), (*value, top - 0.2)],
+                color.filled(),
+            )])?;
+            let style = TextStyle::from((FONT_NAME, 14).into_font())
+                .pos(Pos::new(HPos::Left, VPos::Center));
+            chart.draw_series([Text::new(format!(" {label}"), (*value, top - 0.5), style)])?;
+        }
+        Ok(())
+    })
+}
 
 /// A line chart of `series` against the epoch.
 pub fn line_chart(

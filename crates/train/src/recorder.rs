@@ -22,6 +22,7 @@ use burn::train::{Interrupter, LearnerSummary};
 
 use crate::artifacts::{self, EpochMetrics};
 use crate::device_metrics::SyncCounter;
+use crate::history::History;
 use crate::tensorboard::RunLog;
 
 /// Burn's names for the two metrics every run tracks.
@@ -36,28 +37,6 @@ enum Tracked {
     Loss,
     Accuracy,
     LearningRate,
-}
-
-/// The epochs finished so far, shared between the recorder (inside the `Learner`) and the
-/// caller, and what (if anything) made the recorder stop the run.
-#[derive(Debug, Default)]
-pub struct History {
-    pub epochs: Vec<EpochMetrics>,
-    pub write_error: Option<String>,
-    pub divergence: Option<Divergence>,
-    /// Training was stopped before its last epoch (a signal, or `q` in the dashboard).
-    pub stopped_early: bool,
-    /// The epoch being trained, for naming where the loss diverged.
-    pub epoch_in_progress: usize,
-}
-
-/// Where the training loss first stopped being a finite number.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Divergence {
-    pub epoch: usize,
-    /// 1-based optimiser step within the epoch.
-    pub step: usize,
-    pub loss: f64,
 }
 
 /// A `MetricsRenderer` that collects epoch-level metrics and split timings, rewrites

@@ -24,8 +24,9 @@ use crate::artifacts::{self, EpochMetrics, RunRecord, RunStatus};
 use crate::backend::BackendKind;
 use crate::config::ExperimentConfig;
 use crate::device_metrics::{DeviceMetric, DivergenceWatch, SharedWindow, SyncCounter, SyncPolicy};
+use crate::history::{Divergence, History};
 use crate::plots;
-use crate::recorder::{Divergence, EpochMetricLogger, EpochRecorder, History};
+use crate::recorder::{EpochMetricLogger, EpochRecorder};
 use crate::tensorboard::RunLog;
 
 /// How progress is shown while training.
@@ -127,11 +128,10 @@ pub fn train(request: &RunRequest) -> anyhow::Result<RunOutcome> {
         imported_from: None,
     };
     let write_error = |file: &str| format!("{}: cannot write", run_dir.join(file).display());
-    artifacts::write_atomic(
+    artifacts::write_file(
         &run_dir.join(artifacts::CONFIG_FILE),
         config.to_toml().as_bytes(),
-    )
-    .with_context(|| write_error(artifacts::CONFIG_FILE))?;
+    )?;
     record
         .write(&run_dir)
         .with_context(|| write_error(artifacts::RUN_FILE))?;

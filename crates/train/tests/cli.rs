@@ -290,6 +290,45 @@ fn a_closed_pipe_ends_output_quietly() {
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
+/// A run whose reader goes away (`train --plain | head -n 1`) stops as an interrupted run: a
+/// non-zero exit, its folder says `interrupted` (not `running` forever), and it resumes.
+#[test]
+fn a_closed_pipe_interrupts_a_run_which_then_resumes() {
+    use std::process::{Command, Stdio};
+
+    let scratch = tempfile::tempdir().unwrap();
+    let smoke = config("smoke");
+    let run = scratch.path().join("run");
+    let mut child = support::Running::new(
+        Command::new(support::binary())
+            .args(["train", "--config", smoke.to_str().unwrap(), "--plain"])
+            .args(["--set", "epochs=40", "--out"])
+            .arg(&run)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let first = child.first_line(60);
+    assert!(first.starts_with("Training `smoke`"), "{first}");
+    let output = child.finish(120);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let record = fs::read_to_string(run.join("run.toml")).unwrap();
+    assert!(record.contains("status = \"interrupted\""), "{record}");
+    let done = read_metrics(&run).len();
+    assert!(done < 40, "{done} epochs ran after the pipe closed");
+
+    succeed(
+        scratch.path(),
+        &["train", "--resume", run.to_str().unwrap(), "--plain"],
+    );
+    let record = fs::read_to_string(run.join("run.toml")).unwrap();
+    assert!(record.contains("status = \"finished\""), "{record}");
+    assert_eq!(read_metrics(&run).len(), 40);
+}
+
 #[test]
 fn overrides_that_contradict_the_data_are_refused_before_anything_is_written() {
     let scratch = tempfile::tempdir().unwrap();

@@ -426,3 +426,59 @@ fn fashion_mnist_trains_and_names_its_classes() {
     assert!(stdout.contains("Dataset: fashion-mnist, from "), "{stdout}");
     assert!(stdout.contains("dataset-fashion-mnist"), "{stdout}");
 }
+
+#[test]
+fn profile_times_every_phase_of_a_step_and_draws_them() {
+    let work = tempfile::tempdir().unwrap();
+    let smoke = config("smoke");
+    let stdout = succeed(
+        work.path(),
+        &[
+            "profile",
+            "--config",
+            smoke.to_str().unwrap(),
+            "--backend",
+            "flex",
+            "--steps",
+            "20",
+            "--warmup",
+            "2",
+            "--out",
+            "profile",
+        ],
+    );
+    let found: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(work.path().join("profile/profile.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(found["backend"], "flex");
+    assert_eq!(found["steps"], 20);
+    let phases = found["phases_us"].as_object().unwrap();
+    let names: Vec<&str> = phases.keys().map(String::as_str).collect();
+    for phase in [
+        "batch (host)",
+        "host to device",
+        "forward",
+        "backward",
+        "optimizer step",
+        "metrics read",
+    ] {
+        assert!(names.contains(&phase), "{phase} missing from {names:?}");
+        assert!(phases[phase].as_f64().unwrap() > 0.0, "{phase}: {found}");
+        assert!(
+            stdout.lines().any(|line| line.starts_with(phase)),
+            "{stdout}"
+        );
+    }
+    assert_eq!(phases.len(), 6, "{found}");
+    let sum: f64 = phases.values().map(|value| value.as_f64().unwrap()).sum();
+    let total = found["phases_total_us"].as_f64().unwrap();
+    assert!((sum - total).abs() <= 1e-6 * total, "{sum} vs {total}");
+    for whole in ["unbracketed_step_us", "learner_step_us"] {
+        assert!(found[whole].as_f64().unwrap() > 0.0, "{whole}: {found}");
+    }
+    assert_picture(
+        &work.path().join("profile/profile.png"),
+        (760, 110 + 42 * 6),
+    );
+}

@@ -1,7 +1,7 @@
 //! `mnist-burn serve` in a real browser: headless Chromium, driven by Playwright
 //! (`tests/browser/e2e.mjs`), on a server this test starts over runs it trains. The browser
 //! script only acts and reports what the page showed; the checks against `predict` and
-//! `eval` are here.
+//! `eval` are here. And the server against clients that never finish a request.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -107,22 +107,8 @@ fn the_page_lists_runs_live_and_classifies_drawings_like_predict() {
         ],
     );
 
-    let mut server = Running::new(
-        Command::new(binary())
-            .args(["serve", "runs", "--port", "0"])
-            .current_dir(dir.path())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
-    let line = server.first_line(60);
-    let url = line
-        .split("http://")
-        .nth(1)
-        .expect("the address")
-        .split('/')
-        .next()
-        .unwrap();
+    let (server, url) = serve_runs(dir.path());
+    let url = url.as_str();
 
     let test_images = ImageSet::load(DatasetKind::Mnist, Split::Test).unwrap();
     let upload = dir.path().join("test-0.png");
@@ -217,4 +203,69 @@ fn the_page_lists_runs_live_and_classifies_drawings_like_predict() {
         uploaded, original,
         "a 28x28 MNIST picture reaches the model unchanged"
     );
+}
+
+/// Starts `serve` on `dir/runs` (made if missing) at a free port; returns it and its address.
+fn serve_runs(dir: &Path) -> (Running, String) {
+    std::fs::create_dir_all(dir.join("runs")).unwrap();
+    let mut server = Running::new(
+        Command::new(binary())
+            .args(["serve", "runs", "--port", "0"])
+            .current_dir(dir)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let line = server.first_line(60);
+    let address = line.split("http://").nth(1).expect("the address");
+    let address = address.split('/').next().unwrap().to_string();
+    (server, address)
+}
+
+/// Clients that open a connection and never finish their request headers (slowloris) are
+/// dropped after the header timeout, while the API keeps answering everyone else.
+#[test]
+fn clients_that_never_finish_a_request_are_dropped_while_the_api_answers() {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    use std::time::{Duration, Instant};
+
+    let dir = tempfile::tempdir().unwrap();
+    let (server, address) = serve_runs(dir.path());
+    let stalled: Vec<TcpStream> = (0..200)
+        .map(|_| {
+            let mut stream = TcpStream::connect(&address).unwrap();
+            stream
+                .write_all(b"GET /api/runs HTTP/1.1\r\nHost: x\r\n")
+                .unwrap();
+            stream
+        })
+        .collect();
+
+    let mut client = TcpStream::connect(&address).unwrap();
+    client
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    client
+        .write_all(b"GET /api/runs HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    client.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+
+    // The header timeout is 5 s; each stalled connection must be closed well within 15 s.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    for (index, mut stream) in stalled.into_iter().enumerate() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        stream
+            .set_read_timeout(Some(left.max(Duration::from_millis(1))))
+            .unwrap();
+        let mut rest = Vec::new();
+        match stream.read_to_end(&mut rest) {
+            Ok(_) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::ConnectionReset => {}
+            Err(error) => panic!("stalled connection {index} still open: {error}"),
+        }
+    }
+    drop(server);
 }

@@ -6,7 +6,6 @@ use anyhow::Context;
 use mnist_data::{ImageSet, Split};
 
 use crate::backend::BackendKind;
-use crate::cli::backend_or_preferred;
 use crate::evaluate::{Evaluation, TrainedModel};
 
 #[derive(Debug, clap::Args)]
@@ -27,7 +26,7 @@ pub struct Args {
 }
 
 pub fn exec(args: Args) -> anyhow::Result<()> {
-    let backend = backend_or_preferred(args.backend)?;
+    let backend = BackendKind::or_preferred(args.backend)?;
     let device = backend.usable_device()?;
     let trained = TrainedModel::load(&args.model, &device)?;
     // The test images the run measured itself on, so the accuracies compare.
@@ -52,8 +51,7 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
     evaluation.write(&out, &title)?;
     if args.probabilities {
         let path = out.join("probabilities.csv");
-        crate::artifacts::write_atomic(&path, trained.probabilities_csv(&test, &device).as_bytes())
-            .with_context(|| format!("{}: cannot write", path.display()))?;
+        crate::artifacts::write_file(&path, trained.probabilities_csv(&test, &device).as_bytes())?;
         say!("Wrote {}", path.display());
     }
     say!(

@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 
 use crate::backend::BackendKind;
-use crate::cli::backend_or_preferred;
 use crate::evaluate::TrainedModel;
 use crate::interchange::{self, Format};
 
@@ -26,7 +25,7 @@ pub struct Args {
 }
 
 pub fn exec(args: Args) -> anyhow::Result<()> {
-    let device = backend_or_preferred(args.backend)?.usable_device()?;
+    let device = BackendKind::or_preferred(args.backend)?.usable_device()?;
     let trained = TrainedModel::load(&args.model, &device)?;
     let out = args.out.unwrap_or_else(|| {
         trained

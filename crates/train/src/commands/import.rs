@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 
 use crate::backend::BackendKind;
-use crate::cli::backend_or_preferred;
 use crate::interchange::{ImportRequest, import_checkpoint};
 
 #[derive(Debug, clap::Args)]
@@ -28,7 +27,7 @@ pub struct Args {
 }
 
 pub fn exec(args: Args) -> anyhow::Result<()> {
-    let device = backend_or_preferred(args.backend)?.usable_device()?;
+    let device = BackendKind::or_preferred(args.backend)?.usable_device()?;
     let run_dir = import_checkpoint(
         &ImportRequest {
             checkpoint: &args.checkpoint,

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use anyhow::Context;
 use mnist_data::{DatasetKind, ImageSet, Split};
 
-use crate::cli::Usage;
 use crate::config::ExperimentConfig;
+use crate::failure::Usage;
 use crate::{inspect, plots};
 
 #[derive(Debug, clap::Args)]

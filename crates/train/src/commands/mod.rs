@@ -11,9 +11,11 @@ pub mod inspect;
 pub mod parity;
 pub mod plot;
 pub mod predict;
+pub mod profile;
 pub mod runs;
 pub mod serve;
 pub mod sweep;
+pub mod throughput;
 pub mod train;
 
 #[derive(Debug, Subcommand)]
@@ -25,6 +27,12 @@ pub enum Command {
     /// Check that other backends train exactly like a reference one: same initial record,
     /// same batches, losses and weights compared step by step.
     Parity(parity::Args),
+    /// Where a training step's time goes: batch building, upload, forward, backward, optimiser
+    /// and metrics timed apart, beside the same steps unbracketed and in Burn's Learner.
+    Profile(profile::Args),
+    /// Training samples per second against batch size on each backend: a table and a chart
+    /// of where a GPU overtakes the CPU.
+    Throughput(throughput::Args),
     /// Look at the data: split sizes, item type, the batches the configured batcher builds,
     /// labels, class counts, and images drawn in the terminal and written as a PNG grid.
     Inspect(inspect::Args),
@@ -59,6 +67,8 @@ pub fn exec(command: Command) -> anyhow::Result<()> {
         Command::Train(args) => train::exec(args),
         Command::Data(args) => data::exec(args),
         Command::Parity(args) => parity::exec(args),
+        Command::Profile(args) => profile::exec(args),
+        Command::Throughput(args) => throughput::exec(args),
         Command::Inspect(args) => inspect::exec(args),
         Command::Plot(args) => plot::exec(args),
         Command::Eval(args) => eval::exec(args),

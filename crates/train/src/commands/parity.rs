@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use crate::artifacts::write_atomic;
+use crate::artifacts::write_file;
 use crate::backend::BackendKind;
 use crate::config::ExperimentConfig;
 use crate::parity::{self, ParityReport};
@@ -60,8 +60,7 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
         for trajectory in &trajectories {
             let path = out.join(format!("{}.json", trajectory.backend));
             let json = serde_json::to_vec(trajectory).expect("a trajectory serialises");
-            write_atomic(&path, &json)
-                .with_context(|| format!("{}: cannot write", path.display()))?;
+            write_file(&path, &json)?;
         }
     }
     say!(

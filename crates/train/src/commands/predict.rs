@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 
 use crate::backend::BackendKind;
-use crate::cli::backend_or_preferred;
 use crate::evaluate::TrainedModel;
 
 #[derive(Debug, clap::Args)]
@@ -20,7 +19,7 @@ pub struct Args {
 }
 
 pub fn exec(args: Args) -> anyhow::Result<()> {
-    let backend = backend_or_preferred(args.backend)?;
+    let backend = BackendKind::or_preferred(args.backend)?;
     let device = backend.usable_device()?;
     let trained = TrainedModel::load(&args.model, &device)?;
     let names = trained.dataset().class_names();

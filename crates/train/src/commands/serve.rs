@@ -4,7 +4,6 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 
 use crate::backend::BackendKind;
-use crate::cli::backend_or_preferred;
 use crate::serve::{self, AppState};
 
 #[derive(Debug, clap::Args)]
@@ -26,7 +25,7 @@ pub struct Args {
 }
 
 pub fn exec(args: Args) -> anyhow::Result<()> {
-    let backend = backend_or_preferred(args.backend)?;
+    let backend = BackendKind::or_preferred(args.backend)?;
     let device = backend.usable_device()?;
     if !args.host.is_loopback() {
         eprintln!(

@@ -3,11 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
-
-use crate::artifacts::{choose_run_dir, write_atomic};
+use crate::artifacts::{self, choose_run_dir};
 use crate::backend::BackendKind;
-use crate::cli::{Interrupted, Usage};
+use crate::failure::{Interrupted, Usage};
 use crate::sweep::runner::{RunnerOptions, run_pending, train_arguments};
 use crate::sweep::spec::SweepPlan;
 use crate::sweep::{self, results};
@@ -85,6 +83,7 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
     let ranked = results::collect(&plan, &sweep_dir);
     say!("\n{}", results::terminal_table(&plan, &ranked));
     let best = results::write(&plan, &sweep_dir, &ranked)?;
+    sweep::figure::accuracy_against_keys(&sweep_dir.join(results::FIGURE), &plan, &ranked)?;
     say!(
         "\nWrote {}, {}, {} in {}",
         results::RESULTS_CSV,
@@ -137,7 +136,7 @@ fn write_commands(
             quoted.join(" ")
         ));
     }
-    let mut written = vec![write_file(sweep_dir, "commands.sh", &commands)?];
+    let mut written = vec![write_script(sweep_dir, "commands.sh", &commands)?];
     if emit == Emit::Slurm {
         let script = format!(
             "#!/bin/bash\n\
@@ -154,7 +153,7 @@ fn write_commands(
             name = plan.name,
             count = plan.trials.len()
         );
-        written.push(write_file(sweep_dir, "sweep.sbatch", &script)?);
+        written.push(write_script(sweep_dir, "sweep.sbatch", &script)?);
     }
     for path in &written {
         say!("Wrote {}", path.display());
@@ -167,10 +166,9 @@ fn write_commands(
     Ok(())
 }
 
-fn write_file(dir: &Path, name: &str, text: &str) -> anyhow::Result<PathBuf> {
+fn write_script(dir: &Path, name: &str, text: &str) -> anyhow::Result<PathBuf> {
     let path = dir.join(name);
-    write_atomic(&path, text.as_bytes())
-        .with_context(|| format!("{}: cannot write", path.display()))?;
+    artifacts::write_file(&path, text.as_bytes())?;
     Ok(path)
 }
 

@@ -4,8 +4,8 @@ use std::path::{Path, PathBuf};
 
 use crate::artifacts;
 use crate::backend::BackendKind;
-use crate::cli::{Interrupted, backend_or_preferred};
 use crate::config::ExperimentConfig;
+use crate::failure::Interrupted;
 use crate::resume::Resume;
 use crate::signals;
 use crate::training::{self, Display, RunEnd, RunRequest};
@@ -52,6 +52,8 @@ pub fn exec(mut args: Args) -> anyhow::Result<()> {
         args.overrides.push(format!("devices={devices}"));
     }
     let interrupter = signals::stop_on_signals()?;
+    let stopper = interrupter.clone();
+    crate::output::on_closed(move || stopper.stop(Some("standard output was closed")));
     let display = match args.plain {
         true => Display::Plain,
         false => Display::Auto,
@@ -93,7 +95,7 @@ pub fn exec(mut args: Args) -> anyhow::Result<()> {
                 &config,
                 &config_path,
                 &config_name(&config_path),
-                backend_or_preferred(args.backend)?,
+                BackendKind::or_preferred(args.backend)?,
                 args.out.as_deref(),
                 args.force,
                 Vec::new(),

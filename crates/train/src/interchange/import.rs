@@ -54,8 +54,7 @@ pub fn import_checkpoint(request: &ImportRequest, device: &Device) -> anyhow::Re
     let run_dir = choose_run_dir(request.out, &name, request.force)?;
     create_run_dir(&run_dir)?;
     let write_error = |what: &str| format!("{}: cannot write", run_dir.join(what).display());
-    artifacts::write_atomic(&run_dir.join(CONFIG_FILE), config.to_toml().as_bytes())
-        .with_context(|| write_error(CONFIG_FILE))?;
+    artifacts::write_file(&run_dir.join(CONFIG_FILE), config.to_toml().as_bytes())?;
     model
         .into_record()
         .save(run_dir.join(MODEL_STEM))

@@ -9,7 +9,7 @@ mod onnx;
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, anyhow};
+use anyhow::anyhow;
 use burn::store::{BurnToPyTorchAdapter, ModuleSnapshot, SafetensorsStore};
 use mnist_data::{IMAGE_PIXELS, NUM_CLASSES};
 use mnist_model::OutputActivation;
@@ -17,7 +17,7 @@ use serde::Serialize;
 
 pub use import::{ImportRequest, import_checkpoint};
 
-use crate::artifacts::write_atomic;
+use crate::artifacts::write_file;
 use crate::evaluate::TrainedModel;
 
 /// The formats `export` writes.
@@ -118,10 +118,9 @@ pub fn export(
         Format::Safetensors => safetensors_bytes(trained, &sidecar)?,
         Format::Onnx => onnx::model_bytes(trained, &sidecar)?,
     };
-    write_atomic(out, &bytes).with_context(|| format!("{}: cannot write", out.display()))?;
+    write_file(out, &bytes)?;
     let sidecar_path = PathBuf::from(format!("{}.json", out.display()));
-    write_atomic(&sidecar_path, sidecar.to_json().as_bytes())
-        .with_context(|| format!("{}: cannot write", sidecar_path.display()))?;
+    write_file(&sidecar_path, sidecar.to_json().as_bytes())?;
     Ok((out.to_path_buf(), sidecar_path))
 }
 

@@ -8,19 +8,33 @@ mod models;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderValue, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use burn::prelude::Device;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use tokio::sync::Semaphore;
 
 pub use api::ApiError;
 use models::ModelCache;
 
 /// The largest request body accepted (a predict upload); larger ones get 413.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// How long a connection may take to send a request's headers, the first or the next one on
+/// a kept-alive connection: a client that stalls (or idles) longer is dropped.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(5);
+/// The longest a request may take from its headers to its response (a body that trickles
+/// in counts): past it the answer is 408.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Connections served at once; those beyond are closed as they arrive.
+pub const MAX_CONNECTIONS: usize = 256;
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -54,6 +68,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { ApiError::not_found("no such page or API endpoint") })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(within_deadline))
         .layer(axum::middleware::map_response(conservative_headers))
         .with_state(state)
 }
@@ -68,10 +83,41 @@ pub async fn run(address: SocketAddr, state: AppState) -> anyhow::Result<()> {
         "Serving the runs in {} at http://{bound}/  (Ctrl-C stops)",
         state.runs_dir.display()
     );
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(stop_signal())
-        .await?;
-    Ok(())
+    let app = router(state);
+    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let mut stop = std::pin::pin!(stop_signal());
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                // Out of file descriptors and the like: the next accept may succeed.
+                Err(_) => continue,
+            },
+            () = &mut stop => return Ok(()),
+        };
+        // Over the cap: dropping the stream closes it at once.
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            continue;
+        };
+        let service = TowerToHyperService::new(app.clone());
+        tokio::spawn(async move {
+            let connection = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT)
+                .serve_connection(TokioIo::new(stream), service);
+            // A failed connection (a client gone, a header timeout) concerns only itself.
+            let _ = connection.await;
+            drop(slot);
+        });
+    }
+}
+
+/// Answers 408 for a request not answered within [`REQUEST_TIMEOUT`].
+async fn within_deadline(request: Request, next: Next) -> Response {
+    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::timed_out().into_response(),
+    }
 }
 
 async fn stop_signal() {

@@ -6,7 +6,7 @@
 //! trial's `train.log`), and at the end `results.csv`, `results.md`, `best.toml` and
 //! `accuracy.png`.
 
-mod figure;
+pub mod figure;
 pub mod results;
 pub mod runner;
 pub mod spec;
@@ -15,7 +15,7 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use crate::artifacts::write_atomic;
+use crate::artifacts::write_file;
 use spec::SweepPlan;
 
 pub const PLAN_FILE: &str = "plan.toml";
@@ -33,8 +33,7 @@ pub fn write_plan(plan: &SweepPlan, sweep_dir: &Path) -> anyhow::Result<()> {
         (BASE_FILE, plan.base_config.as_str()),
     ] {
         let path = sweep_dir.join(file);
-        write_atomic(&path, text.as_bytes())
-            .with_context(|| format!("{}: cannot write", path.display()))?;
+        write_file(&path, text.as_bytes())?;
     }
     Ok(())
 }

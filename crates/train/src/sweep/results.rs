@@ -1,6 +1,6 @@
 //! What a sweep found: its trials ranked by final test accuracy, as a terminal table,
-//! `results.csv`, `results.md`, the best trial's config as `best.toml`, and a picture of
-//! test accuracy against each varied key.
+//! `results.csv`, `results.md` and the best trial's config as `best.toml` (`figure` draws
+//! test accuracy against each varied key from the same ranking).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use super::spec::{SweepPlan, Trial};
-use crate::artifacts::{CONFIG_FILE, write_atomic};
+use crate::artifacts::{CONFIG_FILE, write_file};
 use crate::run_index::{ListedStatus, RunSummary, summarise};
 
 pub const RESULTS_CSV: &str = "results.csv";
@@ -111,8 +111,8 @@ pub fn terminal_table(plan: &SweepPlan, results: &[TrialResult]) -> String {
     text
 }
 
-/// Writes `results.csv`, `results.md`, `best.toml` and the picture; returns the best trial's
-/// config file, if any trial finished.
+/// Writes `results.csv`, `results.md` and `best.toml` (the picture is `figure`'s); returns
+/// the best trial's config file, if any trial finished.
 pub fn write(
     plan: &SweepPlan,
     sweep_dir: &Path,
@@ -141,10 +141,8 @@ pub fn write(
     csv.push('\n');
     for (file, text) in [(RESULTS_CSV, csv), (RESULTS_MD, markdown)] {
         let path = sweep_dir.join(file);
-        write_atomic(&path, text.as_bytes())
-            .with_context(|| format!("{}: cannot write", path.display()))?;
+        write_file(&path, text.as_bytes())?;
     }
-    super::figure::accuracy_against_keys(&sweep_dir.join(FIGURE), plan, results)?;
     let Some(best) = results
         .first()
         .filter(|best| best.summary.status == ListedStatus::Finished)
@@ -160,8 +158,7 @@ pub fn write(
         best.summary.final_test_accuracy.unwrap_or_default()
     );
     let path = sweep_dir.join(BEST_CONFIG);
-    write_atomic(&path, text.as_bytes())
-        .with_context(|| format!("{}: cannot write", path.display()))?;
+    write_file(&path, text.as_bytes())?;
     Ok(Some(path))
 }
 

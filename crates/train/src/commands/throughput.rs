@@ -1,0 +1,89 @@
+//! `mnist-burn throughput`: training samples per second against batch size, per backend.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+
+use crate::artifacts::write_file;
+use crate::backend::BackendKind;
+use crate::throughput::{self, BATCH_SIZES, Point};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Experiment config whose model and optimiser are trained.
+    #[arg(long, short, default_value = "configs/seed.toml")]
+    config: PathBuf,
+    /// Backends to measure (repeatable; default: every compiled one that has its device here).
+    #[arg(long = "backend", short)]
+    backends: Vec<BackendKind>,
+    /// Batch sizes to measure (comma-separated).
+    #[arg(long, value_delimiter = ',', default_values_t = BATCH_SIZES)]
+    batch_sizes: Vec<usize>,
+    /// Training images per measured epoch (at least the largest batch).
+    #[arg(long, default_value_t = 16384)]
+    images: usize,
+    /// Override one config key (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    overrides: Vec<String>,
+    /// Also write `throughput.json` and the chart `throughput.png` into DIR.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+}
+
+pub fn exec(args: Args) -> anyhow::Result<()> {
+    let backends = match args.backends.is_empty() {
+        false => args.backends,
+        true => BackendKind::compiled()
+            .into_iter()
+            .filter(|backend| backend.usable_device().is_ok())
+            .collect(),
+    };
+    let mut points: Vec<Point> = Vec::new();
+    say!(
+        "Training samples per second, {} images per epoch of {} (second epoch of two):",
+        args.images,
+        args.config.display()
+    );
+    say!("{:<10} {}", "backend", header(&args.batch_sizes));
+    for backend in backends {
+        let mut row = Vec::new();
+        for &batch_size in &args.batch_sizes {
+            let point = throughput::measure(
+                &args.config,
+                &args.overrides,
+                backend,
+                batch_size,
+                args.images,
+            )?;
+            row.push(format!("{:>10.0}", point.samples_per_second));
+            points.push(point);
+        }
+        say!("{:<10} {}", backend.name(), row.join(" "));
+    }
+    if let Some(out) = &args.out {
+        std::fs::create_dir_all(out)
+            .with_context(|| format!("{}: cannot create", out.display()))?;
+        write_file(
+            &out.join("throughput.json"),
+            &serde_json::to_vec_pretty(&points)?,
+        )?;
+        let title = format!(
+            "{}: training throughput against batch size",
+            args.config.display()
+        );
+        throughput::chart(&out.join("throughput.png"), &title, &points)?;
+        say!(
+            "Wrote {} and throughput.png",
+            out.join("throughput.json").display()
+        );
+    }
+    Ok(())
+}
+
+fn header(batch_sizes: &[usize]) -> String {
+    batch_sizes
+        .iter()
+        .map(|batch| format!("{:>10}", format!("batch {batch}")))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
