@@ -299,29 +299,25 @@ lint:
     cargo clippy --release --workspace --all-targets "${features[@]}" --quiet -- -D warnings
 
 # Everything `just gpu-check` needs on a GPU machine with no Rust and no network, in one
-# git-ignored folder (.device/bundle, what the device tool carries): two stripped binaries, so
-# that a library that does not load takes down only its own rows (`mnist-burn-tch`, the backend
-# suite's build with tch and cuda, links libtorch 2.9 and needs a compatible PyTorch to start;
-# `mnist-burn`, the same without tch, runs wgpu and cuda anywhere), the MNIST files, the
-# configs, the check scripts and the Vulkan loader.
+# git-ignored folder (.device/bundle, what the device tool carries): the stripped binary, the
+# MNIST files, the configs, the check scripts and the Vulkan loader. The binary has the
+# default backends and MNIST_BURN_BUNDLE_FEATURES (default `cuda`: no tch, whose libtorch 2.9
+# would keep it from starting against another PyTorch, such as the lent H200's 2.11). That
+# is another feature set than the tests' (~16 minutes of building after them); CI bundles
+# its own build (`tch,cuda`) instead, to check the path end to end without building again.
 gpu-bundle: vulkan
     #!/usr/bin/env bash
     set -euo pipefail
-    export MNIST_BURN_FEATURES="${MNIST_BURN_FEATURES:-tch,cuda}"
+    export MNIST_BURN_FEATURES="${MNIST_BURN_BUNDLE_FEATURES-cuda}"
     just data
     bundle=.device/bundle
     rm -rf "$bundle"
     mkdir -p "$bundle/configs" "$bundle/vulkan/usr/lib"
     setup=$(just _setup)
     eval "$setup"
-    strip -o "$bundle/mnist-burn-tch" "{{bin}}"
-    echo "mnist-burn-tch: default features + $MNIST_BURN_BUILT_FEATURES" > "$bundle/NOTES.txt"
-    # Without tch: Burn's crates above its backends are compiled a second time (~N minutes).
-    without_tch=$(tr ',' '\n' <<< "$MNIST_BURN_BUILT_FEATURES" | grep -vx tch | paste -sd, - || true)
-    MNIST_BURN_FEATURES="$without_tch" just build
+    echo "mnist-burn: the default backends and ${MNIST_BURN_BUILT_FEATURES:-nothing else}" > "$bundle/NOTES.txt"
     strip -o "$bundle/mnist-burn" "{{bin}}"
-    echo "mnist-burn: default features + ${without_tch:-nothing}" >> "$bundle/NOTES.txt"
-    xz -T0 -6 "$bundle/mnist-burn" "$bundle/mnist-burn-tch"
+    xz -T0 -6 "$bundle/mnist-burn"
     # Compressed to fit what the device tool carries; gpu_check.py unpacks them.
     mnist="${XDG_CACHE_HOME:-$HOME/.cache}/burn-dataset/mnist"
     for file in train/train-images-idx3-ubyte train/train-labels-idx1-ubyte test/t10k-images-idx3-ubyte test/t10k-labels-idx1-ubyte; do

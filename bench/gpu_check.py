@@ -5,9 +5,9 @@ Debian's Vulkan loader) on a machine with no Rust and no network: a few pre-flig
 driver and GPU, the Vulkan drivers, the CUDA pieces Burn's cuda backend needs, PyTorch), the
 seed config for 3 epochs on wgpu, cuda and tch-cuda, the default config to the end on the
 fastest of them, and the seed config in PyTorch on the machine's own torch
-(bench/torch_expert.py). wgpu and cuda run from `mnist-burn`, tch-cuda from `mnist-burn-tch`,
-which links libtorch 2.9 and starts only against a compatible PyTorch: a library that does not
-load takes down only its own row. Without an NVIDIA GPU (or with --quick) every run uses a
+(bench/torch_expert.py), then `mnist-burn profile` and `mnist-burn throughput` on each
+backend that ran. Every backend runs from `mnist-burn` (tch-cuda from `mnist-burn-tch` where
+the bundle has it); a backend the binary lacks says so in its row. Without an NVIDIA GPU (or with --quick) every run uses a
 small slice of the data, so the whole script also runs end to end on a CPU (wgpu over
 llvmpipe). Only the standard library is needed.
 
@@ -29,8 +29,16 @@ import tempfile
 import threading
 import time
 
-# Each backend and the bundle's binary that has it.
+# Each backend and the bundle's binary that runs it (`mnist-burn-tch`, when a bundle carries
+# one, is a build with tch kept apart, so that a libtorch that does not load takes down only
+# its own rows).
 BACKENDS = {"wgpu": "mnist-burn", "cuda": "mnist-burn", "tch-cuda": "mnist-burn-tch"}
+
+
+def binary_for(work, backend):
+    """The bundle's binary for `backend`: its own if the bundle has one, else `mnist-burn`."""
+    own = os.path.join(work, BACKENDS[backend])
+    return own if os.path.exists(own) else os.path.join(work, "mnist-burn")
 QUICK_SLICE = ["--set", "data.train_limit=1600", "--set", "data.test_limit=1000"]
 
 
@@ -248,8 +256,8 @@ def main():
     preflight(bundle, env, python, torch_lib)
 
     results, failures, profiles = [], [], []
-    for backend, name in BACKENDS.items():
-        binary = os.path.join(work, name)
+    for backend in BACKENDS:
+        binary = binary_for(work, backend)
         if not os.path.exists(binary):
             failures.append((backend, f"{os.path.basename(binary)} is not in the bundle"))
             continue
@@ -268,7 +276,7 @@ def main():
     if results:
         fastest = min(results, key=lambda row: row["epoch"])
         backend = fastest["name"].split()[0]
-        binary = os.path.join(work, BACKENDS[backend])
+        binary = binary_for(work, backend)
         out = os.path.join(work, "default")
         default = os.path.join(bundle, "configs", "default.toml")
         extra = slice_args + (["--set", "epochs=3"] if quick else [])
@@ -313,12 +321,10 @@ def main():
         print(f"{name:<16} not run: {why}")
     for lines in profiles:
         print("\n" + "\n".join(lines))
-    for name in sorted(set(BACKENDS.values())):
-        ran = [backend for backend, binary in BACKENDS.items() if binary == name
-               and any(row["name"] == f"{backend} seed" for row in results)]
-        if ran:
-            print("\n" + "\n".join(throughput(os.path.join(work, name), ran, seed, quick, work, env,
-                                              args.timeout * 4, gpu)))
+    ran = [backend for backend in BACKENDS if any(row["name"] == f"{backend} seed" for row in results)]
+    for binary in sorted({binary_for(work, backend) for backend in ran}):
+        backends = [backend for backend in ran if binary_for(work, backend) == binary]
+        print("\n" + "\n".join(throughput(binary, backends, seed, quick, work, env, args.timeout * 4, gpu)))
     print("\nwarm-up: wall time beyond the steady epochs (start-up, device set-up, kernel compilation "
           "and autotuning, checkpoints, plots); epoch: median train+test seconds of epochs 2 on; "
           "vs PyTorch: epoch time over the PyTorch loop's (lower is faster).")

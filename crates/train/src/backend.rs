@@ -157,15 +157,26 @@ impl BackendKind {
         if !self.is_device() {
             return Ok(device);
         }
+        // Without a driver the CUDA backends fail in a thread of their own, and the reason
+        // that reaches this one is a closed channel: name the real one first.
+        #[cfg(target_os = "linux")]
+        if matches!(self, Self::Cuda | Self::TchCuda)
+            && !std::path::Path::new("/proc/driver/nvidia/version").exists()
+        {
+            return Err(Unavailable {
+                backend: self,
+                what: "NVIDIA GPU",
+                cause: "no NVIDIA driver: /proc/driver/nvidia/version is missing".to_string(),
+                instead: CUDA_INSTEAD,
+            }
+            .into());
+        }
         let (what, instead) = match self {
             Self::Wgpu => (
                 "GPU adapter",
                 "install a Vulkan driver (`just vulkan`) or use --backend flex",
             ),
-            _ => (
-                "NVIDIA GPU",
-                "use --backend wgpu on another GPU, or --backend flex on the CPU",
-            ),
+            _ => ("NVIDIA GPU", CUDA_INSTEAD),
         };
         probe(&device).map_err(|cause| Unavailable {
             backend: self,
@@ -176,6 +187,9 @@ impl BackendKind {
         Ok(device)
     }
 }
+
+/// What to use instead of a CUDA backend that finds no GPU.
+const CUDA_INSTEAD: &str = "use --backend wgpu on another GPU, or --backend flex on the CPU";
 
 /// Puts one value on `device` and reads it back. The GPU backends panic when they find no
 /// driver or adapter; the panic is caught (and its message kept, without the usual report).
