@@ -82,6 +82,8 @@ _setup *backends:
     fi
     cargo build --release --quiet -p mnist-train --features "$features" >&2
     echo "export MNIST_BURN_BUILT_FEATURES='$features'"
+    # The same features for a workspace-wide cargo command (tests, clippy).
+    echo "workspace_features=(${features:+--features '$(sed 's/\([^,]*\)/mnist-train\/\1/g' <<< "$features")'})"
 
 # The Vulkan loader and Mesa's Vulkan drivers (llvmpipe runs wgpu on the CPU), unless present.
 vulkan:
@@ -153,9 +155,8 @@ test: data test-tools
     # `just python-tools` has prepared it (CI does); otherwise they skip.
     export MNIST_BURN_PYTHON="{{torch_venv}}/bin/python"
     selection=(); [ -n "$backends" ] && selection=(--run-ignored all)
-    features=(); [ -n "$MNIST_BURN_BUILT_FEATURES" ] && features=(--features "$(echo "$MNIST_BURN_BUILT_FEATURES" | sed 's/\([^,]*\)/mnist-train\/\1/g')")
     status=0
-    cargo nextest run --release --workspace "${features[@]}" "${selection[@]}" --no-fail-fast || status=$?
+    cargo nextest run --release --workspace "${workspace_features[@]}" "${selection[@]}" --no-fail-fast || status=$?
     if [ -s "$MNIST_BURN_SKIPS" ]; then
         echo "Skipped (each reason says what the test needs):"
         sort -u "$MNIST_BURN_SKIPS" | sed 's/^/  /'
@@ -295,8 +296,7 @@ lint:
     cargo fmt --all -- --check
     setup=$(just _setup)
     eval "$setup"
-    features=(); [ -n "$MNIST_BURN_BUILT_FEATURES" ] && features=(--features "$(echo "$MNIST_BURN_BUILT_FEATURES" | sed 's/\([^,]*\)/mnist-train\/\1/g')")
-    cargo clippy --release --workspace --all-targets "${features[@]}" --quiet -- -D warnings
+    cargo clippy --release --workspace --all-targets "${workspace_features[@]}" --quiet -- -D warnings
 
 # Everything `just gpu-check` needs on a GPU machine with no Rust and no network, in one
 # git-ignored folder (.device/bundle, what the device tool carries): the stripped binary, the

@@ -168,12 +168,12 @@ impl<'a> Stepper<'a> {
     }
 
     /// One step; with `phases`, each phase is closed by a device sync and its time added.
-    fn step(&mut self, indices: &[usize], mut phases: Option<&mut [Duration; 6]>) {
-        let device = self.device.clone();
+    fn step(&mut self, indices: &[usize], mut phases: Option<&mut [Duration; Phase::ALL.len()]>) {
+        let device = &self.device;
         let mut clock = Instant::now();
         let mut lap = |phase: Phase| {
             if let Some(phases) = phases.as_deref_mut() {
-                sync(&device).expect("the device syncs");
+                sync(device).expect("the device syncs");
                 let now = Instant::now();
                 phases[phase as usize] += now - clock;
                 clock = now;
