@@ -1,6 +1,6 @@
 use burn::prelude::*;
 
-use crate::{DatasetKind, PixelScaling};
+use crate::{DataError, DatasetKind, IMAGE_PIXELS, ImageSet, PixelScaling, Split};
 
 /// How the data reaches the model: which dataset, slicing, pixel scaling and the data loaders.
 #[derive(Config, Debug, PartialEq)]
@@ -29,6 +29,10 @@ pub struct DataConfig {
     /// Pixels are divided by this after subtracting `mean` (1 keeps `ToTensor()` scaling).
     #[config(default = 1.0)]
     pub std: f32,
+    /// Deskew every image before the model sees it ([`crate::deskew`]): training, evaluation
+    /// and every picture a trained model is asked about.
+    #[config(default = false)]
+    pub deskew: bool,
     /// Train on only the first N training items (quick runs, tests).
     pub train_limit: Option<usize>,
     /// Evaluate on only the first N test items (quick runs, tests).
@@ -97,6 +101,29 @@ impl DataConfig {
             }
         }
         Ok(())
+    }
+
+    /// `split` of the dataset as the model sees it: cut to its limit, deskewed if asked.
+    pub fn images(&self, split: Split) -> Result<ImageSet, DataError> {
+        let limit = match split {
+            Split::Train => self.train_limit,
+            Split::Test => self.test_limit,
+        };
+        let images = ImageSet::load(self.dataset, split)?.truncated(limit);
+        Ok(match self.deskew {
+            true => images.deskewed(),
+            false => images,
+        })
+    }
+
+    /// One picture (784 pixels, MNIST's way) as the model sees it.
+    pub fn prepare(&self, pixels: &[u8]) -> [u8; IMAGE_PIXELS] {
+        match self.deskew {
+            true => crate::deskew(pixels),
+            false => pixels[..IMAGE_PIXELS]
+                .try_into()
+                .expect("a picture has 784 pixels"),
+        }
     }
 
     /// The pixel scaling these settings describe.

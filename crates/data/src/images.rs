@@ -202,6 +202,24 @@ impl ImageSet {
         self
     }
 
+    /// Every image deskewed ([`crate::deskew`]), once, so batches need no extra work; the
+    /// images are shared out over the machine's cores.
+    pub fn deskewed(mut self) -> Self {
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        let share = self.len().div_ceil(threads).max(1) * IMAGE_PIXELS;
+        std::thread::scope(|scope| {
+            for part in self.pixels.chunks_mut(share) {
+                scope.spawn(move || {
+                    for image in part.chunks_mut(IMAGE_PIXELS) {
+                        let upright = crate::deskew(image);
+                        image.copy_from_slice(&upright);
+                    }
+                });
+            }
+        });
+        self
+    }
+
     pub fn kind(&self) -> DatasetKind {
         self.kind
     }

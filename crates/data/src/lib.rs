@@ -4,6 +4,7 @@
 
 mod batcher;
 mod config;
+pub mod deskew;
 mod error;
 pub mod idx;
 mod images;
@@ -13,6 +14,7 @@ mod shuffle;
 
 pub use batcher::{MnistBatch, MnistBatcher, PixelScaling};
 pub use config::{DataConfig, InvalidValue};
+pub use deskew::deskew;
 pub use error::DataError;
 pub use images::{DatasetKind, FASHION_MNIST_DIR, ImageSet, Indices, Split};
 pub use shuffle::{EpochShuffledLoader, PermutedDataset, permutation};

@@ -8,7 +8,7 @@ use burn::module::Module;
 use burn::prelude::*;
 use burn::store::ModuleRecord;
 use burn::tensor::activation::softmax;
-use mnist_data::{DatasetKind, ImageSet, NUM_CLASSES, PixelScaling, preprocess};
+use mnist_data::{DatasetKind, IMAGE_PIXELS, ImageSet, NUM_CLASSES, PixelScaling, preprocess};
 use mnist_model::LogisticRegression;
 use serde::Serialize;
 
@@ -76,7 +76,8 @@ impl TrainedModel {
         self.config.data.scaling()
     }
 
-    /// The predicted class of every image in `images`.
+    /// The predicted class of every image in `images`, prepared as the model's data
+    /// ([`mnist_data::DataConfig::images`]).
     pub fn predict_all(&self, images: &ImageSet, device: &Device) -> Vec<usize> {
         let mut predictions = Vec::with_capacity(images.len());
         self.for_each_chunk(images, device, |_, scores| {
@@ -133,9 +134,11 @@ impl TrainedModel {
         Ok(self.predict_pixels(&preprocess::mnist_style(&picture), device))
     }
 
-    /// Class probabilities for one MNIST-style picture (784 pixels, light ink on black).
+    /// Class probabilities for one MNIST-style picture (784 pixels, light ink on black),
+    /// prepared first as the run's data was (deskewed if it was).
     pub fn predict_pixels(&self, pixels: &[u8], device: &Device) -> Prediction {
-        let input = self.scaling().tensor(std::iter::once(pixels), device);
+        let seen = self.config.data.prepare(pixels);
+        let input = self.scaling().tensor(std::iter::once(&seen[..]), device);
         let probabilities = probabilities(self.model.forward(input));
         let class = probabilities
             .iter()
@@ -147,6 +150,7 @@ impl TrainedModel {
         Prediction {
             class,
             probabilities,
+            seen,
         }
     }
 }
@@ -165,6 +169,8 @@ fn probabilities(scores: Tensor<2>) -> Vec<f32> {
 pub struct Prediction {
     pub class: usize,
     pub probabilities: Vec<f32>,
+    /// The picture the model was given: the one asked about, deskewed if the run deskews.
+    pub seen: [u8; IMAGE_PIXELS],
 }
 
 /// A model's results on a labelled split.

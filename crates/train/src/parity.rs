@@ -7,7 +7,7 @@ use std::sync::Arc;
 use burn::data::dataloader::batcher::Batcher;
 use burn::module::Module;
 use burn::train::TrainStep;
-use mnist_data::{ImageSet, MnistBatcher, Split};
+use mnist_data::{MnistBatcher, Split};
 use mnist_model::LogisticRegression;
 use serde::Serialize;
 
@@ -74,8 +74,10 @@ pub fn trajectories(
     steps: usize,
 ) -> anyhow::Result<Vec<Trajectory>> {
     let batch_size = config.data.batch_size;
-    let train =
-        ImageSet::load(config.data.dataset, Split::Train)?.truncated(Some(steps * batch_size));
+    let train = config
+        .data
+        .images(Split::Train)?
+        .truncated(Some(steps * batch_size));
     let indices: Vec<usize> = (0..train.len()).collect();
     let batches: Vec<Vec<usize>> = indices.chunks(batch_size).map(<[_]>::to_vec).collect();
     let batcher = MnistBatcher::new(Arc::new(train), config.data.scaling());

@@ -13,7 +13,7 @@ use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::{Device, Tensor};
 use burn::train::Interrupter;
-use mnist_data::{ImageSet, MnistBatcher, Split};
+use mnist_data::{MnistBatcher, Split};
 use mnist_model::LogisticRegression;
 
 use crate::artifacts::EpochMetrics;
@@ -94,8 +94,7 @@ pub fn profile(
     let config = ExperimentConfig::load(config_path, overrides)?;
     let batch_size = config.data.batch_size;
     let device = backend.usable_device()?;
-    let train =
-        ImageSet::load(config.data.dataset, Split::Train)?.truncated(config.data.train_limit);
+    let train = config.data.images(Split::Train)?;
     let batches = train.len() / batch_size;
     anyhow::ensure!(
         batches > 0,

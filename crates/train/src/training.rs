@@ -104,9 +104,8 @@ pub fn train(request: &RunRequest) -> anyhow::Result<RunOutcome> {
     let device = request.backend.usable_device()?;
     let run_dir = artifacts::choose_run_dir(request.out, request.name, request.force)?;
 
-    let dataset = config.data.dataset;
-    let train_split = ImageSet::load(dataset, Split::Train)?.truncated(config.data.train_limit);
-    let test_split = ImageSet::load(dataset, Split::Test)?.truncated(config.data.test_limit);
+    let train_split = config.data.images(Split::Train)?;
+    let test_split = config.data.images(Split::Test)?;
 
     artifacts::create_run_dir(&run_dir)?;
     let parameters = (config.model.n_inputs + 1) * config.model.n_outputs;

@@ -14,7 +14,12 @@ use proptest::prelude::*;
 
 fn valid_config() -> impl Strategy<Value = ExperimentConfig> {
     (
-        (0..=i64::MAX as u64, 1usize..=2, any::<bool>()),
+        (
+            0..=i64::MAX as u64,
+            1usize..=2,
+            any::<bool>(),
+            any::<bool>(),
+        ),
         (
             1usize..=48,
             1usize..=3,
@@ -33,7 +38,7 @@ fn valid_config() -> impl Strategy<Value = ExperimentConfig> {
         ),
     )
         .prop_map(|(run, data, scale, optimizer)| {
-            let (seed, epochs, sigmoid) = run;
+            let (seed, epochs, sigmoid, deskew) = run;
             let (batch_size, batches, test_batch_size, shuffle, num_workers) = data;
             let (mean, std, test_limit) = scale;
             let (adam, log_lr, momentum, nesterov, weight_decay, cosine) = optimizer;
@@ -49,6 +54,7 @@ fn valid_config() -> impl Strategy<Value = ExperimentConfig> {
             config.data.test_limit = Some(test_limit);
             config.data.test_batch_size = test_batch_size;
             config.data.shuffle = shuffle;
+            config.data.deskew = deskew;
             config.data.num_workers = num_workers;
             config.data.mean = mean;
             config.data.std = std;

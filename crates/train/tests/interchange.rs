@@ -6,6 +6,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use mnist_data::{DatasetKind, IMAGE_PIXELS, ImageSet, Split};
+
 mod support;
 
 use support::{
@@ -36,7 +38,7 @@ fn argmax(row: &[f64]) -> usize {
 
 /// Trains `config_name` briefly, exports it both ways, and compares the other runtimes'
 /// probabilities with `eval --probabilities` image by image.
-fn round_trip(python: &Path, config_name: &str, epochs: &str) {
+fn round_trip(python: &Path, config_name: &str, epochs: &str, deskews: bool) {
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("run");
     let config_path = config(config_name);
@@ -68,6 +70,8 @@ fn round_trip(python: &Path, config_name: &str, epochs: &str) {
         )
         .unwrap();
         assert_eq!(sidecar["input_shape"][1], "784");
+        let steps = sidecar["preprocessing"].as_array().unwrap();
+        assert_eq!(steps.len(), usize::from(deskews), "{steps:?}");
         let out = dir.path().join(format!("{format}.csv"));
         run_python_example(python, script, &[&model, &images, &out]);
         let theirs = float_rows(&out, 0, 0);
@@ -96,10 +100,37 @@ fn python(test: &str) -> Option<PathBuf> {
         .ok()
 }
 
+/// The NumPy deskew a Python user runs before an exported model is the one this project
+/// trains with: the same bytes for every pixel of the 10,000 test images.
+#[test]
+fn numpy_deskews_the_test_split_as_this_project_does() {
+    let Some(python) = python("numpy_deskews_the_test_split_as_this_project_does") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let images = real_mnist_dir().join("test").join("t10k-images-idx3-ubyte");
+    let out = dir.path().join("deskewed");
+    run_python_example(python.as_path(), "deskew_idx.py", &[&images, &out]);
+    let theirs = fs::read(&out).unwrap();
+    let ours = ImageSet::load(DatasetKind::Mnist, Split::Test)
+        .unwrap()
+        .deskewed();
+    assert_eq!(theirs.len(), 16 + ours.len() * IMAGE_PIXELS);
+    let raw = ImageSet::load(DatasetKind::Mnist, Split::Test).unwrap();
+    let mut changed = 0;
+    for index in 0..ours.len() {
+        let theirs = &theirs[16 + index * IMAGE_PIXELS..16 + (index + 1) * IMAGE_PIXELS];
+        assert_eq!(ours.image(index), theirs, "test image {index}");
+        changed += usize::from(ours.image(index) != raw.image(index));
+    }
+    // Nearly every handwritten digit leans a little.
+    assert!(changed > 9_000, "{changed} of 10,000 images changed");
+}
+
 #[test]
 fn default_model_runs_the_same_in_pytorch_and_onnxruntime() {
     if let Some(python) = python("default_model_runs_the_same_in_pytorch_and_onnxruntime") {
-        round_trip(&python, "default", "epochs=3");
+        round_trip(&python, "default", "epochs=3", true);
     }
 }
 
@@ -107,7 +138,7 @@ fn default_model_runs_the_same_in_pytorch_and_onnxruntime() {
 #[test]
 fn sigmoid_and_unnormalised_inputs_survive_export() {
     if let Some(python) = python("sigmoid_and_unnormalised_inputs_survive_export") {
-        round_trip(&python, "seed", "epochs=1");
+        round_trip(&python, "seed", "epochs=1", false);
     }
 }
 

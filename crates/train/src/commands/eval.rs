@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use mnist_data::{ImageSet, Split};
+use mnist_data::Split;
 
 use crate::backend::BackendKind;
 use crate::evaluate::{Evaluation, TrainedModel};
@@ -30,8 +30,7 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
     let device = backend.usable_device()?;
     let trained = TrainedModel::load(&args.model, &device)?;
     // The test images the run measured itself on, so the accuracies compare.
-    let test =
-        ImageSet::load(trained.dataset(), Split::Test)?.truncated(trained.config.data.test_limit);
+    let test = trained.config.data.images(Split::Test)?;
     say!(
         "Evaluating {} on the {} test split ({} images) with {backend}",
         trained.weights_file.display(),

@@ -49,6 +49,11 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
         Split::Test => test.clone(),
     });
     let indices = inspect::chosen(&shown, &args.indices, args.count).map_err(Usage)?;
+    // What the model is given: the same images deskewed when the config says so.
+    let seen = Arc::new(match config.data.deskew {
+        true => (*shown).clone().deskewed(),
+        false => (*shown).clone(),
+    });
     if indices.is_empty() {
         return Err(Usage("-n must be at least 1: there is nothing to show".into()).into());
     }
@@ -58,17 +63,24 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
         test: &test,
         shown: &shown,
         indices: &indices,
-        batch: inspect::BatchFacts::build(&shown, &indices, &config.data, config_name),
+        batch: inspect::BatchFacts::build(&seen, &indices, &config.data, config_name),
     };
     crate::output::write(format_args!("{}", facts.summary()));
     let names = dataset.class_names();
-    let images: Vec<(&[u8], String)> = indices
+    let mut images: Vec<(&[u8], String)> = indices
         .iter()
         .map(|&index| {
             let label = names[usize::from(shown.label(index))];
             (shown.image(index), format!("#{index}: {label}"))
         })
         .collect();
+    if config.data.deskew {
+        images.extend(
+            indices
+                .iter()
+                .map(|&index| (seen.image(index), format!("#{index} deskewed"))),
+        );
+    }
     say!();
     crate::output::write(format_args!("{}", inspect::draw_in_terminal(&images, 3)));
     let out = args.out.unwrap_or_else(|| {
@@ -78,7 +90,14 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
         std::fs::create_dir_all(folder)
             .with_context(|| format!("{}: cannot create", folder.display()))?;
     }
-    let title = format!("{} {} images", dataset.name(), args.split.name());
+    let title = match config.data.deskew {
+        true => format!(
+            "{} {} images, then deskewed",
+            dataset.name(),
+            args.split.name()
+        ),
+        false => format!("{} {} images", dataset.name(), args.split.name()),
+    };
     plots::image_grid(&out, &title, &images)?;
     say!("\nWrote {}", out.display());
     Ok(())

@@ -53,6 +53,9 @@ pub struct Sidecar {
     /// `[N, 784]`: N pictures of 28x28 pixels, row-major, light ink on black (MNIST's way).
     pub input_shape: [&'static str; 2],
     pub input_dtype: &'static str,
+    /// What is done to each 28x28 picture before the pixels are scaled, in order (empty when
+    /// nothing is): `deskew` with its formula when the run deskews.
+    pub preprocessing: Vec<Step>,
     /// How a raw pixel `p` in 0..=255 becomes an input value: `(p / 255 - mean) / std`.
     pub normalization: Normalization,
     /// What the outputs are: raw scores (`none`) or after a sigmoid; a softmax of them gives
@@ -63,6 +66,13 @@ pub struct Sidecar {
     pub tensors: Vec<(String, Vec<usize>)>,
     /// The run's whole config.
     pub config: toml::Table,
+}
+
+/// One step of [`Sidecar::preprocessing`].
+#[derive(Debug, Serialize)]
+pub struct Step {
+    pub step: &'static str,
+    pub formula: &'static str,
 }
 
 #[derive(Debug, Serialize)]
@@ -80,6 +90,14 @@ impl Sidecar {
             source: trained.weights_file.display().to_string(),
             input_shape: ["N", "784"],
             input_dtype: "float32",
+            preprocessing: data
+                .deskew
+                .then_some(Step {
+                    step: "deskew",
+                    formula: mnist_data::deskew::FORMULA,
+                })
+                .into_iter()
+                .collect(),
             normalization: Normalization {
                 formula: "(pixel / 255 - mean) / std",
                 mean: data.mean,
@@ -132,6 +150,15 @@ fn safetensors_bytes(trained: &TrainedModel, sidecar: &Sidecar) -> anyhow::Resul
         .metadata(
             "mnist_burn.activation",
             format!("{:?}", sidecar.activation).to_lowercase(),
+        )
+        .metadata(
+            "mnist_burn.preprocessing",
+            sidecar
+                .preprocessing
+                .iter()
+                .map(|step| step.step)
+                .collect::<Vec<_>>()
+                .join(","),
         )
         .metadata("mnist_burn.mean", sidecar.normalization.mean.to_string())
         .metadata("mnist_burn.std", sidecar.normalization.std.to_string())

@@ -10,7 +10,7 @@ use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use mnist_data::{IMAGE_PIXELS, ImageSet, Split, preprocess};
+use mnist_data::{IMAGE_PIXELS, Split, preprocess};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -157,14 +157,12 @@ pub async fn evaluation(
         }
         let model = state.models.get(&state.runs_dir, &id)?;
         let trained = &model.trained;
-        let test = ImageSet::load(trained.dataset(), Split::Test)
-            .map_err(|error| {
-                ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    format!("the test split cannot be read: {error}"),
-                )
-            })?
-            .truncated(trained.config.data.test_limit);
+        let test = trained.config.data.images(Split::Test).map_err(|error| {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("the test split cannot be read: {error}"),
+            )
+        })?;
         let evaluation = Evaluation::new(&test, &trained.predict_all(&test, state.models.device()));
         let title = format!(
             "Confusion matrix: {} ({:.2}% on {} test images)",

@@ -123,7 +123,8 @@ impl LoadedModel {
         let prediction = self.trained.predict_pixels(pixels, device);
         let scaling = self.trained.scaling();
         let class = prediction.class;
-        let contributions = pixels
+        let contributions = prediction
+            .seen
             .iter()
             .enumerate()
             .map(|(index, &pixel)| scaling.scale(pixel) * self.weights[index * NUM_CLASSES + class])
@@ -132,7 +133,7 @@ impl LoadedModel {
             class,
             label: self.trained.dataset().class_names()[class],
             probabilities: prediction.probabilities,
-            input: pixels.to_vec(),
+            input: prediction.seen.to_vec(),
             contributions,
             bias: self.bias[class],
         }
