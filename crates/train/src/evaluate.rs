@@ -14,6 +14,10 @@ use serde::Serialize;
 
 use crate::artifacts::{self, CONFIG_FILE, MODEL_STEM};
 use crate::config::ExperimentConfig;
+use crate::mistakes::{self, Mistake};
+
+/// The picture of the most confident mistakes `eval` writes.
+pub const MISCLASSIFIED_FILE: &str = "misclassified.png";
 
 /// A model read back with the config it was trained with.
 pub struct TrainedModel {
@@ -91,6 +95,19 @@ impl TrainedModel {
             predictions.extend(classes.into_iter().map(|class| class as usize));
         });
         predictions
+    }
+
+    /// This model's results on `images` (prepared as the model's data): accuracy, per-class
+    /// report, confusion and the most confident mistakes.
+    pub fn evaluate(&self, images: &ImageSet, device: &Device) -> Evaluation {
+        let predictions = self.predict_all(images, device);
+        let mut probabilities = Vec::with_capacity(images.len() * NUM_CLASSES);
+        self.for_each_chunk(images, device, |_, scores| {
+            probabilities.extend(self::probabilities(scores));
+        });
+        let mut evaluation = Evaluation::new(images, &predictions);
+        evaluation.mistakes = mistakes::most_confident(images, &probabilities, &predictions);
+        evaluation
     }
 
     /// The class probabilities of every image in `images`, as rows of the CSV that
@@ -191,6 +208,8 @@ pub struct Evaluation {
     pub confusion: Vec<Vec<usize>>,
     /// The largest off-diagonal cells, largest first.
     pub most_confused: Vec<Confusion>,
+    /// The most confident mistakes, drawn in `misclassified.png`.
+    pub mistakes: Vec<Mistake>,
     /// (label, predicted class) of every image, in order; written as `predictions.csv`.
     #[serde(skip)]
     pub predictions: Vec<(u8, usize)>,
@@ -257,6 +276,7 @@ impl Evaluation {
             classes,
             confusion,
             most_confused,
+            mistakes: Vec::new(),
             predictions: images
                 .labels()
                 .iter()
@@ -337,8 +357,8 @@ impl Evaluation {
         csv
     }
 
-    /// Writes `eval.json`, `confusion.csv`, `predictions.csv` and `confusion.png` into
-    /// `out_dir`.
+    /// Writes `eval.json`, `confusion.csv`, `predictions.csv`, `confusion.png` and, when
+    /// there are mistakes, `misclassified.png` into `out_dir`.
     pub fn write(&self, out_dir: &Path, title: &str) -> anyhow::Result<()> {
         let json = serde_json::to_string_pretty(self).expect("an evaluation serialises");
         let mut predictions = String::from("index,label,predicted\n");
@@ -359,6 +379,26 @@ impl Evaluation {
             title,
             &self.confusion,
             &names,
+        )?;
+        if self.mistakes.is_empty() {
+            return Ok(());
+        }
+        let shown: Vec<(&[u8], String)> = self
+            .mistakes
+            .iter()
+            .map(|mistake| (&mistake.pixels[..], mistakes::caption(mistake, &names)))
+            .collect();
+        crate::plots::image_grid(
+            &out_dir.join(MISCLASSIFIED_FILE),
+            &format!(
+                "The {} most confident of {} mistakes (true → predicted, probability)",
+                shown.len(),
+                self.predictions
+                    .iter()
+                    .filter(|(l, p)| usize::from(*l) != *p)
+                    .count()
+            ),
+            &shown,
         )
     }
 }

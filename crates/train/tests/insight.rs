@@ -281,6 +281,34 @@ fn eval_reproduces_the_runs_accuracy_and_counts_every_class() {
         }
     }
     assert_picture(&work.path().join("run/confusion.png"), (860, 820));
+
+    // The mistakes it shows are wrong predictions of predictions.csv, with their pixels, the
+    // most confident first; the probability is above the 1/10 of a guess.
+    let mistakes = json["mistakes"].as_array().unwrap();
+    assert_eq!(mistakes.len(), 32);
+    let images = ImageSet::load(DatasetKind::Mnist, Split::Test).unwrap();
+    let mut previous = 1.0;
+    for mistake in mistakes {
+        let index = mistake["index"].as_u64().unwrap() as usize;
+        let (label, predicted) = (predictions[index][1], predictions[index][2]);
+        assert_ne!(label, predicted, "{mistake}");
+        assert_eq!(mistake["label"].as_f64().unwrap(), label);
+        assert_eq!(mistake["predicted"].as_f64().unwrap(), predicted);
+        let probability = mistake["probability"].as_f64().unwrap();
+        assert!(
+            (0.1..=previous).contains(&probability),
+            "{probability} after {previous}"
+        );
+        previous = probability;
+        let pixels: Vec<u8> = mistake["pixels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|value| value.as_u64().unwrap() as u8)
+            .collect();
+        assert_eq!(pixels, images.image(index), "image {index}");
+    }
+    assert_picture(&work.path().join("run/misclassified.png"), (960, 610));
 }
 
 #[test]

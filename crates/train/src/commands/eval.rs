@@ -6,7 +6,7 @@ use anyhow::Context;
 use mnist_data::Split;
 
 use crate::backend::BackendKind;
-use crate::evaluate::{Evaluation, TrainedModel};
+use crate::evaluate::TrainedModel;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -37,7 +37,7 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
         trained.dataset().name(),
         test.len()
     );
-    let evaluation = Evaluation::new(&test, &trained.predict_all(&test, &device));
+    let evaluation = trained.evaluate(&test, &device);
     crate::output::write(format_args!("{}", evaluation.report()));
     let out = args.out.unwrap_or_else(|| trained.run_dir.clone());
     std::fs::create_dir_all(&out).with_context(|| format!("{}: cannot create", out.display()))?;
@@ -54,7 +54,8 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
         say!("Wrote {}", path.display());
     }
     say!(
-        "\nWrote eval.json, confusion.csv, predictions.csv and confusion.png in {}",
+        "\nWrote eval.json, confusion.csv, predictions.csv, confusion.png and {} in {}",
+        crate::evaluate::MISCLASSIFIED_FILE,
         out.display()
     );
     Ok(())

@@ -16,7 +16,6 @@ use serde_json::json;
 
 use super::AppState;
 use crate::artifacts::{CONFIG_FILE, METRICS_FILE, read_metrics_csv};
-use crate::evaluate::Evaluation;
 use crate::run_index::{RunSummary, find_run, list_runs, model_file};
 
 /// A request the server will not answer, with its reason in one line.
@@ -163,7 +162,7 @@ pub async fn evaluation(
                 format!("the test split cannot be read: {error}"),
             )
         })?;
-        let evaluation = Evaluation::new(&test, &trained.predict_all(&test, state.models.device()));
+        let evaluation = trained.evaluate(&test, state.models.device());
         let title = format!(
             "Confusion matrix: {} ({:.2}% on {} test images)",
             summary.name, evaluation.accuracy, evaluation.images

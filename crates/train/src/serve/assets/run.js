@@ -312,5 +312,24 @@ function renderEval(data) {
   $('#most-confused').textContent = confused.length
     ? `Most confused: ${confused.map((c) => `${c.truth} taken for ${c.predicted} (${c.count})`).join(', ')}.`
     : '';
+  renderMistakes(data.mistakes || [], names);
   $('#eval').hidden = false;
+}
+
+// The most confident mistakes, as eval.json lists them: each 28x28 picture the model saw,
+// captioned true -> predicted with the probability it gave.
+function renderMistakes(mistakes, names) {
+  const grid = $('#mistakes');
+  grid.replaceChildren();
+  $('#mistakes-card').hidden = mistakes.length === 0;
+  for (const m of mistakes) {
+    const figure = el('figure', 'mistake');
+    const canvas = el('canvas');
+    canvas.width = 28;
+    canvas.height = 28;
+    paint28(canvas, m.pixels, (v) => [255 - v, 255 - v, 255 - v]);
+    figure.title = `test image #${m.index}: a ${names[m.label]} taken for a ${names[m.predicted]}`;
+    figure.append(canvas, el('figcaption', '', `${names[m.label]} \u2192 ${names[m.predicted]} ${fmtPct(100 * m.probability, 0)}`));
+    grid.append(figure);
+  }
 }
