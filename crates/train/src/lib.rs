@@ -16,6 +16,7 @@ pub mod failure;
 pub mod history;
 pub mod inspect;
 pub mod interchange;
+pub mod lr_find;
 pub mod mistakes;
 pub mod parity;
 pub mod plots;

@@ -563,3 +563,40 @@ fn a_deskewing_model_reads_leaning_digits() {
     assert!(upright >= 90, "{upright} of 100 leaning digits right");
     assert!(upright >= raw + 5, "deskewed {upright} vs raw {raw} of 100");
 }
+
+/// `lr-find` on the default config suggests a rate within 10x of the best of the lr sweep
+/// (0.005, README), writes nothing without `--out`, and its chart and points with it.
+#[test]
+fn lr_find_suggests_a_rate_near_the_sweeps_best() {
+    let work = tempfile::tempdir().unwrap();
+    let default = config("default");
+    let stdout = succeed(work.path(), &["lr-find", default.to_str().unwrap()]);
+    assert_eq!(
+        fs::read_dir(work.path()).unwrap().count(),
+        0,
+        "nothing written"
+    );
+    let suggested: f64 = stdout
+        .split("--set optimizer.lr=")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{stdout}"))
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(
+        (0.0005..=0.05).contains(&suggested),
+        "{suggested}: {stdout}"
+    );
+    succeed(
+        work.path(),
+        &["lr-find", default.to_str().unwrap(), "--out", "lr"],
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(work.path().join("lr/lr_find.json")).unwrap())
+            .unwrap();
+    let points = json["points"].as_array().unwrap();
+    let rates: Vec<f64> = points.iter().map(|p| p["lr"].as_f64().unwrap()).collect();
+    assert!(rates.len() >= 100 && rates[0] == 1e-6, "{}", rates.len());
+    assert!(rates.windows(2).all(|pair| pair[1] > pair[0]));
+    assert_picture(&work.path().join("lr/lr_find.png"), (900, 560));
+}

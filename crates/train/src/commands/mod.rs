@@ -8,6 +8,7 @@ pub mod eval;
 pub mod export;
 pub mod import;
 pub mod inspect;
+pub mod lr_find;
 pub mod parity;
 pub mod plot;
 pub mod predict;
@@ -33,6 +34,9 @@ pub enum Command {
     /// Training samples per second against batch size on each backend: a table and a chart
     /// of where a GPU overtakes the CPU.
     Throughput(throughput::Args),
+    /// The learning-rate range test: one pass with the rate growing from 1e-6 to 10, the loss
+    /// against the rate, and the rate to use (`--out` writes the chart).
+    LrFind(lr_find::Args),
     /// Look at the data: split sizes, item type, the batches the configured batcher builds,
     /// labels, class counts, and images drawn in the terminal and written as a PNG grid.
     Inspect(inspect::Args),
@@ -69,6 +73,7 @@ pub fn exec(command: Command) -> anyhow::Result<()> {
         Command::Parity(args) => parity::exec(args),
         Command::Profile(args) => profile::exec(args),
         Command::Throughput(args) => throughput::exec(args),
+        Command::LrFind(args) => lr_find::exec(args),
         Command::Inspect(args) => inspect::exec(args),
         Command::Plot(args) => plot::exec(args),
         Command::Eval(args) => eval::exec(args),
