@@ -33,6 +33,10 @@ pub struct DataConfig {
     /// and every picture a trained model is asked about.
     #[config(default = false)]
     pub deskew: bool,
+    /// Training images held out (chosen by the seed) to validate on: every selection (best
+    /// epoch, sweep ranking) then uses them, never the test split. 0: none, as the tutorial.
+    #[config(default = 0)]
+    pub validation: usize,
     /// Train on only the first N training items (quick runs, tests).
     pub train_limit: Option<usize>,
     /// Evaluate on only the first N test items (quick runs, tests).
@@ -113,6 +117,19 @@ impl DataConfig {
         Ok(match self.deskew {
             true => images.deskewed(),
             false => images,
+        })
+    }
+
+    /// The training split as the model sees it, without its validation images, and those
+    /// (`None` when `validation` is 0).
+    pub fn training_images(&self, seed: u64) -> Result<(ImageSet, Option<ImageSet>), DataError> {
+        let train = self.images(Split::Train)?;
+        Ok(match self.validation {
+            0 => (train, None),
+            count => {
+                let (train, validation) = train.hold_out(count, seed);
+                (train, Some(validation))
+            }
         })
     }
 

@@ -202,6 +202,32 @@ impl ImageSet {
         self
     }
 
+    /// Splits off `count` images chosen by `seed` (the same ones on every machine, backend
+    /// and resume): `(the rest, in their order; the chosen ones, in theirs)`.
+    pub fn hold_out(self, count: usize, seed: u64) -> (Self, Self) {
+        // Epoch 0 of the shuffle: training draws its orders from epoch 1 on.
+        let mut chosen = vec![false; self.len()];
+        for index in crate::permutation(seed, 0, self.len())
+            .into_iter()
+            .take(count)
+        {
+            chosen[index] = true;
+        }
+        let pick = |keep: bool| {
+            let indices: Vec<usize> = (0..self.len()).filter(|&i| chosen[i] == keep).collect();
+            Self {
+                kind: self.kind,
+                split: self.split,
+                pixels: indices
+                    .iter()
+                    .flat_map(|&i| self.image(i).iter().copied())
+                    .collect(),
+                labels: indices.iter().map(|&i| self.labels[i]).collect(),
+            }
+        };
+        (pick(false), pick(true))
+    }
+
     /// Every image deskewed ([`crate::deskew`]), once, so batches need no extra work; the
     /// images are shared out over the machine's cores.
     pub fn deskewed(mut self) -> Self {
@@ -314,6 +340,30 @@ mod tests {
 
     fn mnist(split: Split) -> ImageSet {
         ImageSet::load(DatasetKind::Mnist, split).expect("MNIST files available")
+    }
+
+    #[test]
+    fn a_held_out_split_is_disjoint_complete_and_chosen_by_the_seed() {
+        let train = mnist(Split::Train).truncated(Some(3000));
+        let (rest, held) = train.clone().hold_out(500, 42);
+        assert_eq!((rest.len(), held.len()), (2500, 500));
+        // Every image lands in exactly one part: each part's images, matched back to the
+        // original indices, cover 0..3000 once (images are told apart by pixels and label).
+        let key = |set: &ImageSet, i: usize| (set.image(i).to_vec(), set.label(i));
+        let mut original: Vec<_> = (0..train.len()).map(|i| key(&train, i)).collect();
+        let mut parts: Vec<_> = (0..rest.len())
+            .map(|i| key(&rest, i))
+            .chain((0..held.len()).map(|i| key(&held, i)))
+            .collect();
+        original.sort();
+        parts.sort();
+        assert_eq!(parts, original);
+        // The same seed, the same images; another seed, others; not simply the first 500.
+        let (_, again) = train.clone().hold_out(500, 42);
+        assert_eq!(again.pixels, held.pixels);
+        let (_, other) = train.clone().hold_out(500, 7);
+        assert_ne!(other.pixels, held.pixels);
+        assert_ne!(held.pixels, train.clone().truncated(Some(500)).pixels);
     }
 
     #[test]

@@ -19,6 +19,9 @@ pub const WEIGHTS_FILE: &str = "weights.png";
 /// The header of `metrics.csv`; accuracies are in percent.
 pub const METRICS_HEADER: &str =
     "epoch,train_loss,train_acc,test_loss,test_acc,train_seconds,test_seconds";
+/// The header of `metrics.csv` of a run with a validation split.
+pub const VALIDATED_HEADER: &str = "epoch,train_loss,train_acc,valid_loss,valid_acc,test_loss,\
+    test_acc,train_seconds,test_seconds";
 
 /// One epoch's results: one row of `metrics.csv`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -30,7 +33,12 @@ pub struct EpochMetrics {
     pub test_loss: f64,
     /// Percent.
     pub test_acc: f64,
+    /// On the validation split, when the run has one (`data.validation`).
+    pub valid_loss: Option<f64>,
+    /// Percent.
+    pub valid_acc: Option<f64>,
     pub train_seconds: f64,
+    /// Evaluation: the validation and the test split.
     pub test_seconds: f64,
 }
 
@@ -38,8 +46,14 @@ impl EpochMetrics {
     /// The progress line printed when no dashboard is shown.
     pub fn summary_line(&self, total_epochs: usize) -> String {
         let width = total_epochs.to_string().len();
+        let valid = match (self.valid_loss, self.valid_acc) {
+            (Some(loss), Some(acc)) => {
+                format!("valid loss {}  valid acc {acc:6.2}%  ", readable(loss))
+            }
+            _ => String::new(),
+        };
         format!(
-            "epoch {epoch:>width$}/{total_epochs}  train loss {}  test loss {}  \
+            "epoch {epoch:>width$}/{total_epochs}  train loss {}  {valid}test loss {}  \
              test acc {:6.2}%  {:.2} s",
             readable(self.train_loss),
             readable(self.test_loss),
@@ -61,11 +75,23 @@ pub fn readable(value: f64) -> String {
 
 /// Writes every row so far as `metrics.csv`, atomically.
 pub fn write_metrics_csv(path: &Path, rows: &[EpochMetrics]) -> io::Result<()> {
-    let mut csv = format!("{METRICS_HEADER}\n");
+    let validated = rows.iter().any(|row| row.valid_acc.is_some());
+    let mut csv = match validated {
+        true => format!("{VALIDATED_HEADER}\n"),
+        false => format!("{METRICS_HEADER}\n"),
+    };
     for row in rows {
+        let valid = match validated {
+            true => format!(
+                "{:.6},{:.4},",
+                row.valid_loss.unwrap_or(f64::NAN),
+                row.valid_acc.unwrap_or(f64::NAN)
+            ),
+            false => String::new(),
+        };
         writeln!(
             csv,
-            "{},{:.6},{:.4},{:.6},{:.4},{:.4},{:.4}",
+            "{},{:.6},{:.4},{valid}{:.6},{:.4},{:.4},{:.4}",
             row.epoch,
             row.train_loss,
             row.train_acc,
@@ -181,6 +207,9 @@ pub struct RunRecord {
     pub backend: String,
     pub device: String,
     pub train_items: usize,
+    /// Training images held out to validate on (`data.validation`).
+    #[serde(default)]
+    pub validation_items: usize,
     pub test_items: usize,
     pub started: String,
     pub status: RunStatus,
@@ -191,6 +220,9 @@ pub struct RunRecord {
     pub final_test_accuracy: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub final_test_loss: Option<f64>,
+    /// The last epoch's validation accuracy, when the run validates: what sweeps rank by.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub final_valid_accuracy: Option<f64>,
     /// Peak resident memory of the process so far, in MiB (Linux only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peak_rss_mib: Option<f64>,
@@ -228,20 +260,32 @@ pub fn peak_rss_mib() -> Option<f64> {
 pub fn read_metrics_csv(path: &Path) -> Result<Vec<EpochMetrics>, String> {
     let text = fs::read_to_string(path).map_err(|error| format!("{}: {error}", path.display()))?;
     let mut lines = text.lines();
-    if lines.next() != Some(METRICS_HEADER) {
-        return Err(format!(
-            "{}: not a metrics file (unexpected header)",
-            path.display()
-        ));
-    }
+    let validated = match lines.next() {
+        Some(METRICS_HEADER) => false,
+        Some(VALIDATED_HEADER) => true,
+        _ => {
+            return Err(format!(
+                "{}: not a metrics file (unexpected header)",
+                path.display()
+            ));
+        }
+    };
     lines
         .enumerate()
         .map(|(index, line)| {
             let bad = || format!("{}:{}: malformed row `{line}`", path.display(), index + 2);
-            let fields: Vec<f64> = line
+            let mut fields: Vec<f64> = line
                 .split(',')
                 .map(|field| field.parse().map_err(|_| bad()))
                 .collect::<Result<_, _>>()?;
+            let (valid_loss, valid_acc) = match validated {
+                true if fields.len() == 9 => {
+                    let valid: Vec<f64> = fields.drain(3..5).collect();
+                    (Some(valid[0]), Some(valid[1]))
+                }
+                true => return Err(bad()),
+                false => (None, None),
+            };
             let [
                 epoch,
                 train_loss,
@@ -260,6 +304,8 @@ pub fn read_metrics_csv(path: &Path) -> Result<Vec<EpochMetrics>, String> {
                 train_acc,
                 test_loss,
                 test_acc,
+                valid_loss,
+                valid_acc,
                 train_seconds,
                 test_seconds,
             })

@@ -25,6 +25,10 @@ use burn::train::metric::{
 
 use crate::history::{Divergence, History};
 
+/// The names of the test split's metrics when the evaluation pass also validates.
+pub const TEST_LOSS: &str = "Test Loss";
+pub const TEST_ACCURACY: &str = "Test Accuracy";
+
 /// Steps a window holds at most, whatever the policy: bounds the memory of pending values.
 const MAX_WINDOW: usize = 4096;
 
@@ -220,11 +224,36 @@ enum Kind {
     Accuracy,
 }
 
+/// Which items of an evaluation pass a metric counts. With a validation split, Burn's one
+/// evaluation loader yields the validation batches and then the test batches (see
+/// `holdout::Chained`), and each item's progress says which it belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// Every item.
+    All,
+    /// The first `n` items of the pass: the validation split.
+    First(usize),
+    /// The items after the first `n`: the test split.
+    After(usize),
+}
+
+impl Part {
+    /// Whether the batch that brought the pass to `processed` items is this part's.
+    fn holds(self, processed: usize) -> bool {
+        match self {
+            Part::All => true,
+            Part::First(n) => processed <= n,
+            Part::After(n) => processed > n,
+        }
+    }
+}
+
 /// Burn's "Loss" or "Accuracy", read through a [`SharedWindow`].
 #[derive(Clone)]
 pub struct DeviceMetric {
     kind: Kind,
     name: MetricName,
+    part: Part,
     window: SharedWindow,
     state: NumericMetricState,
     /// Whether the last update brought new values (only then is there a point to draw).
@@ -242,10 +271,33 @@ impl DeviceMetric {
         Self::new(Kind::Accuracy, "Accuracy", window)
     }
 
+    /// The test split's share of an evaluation pass that also validates (after the first
+    /// `validation` items), as "Test Loss" or "Test Accuracy".
+    pub fn test_part(self, validation: usize) -> Self {
+        let name = match self.kind {
+            Kind::Loss => TEST_LOSS,
+            Kind::Accuracy => TEST_ACCURACY,
+        };
+        Self {
+            name: Arc::new(name.to_string()),
+            part: Part::After(validation),
+            ..self
+        }
+    }
+
+    /// Only the first `validation` items of an evaluation pass: the validation split.
+    pub fn validation_part(self, validation: usize) -> Self {
+        Self {
+            part: Part::First(validation),
+            ..self
+        }
+    }
+
     fn new(kind: Kind, name: &str, window: SharedWindow) -> Self {
         Self {
             kind,
             name: Arc::new(name.to_string()),
+            part: Part::All,
             window,
             state: NumericMetricState::new(),
             fresh: false,
@@ -295,6 +347,10 @@ impl Metric for DeviceMetric {
     ) -> Result<SerializedEntry, TensorReadError> {
         let window = self.window.clone();
         let mut window = window.lock();
+        if !self.part.holds(metadata.progress.items_processed) {
+            self.fresh = false;
+            return Ok(self.state.compute_update(self.format()));
+        }
         match self.kind {
             Kind::Loss => {
                 let [dims] = item.loss.dims();

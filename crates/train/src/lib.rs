@@ -14,6 +14,7 @@ pub mod device_metrics;
 pub mod evaluate;
 pub mod failure;
 pub mod history;
+pub mod holdout;
 pub mod inspect;
 pub mod interchange;
 pub mod lr_find;

@@ -165,10 +165,26 @@ pub fn line_chart(
 /// `loss.png` and `accuracy.png` for runs: one run's train and test curves, or several runs
 /// overlaid. `runs` pairs a label (config and backend) with its epochs.
 pub fn learning_curves(out_dir: &Path, runs: &[(String, Vec<EpochMetrics>)]) -> anyhow::Result<()> {
-    // One run: train and test in two colours. Several: a colour per run, train dashed.
+    // One run: train, test (and validation) in their colours. Several: a colour per run,
+    // train dashed.
     let single = runs.len() == 1;
     let mut loss = Vec::new();
     let mut accuracy = Vec::new();
+    if let [(_, rows)] = runs
+        && rows.iter().any(|row| row.valid_acc.is_some())
+    {
+        let series = |value: fn(&EpochMetrics) -> Option<f64>| Series {
+            label: "validation".to_string(),
+            points: rows
+                .iter()
+                .filter_map(|row| Some((row.epoch as f64, value(row)?)))
+                .collect(),
+            dashed: false,
+            color: 2,
+        };
+        loss.push(series(|row| row.valid_loss));
+        accuracy.push(series(|row| row.valid_acc));
+    }
     for (run, (label, rows)) in runs.iter().enumerate() {
         for (split, dashed) in [("train", true), ("test", false)] {
             let series = |value: fn(&EpochMetrics) -> f64| Series {

@@ -21,7 +21,7 @@ use burn::train::renderer::{
 use burn::train::{Interrupter, LearnerSummary};
 
 use crate::artifacts::{self, EpochMetrics};
-use crate::device_metrics::SyncCounter;
+use crate::device_metrics::{SyncCounter, TEST_ACCURACY, TEST_LOSS};
 use crate::history::History;
 use crate::tensorboard::RunLog;
 
@@ -36,6 +36,10 @@ const LEARNING_RATE: &str = "Learning Rate";
 enum Tracked {
     Loss,
     Accuracy,
+    /// Of the test split, when the evaluation pass also validates ("Loss" and "Accuracy"
+    /// are then the validation split's).
+    TestLoss,
+    TestAccuracy,
     LearningRate,
 }
 
@@ -110,21 +114,25 @@ impl EpochRecorder {
                 return;
             }
         };
-        let slot = match (metric, valid) {
-            (Tracked::LearningRate, _) => return,
-            (Tracked::Loss, false) => &mut self.current.train_loss,
-            (Tracked::Accuracy, false) => &mut self.current.train_acc,
-            (Tracked::Loss, true) => &mut self.current.test_loss,
-            (Tracked::Accuracy, true) => &mut self.current.test_acc,
-        };
-        *slot = *value;
+        let value = *value;
+        let validating = self.tracked.values().any(|&m| m == Tracked::TestLoss);
+        let current = &mut self.current;
+        match (metric, valid) {
+            (Tracked::LearningRate, _) => {}
+            (Tracked::Loss, false) => current.train_loss = value,
+            (Tracked::Accuracy, false) => current.train_acc = value,
+            (Tracked::Loss, true) if validating => current.valid_loss = Some(value),
+            (Tracked::Accuracy, true) if validating => current.valid_acc = Some(value),
+            (Tracked::Loss, true) | (Tracked::TestLoss, _) => current.test_loss = value,
+            (Tracked::Accuracy, true) | (Tracked::TestAccuracy, _) => current.test_acc = value,
+        }
     }
 
     /// A training step's value, on its way to TensorBoard.
     fn log_step(&mut self, metric: Tracked, value: f64) {
         match metric {
             Tracked::Loss => self.step_loss = Some(value),
-            Tracked::Accuracy => {}
+            Tracked::Accuracy | Tracked::TestLoss | Tracked::TestAccuracy => {}
             Tracked::LearningRate => {
                 self.step_in_epoch += 1;
                 let loss = self.step_loss.take();
@@ -319,6 +327,8 @@ impl MetricsRenderer for EpochRecorder {
         let metric = match definition.name.as_str() {
             LOSS => Some(Tracked::Loss),
             ACCURACY => Some(Tracked::Accuracy),
+            TEST_LOSS => Some(Tracked::TestLoss),
+            TEST_ACCURACY => Some(Tracked::TestAccuracy),
             LEARNING_RATE => Some(Tracked::LearningRate),
             _ => None,
         };
@@ -343,12 +353,25 @@ impl EpochMetricLogger {
     pub fn with_epochs(epochs: &[EpochMetrics]) -> Self {
         let mut finals = HashMap::new();
         for row in epochs {
+            // With a validation split, the evaluation pass's "Loss" is the validation split's.
+            let evaluated = [
+                (LOSS, Split::Valid, row.valid_loss.unwrap_or(row.test_loss)),
+                (
+                    ACCURACY,
+                    Split::Valid,
+                    row.valid_acc.unwrap_or(row.test_acc),
+                ),
+                (TEST_LOSS, Split::Valid, row.test_loss),
+                (TEST_ACCURACY, Split::Valid, row.test_acc),
+            ];
+            let tested = usize::from(row.valid_loss.is_some()) * 2;
             for (name, split, value) in [
                 (LOSS, Split::Train, row.train_loss),
                 (ACCURACY, Split::Train, row.train_acc),
-                (LOSS, Split::Valid, row.test_loss),
-                (ACCURACY, Split::Valid, row.test_acc),
-            ] {
+            ]
+            .into_iter()
+            .chain(evaluated.into_iter().take(2 + tested))
+            {
                 finals.insert((name.to_string(), split, row.epoch), value);
             }
         }

@@ -9,7 +9,8 @@ use std::time::UNIX_EPOCH;
 use serde::Serialize;
 
 use crate::artifacts::{
-    CONFIG_FILE, METRICS_FILE, MODEL_STEM, RUN_FILE, RunRecord, RunStatus, read_metrics_csv,
+    CONFIG_FILE, EpochMetrics, METRICS_FILE, MODEL_STEM, RUN_FILE, RunRecord, RunStatus,
+    read_metrics_csv,
 };
 
 /// Joins the folder names of a nested run (a sweep's trial) into its id, which contains no
@@ -71,6 +72,9 @@ pub struct RunSummary {
     pub final_test_accuracy: Option<f64>,
     /// Percent.
     pub best_test_accuracy: Option<f64>,
+    /// On the validation split, when the run has one (percent): what selections use.
+    pub final_valid_accuracy: Option<f64>,
+    pub best_valid_accuracy: Option<f64>,
     pub wall_seconds: Option<f64>,
     pub started: Option<String>,
     /// Unix time of the newest change to its record, metrics or model.
@@ -161,12 +165,14 @@ pub fn summarise(dir: &Path, id: String) -> RunSummary {
         .filter_map(|time| time.duration_since(UNIX_EPOCH).ok())
         .map(|age| age.as_secs_f64())
         .fold(0.0, f64::max);
-    let best = metrics
-        .iter()
-        .map(|row| row.test_acc)
-        .fold(None, |best: Option<f64>, acc| {
-            Some(best.map_or(acc, |b| b.max(acc)))
-        });
+    let best = |accuracy: fn(&EpochMetrics) -> Option<f64>| {
+        metrics
+            .iter()
+            .filter_map(accuracy)
+            .fold(None, |best: Option<f64>, acc| {
+                Some(best.map_or(acc, |b| b.max(acc)))
+            })
+    };
     let last = metrics.last();
     let fallback_name = id.rsplit(ID_SEPARATOR).next().unwrap_or(&id).to_string();
     let mut summary = RunSummary {
@@ -180,7 +186,9 @@ pub fn summarise(dir: &Path, id: String) -> RunSummary {
         epochs_completed: last.map_or(0, |row| row.epoch),
         epochs_planned: planned,
         final_test_accuracy: last.map(|row| row.test_acc),
-        best_test_accuracy: best,
+        best_test_accuracy: best(|row| Some(row.test_acc)),
+        final_valid_accuracy: last.and_then(|row| row.valid_acc),
+        best_valid_accuracy: best(|row| row.valid_acc),
         wall_seconds: None,
         started: None,
         updated,

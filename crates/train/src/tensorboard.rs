@@ -175,6 +175,10 @@ impl RunLog {
             writer.scalar("train/accuracy", epoch, row.train_acc)?;
             writer.scalar("test/loss", epoch, row.test_loss)?;
             writer.scalar("test/accuracy", epoch, row.test_acc)?;
+            if let (Some(loss), Some(accuracy)) = (row.valid_loss, row.valid_acc) {
+                writer.scalar("valid/loss", epoch, loss)?;
+                writer.scalar("valid/accuracy", epoch, accuracy)?;
+            }
             writer.flush()
         });
     }

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use anyhow::{Context, anyhow};
-use burn::data::dataloader::DataLoaderBuilder;
+use burn::data::dataloader::{DataLoader, DataLoaderBuilder};
 use burn::module::Module;
 use burn::prelude::Device;
 use burn::store::ModuleRecord;
@@ -25,6 +25,7 @@ use crate::backend::BackendKind;
 use crate::config::ExperimentConfig;
 use crate::device_metrics::{DeviceMetric, DivergenceWatch, SharedWindow, SyncCounter, SyncPolicy};
 use crate::history::{Divergence, History};
+use crate::holdout::Chained;
 use crate::plots;
 use crate::recorder::{EpochMetricLogger, EpochRecorder};
 use crate::tensorboard::RunLog;
@@ -104,7 +105,7 @@ pub fn train(request: &RunRequest) -> anyhow::Result<RunOutcome> {
     let device = request.backend.usable_device()?;
     let run_dir = artifacts::choose_run_dir(request.out, request.name, request.force)?;
 
-    let train_split = config.data.images(Split::Train)?;
+    let (train_split, validation_split) = config.data.training_images(config.seed)?;
     let test_split = config.data.images(Split::Test)?;
 
     artifacts::create_run_dir(&run_dir)?;
@@ -116,6 +117,7 @@ pub fn train(request: &RunRequest) -> anyhow::Result<RunOutcome> {
         backend: request.backend.name().to_string(),
         device: format!("{device:?}"),
         train_items: train_split.len(),
+        validation_items: validation_split.as_ref().map_or(0, ImageSet::len),
         test_items: test_split.len(),
         started: chrono::Local::now().to_rfc3339(),
         status: RunStatus::Running,
@@ -123,6 +125,7 @@ pub fn train(request: &RunRequest) -> anyhow::Result<RunOutcome> {
         wall_seconds: None,
         final_test_accuracy: None,
         final_test_loss: None,
+        final_valid_accuracy: None,
         peak_rss_mib: None,
         imported_from: None,
     };
@@ -145,8 +148,12 @@ pub fn train(request: &RunRequest) -> anyhow::Result<RunOutcome> {
             0 => String::new(),
             done => format!(", resuming after epoch {done}"),
         };
+        let validation = match record.validation_items {
+            0 => String::new(),
+            items => format!("{items} validation / "),
+        };
         say!(
-            "Training `{}` on {} ({:?}): {} train / {} test images, {} epochs, batch {}{devices}{resuming}",
+            "Training `{}` on {} ({:?}): {} train / {validation}{} test images, {} epochs, batch {}{devices}{resuming}",
             request.name,
             request.backend,
             device,
@@ -165,7 +172,10 @@ pub fn train(request: &RunRequest) -> anyhow::Result<RunOutcome> {
         request,
         &device,
         train_split,
-        test_split,
+        Evaluated {
+            validation: validation_split,
+            test: test_split,
+        },
         &run_dir,
         show_dashboard,
         &history,
@@ -178,6 +188,7 @@ pub fn train(request: &RunRequest) -> anyhow::Result<RunOutcome> {
     if let Some(last) = history.epochs.last() {
         record.final_test_accuracy = Some(last.test_acc);
         record.final_test_loss = Some(last.test_loss);
+        record.final_valid_accuracy = last.valid_acc;
     }
     let end = match judge(&result, &history, config, &run_dir) {
         Ok(end) => end,
@@ -273,12 +284,19 @@ pub fn initial_weights(config: &ExperimentConfig) -> ModuleRecord {
     config.model.init(&cpu).into_record()
 }
 
+/// The splits evaluated after every epoch.
+struct Evaluated {
+    /// Held out of the training split (`data.validation`), when the config asks for it.
+    validation: Option<ImageSet>,
+    test: ImageSet,
+}
+
 /// Builds the loaders, model and optimiser and runs Burn's `Learner` over them.
 fn fit(
     request: &RunRequest,
     device: &Device,
     train_split: ImageSet,
-    test_split: ImageSet,
+    evaluated: Evaluated,
     run_dir: &Path,
     show_dashboard: bool,
     history: &Arc<Mutex<History>>,
@@ -294,7 +312,6 @@ fn fit(
             .set_device(device.clone())
     };
     let train_indices = Indices(train_split.len());
-    let test_indices = Indices(test_split.len());
     let batch_size = config.data.batch_size;
     let train_loader = match config.data.shuffle {
         true => EpochShuffledLoader::build(train_indices, config.seed, completed + 1, |permuted| {
@@ -302,7 +319,19 @@ fn fit(
         }),
         false => loader(train_split, batch_size).build(train_indices),
     };
-    let test_loader = loader(test_split, config.data.test_batch_size).build(test_indices);
+    let evaluation_loader = |images: ImageSet| {
+        let indices = Indices(images.len());
+        loader(images, config.data.test_batch_size).build(indices)
+    };
+    let validation_items = evaluated.validation.as_ref().map_or(0, ImageSet::len);
+    let test_loader = evaluation_loader(evaluated.test);
+    let valid_loader: Arc<dyn DataLoader<_>> = match evaluated.validation {
+        Some(validation) => Arc::new(Chained {
+            validation: evaluation_loader(validation),
+            test: test_loader,
+        }),
+        None => test_loader,
+    };
 
     let interrupter = request.interrupter.clone();
     let dashboard = show_dashboard.then(|| {
@@ -331,15 +360,31 @@ fn fit(
         interrupter: interrupter.clone(),
     };
     let train_window = SharedWindow::new(policy, syncs.clone(), Some(watch));
-    let test_window = SharedWindow::new(policy, syncs, None);
+    let test_window = SharedWindow::new(policy, syncs.clone(), None);
 
-    let mut training = SupervisedTraining::new(run_dir, train_loader, test_loader)
+    let mut training = SupervisedTraining::new(run_dir, train_loader, valid_loader)
         .metric_train_numeric(DeviceMetric::accuracy(train_window.clone()))
         .metric_train_numeric(DeviceMetric::loss(train_window))
         // Last, so that a step's loss is known when its learning rate arrives (recorder.rs).
-        .metric_train_numeric(LearningRateMetric::new())
-        .metric_valid_numeric(DeviceMetric::accuracy(test_window.clone()))
-        .metric_valid_numeric(DeviceMetric::loss(test_window))
+        .metric_train_numeric(LearningRateMetric::new());
+    // Burn's "Loss" and "Accuracy" of the evaluation pass (what its checkpointer selects by)
+    // are the validation split's when there is one; the test split then has its own.
+    training = match validation_items {
+        0 => training
+            .metric_valid_numeric(DeviceMetric::accuracy(test_window.clone()))
+            .metric_valid_numeric(DeviceMetric::loss(test_window)),
+        items => {
+            let validation_window = SharedWindow::new(policy, syncs, None);
+            training
+                .metric_valid_numeric(
+                    DeviceMetric::accuracy(validation_window.clone()).validation_part(items),
+                )
+                .metric_valid_numeric(DeviceMetric::loss(validation_window).validation_part(items))
+                .metric_valid_numeric(DeviceMetric::accuracy(test_window.clone()).test_part(items))
+                .metric_valid_numeric(DeviceMetric::loss(test_window).test_part(items))
+        }
+    };
+    let mut training = training
         .with_metric_logger(EpochMetricLogger::with_epochs(&request.completed))
         .renderer(Box::new(recorder))
         .with_interrupter(interrupter)

@@ -5,6 +5,7 @@ use std::path::Path;
 
 mod support;
 
+use mnist_data::{DatasetKind, ImageSet, Split};
 use mnist_train::backend::BackendKind;
 use support::reference::{Weights, assert_reported, mnist_test, mnist_train};
 use support::{
@@ -498,4 +499,89 @@ fn two_devices_train_the_default_config_like_one() {
     );
     let recorded = fs::read_to_string(work.path().join("two/config.toml")).unwrap();
     assert!(recorded.contains("devices = 2"), "{recorded}");
+}
+
+/// A validation split: held out of the training images by the seed, reported every epoch
+/// beside the test split, measured on exactly those images (so none of them was trained on,
+/// since the training split is what remains), the same on another backend and on resume.
+#[test]
+fn a_validation_split_is_held_out_and_reported_beside_the_test_split() {
+    let work = tempfile::tempdir().unwrap();
+    let split = ["--set", "data.validation=500", "--set", "epochs=2"];
+    let stdout = smoke_run(work.path(), "flex", &split);
+    assert!(
+        stdout.contains("1500 train / 500 validation / 1000 test"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("valid acc"), "{stdout}");
+    let run = fs::read_to_string(work.path().join("flex/run.toml")).unwrap();
+    assert!(run.contains("validation_items = 500"), "{run}");
+    let rows = read_metrics(&work.path().join("flex"));
+    assert_eq!(rows.len(), 2);
+    let last = rows.last().unwrap();
+
+    // The held-out images, chosen as the data crate does, give the reported numbers.
+    let (train, held) = ImageSet::load(DatasetKind::Mnist, Split::Train)
+        .unwrap()
+        .truncated(Some(2000))
+        .hold_out(500, 42);
+    assert_eq!((train.len(), held.len()), (1500, 500));
+    let raw: (Vec<u8>, Vec<u8>) = (
+        (0..held.len())
+            .flat_map(|i| held.image(i).to_vec())
+            .collect(),
+        held.labels().to_vec(),
+    );
+    let measured = Weights::exported(work.path(), "flex").measure(&raw, (0.1307, 0.3081), false);
+    assert_reported(
+        "validation",
+        (last.valid_loss.unwrap(), last.valid_acc.unwrap()),
+        &measured,
+    );
+
+    // Another backend validates on the same images; a resumed run on the same ones too.
+    smoke_run(
+        work.path(),
+        "ndarray",
+        &[&split[..], &["--backend", "ndarray"]].concat(),
+    );
+    let other = read_metrics(&work.path().join("ndarray"));
+    for (a, b) in rows.iter().zip(&other) {
+        assert!(
+            (a.valid_loss.unwrap() - b.valid_loss.unwrap()).abs() < 1e-4,
+            "{a:?} {b:?}"
+        );
+        assert!(
+            (a.valid_acc.unwrap() - b.valid_acc.unwrap()).abs() < 0.21,
+            "{a:?} {b:?}"
+        );
+    }
+    smoke_run(work.path(), "cut", &["--set", "data.validation=500"]);
+    let output = run_in(
+        work.path(),
+        &["train", "--resume", "cut", "--set", "epochs=2", "--plain"],
+    );
+    assert!(output.status.success(), "{:?}", text(&output));
+    let resumed = read_metrics(&work.path().join("cut"));
+    let key =
+        |row: &support::MetricsRow| (row.valid_loss, row.valid_acc, row.test_loss, row.test_acc);
+    assert_eq!(
+        resumed.iter().map(key).collect::<Vec<_>>(),
+        rows.iter().map(key).collect::<Vec<_>>()
+    );
+    let output = run_in(
+        work.path(),
+        &[
+            "train",
+            "--config",
+            config("smoke").to_str().unwrap(),
+            "--set",
+            "data.validation=2000",
+        ],
+    );
+    assert_one_line_error(
+        &output,
+        2,
+        "`data.validation` is 2000, but there are only 2000",
+    );
 }

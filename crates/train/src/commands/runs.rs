@@ -92,10 +92,18 @@ fn compare(key: SortKey, a: &RunSummary, b: &RunSummary) -> Ordering {
 /// The rows as an aligned text table.
 fn table(rows: &[Row]) -> String {
     let header = [
-        "run", "status", "backend", "epochs", "test acc", "best", "time", "changes",
+        "run",
+        "status",
+        "backend",
+        "epochs",
+        "valid acc",
+        "test acc",
+        "best",
+        "time",
+        "changes",
     ];
     let percent = |value: Option<f64>| value.map_or("-".into(), |v| format!("{v:.2}%"));
-    let cells: Vec<[String; 8]> = rows
+    let cells: Vec<[String; 9]> = rows
         .iter()
         .map(
             |Row {
@@ -110,6 +118,7 @@ fn table(rows: &[Row]) -> String {
                         Some(planned) => format!("{}/{planned}", run.epochs_completed),
                         None => run.epochs_completed.to_string(),
                     },
+                    percent(run.final_valid_accuracy),
                     percent(run.final_test_accuracy),
                     percent(run.best_test_accuracy),
                     run.wall_seconds.map_or("-".into(), |s| format!("{s:.1} s")),

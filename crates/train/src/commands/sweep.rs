@@ -82,6 +82,7 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
     let interrupted = run_pending(&plan, &sweep_dir, &options)?;
     let ranked = results::collect(&plan, &sweep_dir);
     say!("\n{}", results::terminal_table(&plan, &ranked));
+    say!("{}", results::Ranking::of(&ranked).note());
     let best = results::write(&plan, &sweep_dir, &ranked)?;
     sweep::figure::accuracy_against_keys(&sweep_dir.join(results::FIGURE), &plan, &ranked)?;
     say!(
@@ -93,10 +94,10 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
     );
     if let (Some(best), Some(top)) = (best, ranked.first()) {
         say!(
-            "Best: {} ({}) with {:.2}% test accuracy; its config: {}\n  just train config={}",
+            "Best: {} ({}) with {}; its config: {}\n  just train config={}",
             top.trial.id,
             top.trial.overrides().join(" "),
-            top.summary.final_test_accuracy.unwrap_or_default(),
+            results::verdict(&top.summary),
             best.display(),
             best.display()
         );

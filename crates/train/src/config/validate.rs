@@ -108,6 +108,16 @@ impl ExperimentConfig {
             .data
             .train_limit
             .map_or(TRAIN_ITEMS, |limit| limit.min(TRAIN_ITEMS));
+        if self.data.validation >= train_items {
+            return Err((
+                "data.validation".into(),
+                format!(
+                    "is {}, but there are only {train_items} training images to hold it out                      from; keep most of them for training (5000 is usual)",
+                    self.data.validation
+                ),
+            ));
+        }
+        let train_items = train_items - self.data.validation;
         if self.data.batch_size * self.devices > train_items {
             let slice = match self.data.train_limit {
                 Some(limit) if limit < TRAIN_ITEMS => format!("`data.train_limit` ({limit})"),

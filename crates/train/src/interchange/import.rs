@@ -65,6 +65,7 @@ pub fn import_checkpoint(request: &ImportRequest, device: &Device) -> anyhow::Re
         backend: "imported".into(),
         device: format!("{device:?}"),
         train_items: 0,
+        validation_items: 0,
         test_items: 0,
         started: chrono::Local::now().to_rfc3339(),
         status: RunStatus::Finished,
@@ -72,6 +73,7 @@ pub fn import_checkpoint(request: &ImportRequest, device: &Device) -> anyhow::Re
         wall_seconds: None,
         final_test_accuracy: None,
         final_test_loss: None,
+        final_valid_accuracy: None,
         peak_rss_mib: None,
         imported_from: Some(std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf())),
     }

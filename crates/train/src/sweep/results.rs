@@ -1,4 +1,5 @@
-//! What a sweep found: its trials ranked by final test accuracy, as a terminal table,
+//! What a sweep found: its trials ranked by final validation accuracy (by test accuracy when
+//! the base config holds no validation split out, which the table says), as a terminal table,
 //! `results.csv`, `results.md` and the best trial's config as `best.toml` (`figure` draws
 //! test accuracy against each varied key from the same ranking).
 
@@ -22,7 +23,51 @@ pub struct TrialResult {
     pub summary: RunSummary,
 }
 
-/// Every trial, the best final test accuracy first (trials without one last).
+/// What trials are ranked by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ranking {
+    /// The validation split's final accuracy: the test split stays an honest estimate.
+    Validation,
+    /// No trial holds a validation split out, so only the test split can rank them.
+    Test,
+}
+
+impl Ranking {
+    /// Validation when any trial validates.
+    pub fn of(results: &[TrialResult]) -> Self {
+        match results
+            .iter()
+            .any(|r| r.summary.final_valid_accuracy.is_some())
+        {
+            true => Ranking::Validation,
+            false => Ranking::Test,
+        }
+    }
+
+    /// The accuracy a finished trial is ranked by.
+    pub fn accuracy(self, result: &TrialResult) -> Option<f64> {
+        let summary = &result.summary;
+        match (summary.status, self) {
+            (ListedStatus::Finished, Ranking::Validation) => summary.final_valid_accuracy,
+            (ListedStatus::Finished, Ranking::Test) => summary.final_test_accuracy,
+            _ => None,
+        }
+    }
+
+    /// One line for a person on what the ranking used.
+    pub fn note(self) -> &'static str {
+        match self {
+            Ranking::Validation => {
+                "Ranked by validation accuracy; test accuracy is reported, never used to choose."
+            }
+            Ranking::Test => {
+                "Ranked by test accuracy: the base config holds no validation split out (set data.validation), so the winner's test accuracy is optimistic."
+            }
+        }
+    }
+}
+
+/// Every trial, the best final accuracy first by [`Ranking::of`] (trials without one last).
 pub fn collect(plan: &SweepPlan, sweep_dir: &Path) -> Vec<TrialResult> {
     let mut results: Vec<TrialResult> = plan
         .trials
@@ -32,11 +77,9 @@ pub fn collect(plan: &SweepPlan, sweep_dir: &Path) -> Vec<TrialResult> {
             trial: trial.clone(),
         })
         .collect();
+    let ranking = Ranking::of(&results);
     results.sort_by(|a, b| {
-        let accuracy = |result: &TrialResult| match result.summary.status {
-            ListedStatus::Finished => result.summary.final_test_accuracy,
-            _ => None,
-        };
+        let accuracy = |result: &TrialResult| ranking.accuracy(result);
         accuracy(b)
             .unwrap_or(f64::NEG_INFINITY)
             .total_cmp(&accuracy(a).unwrap_or(f64::NEG_INFINITY))
@@ -50,6 +93,10 @@ fn cells(plan: &SweepPlan, results: &[TrialResult]) -> (Vec<String>, Vec<Vec<Str
     let keys = plan.varied_keys();
     let mut header: Vec<String> = ["rank", "trial", "status"].map(String::from).to_vec();
     header.extend(keys.iter().cloned());
+    let validated = Ranking::of(results) == Ranking::Validation;
+    if validated {
+        header.push("valid_acc".into());
+    }
     header.extend(["test_acc", "best_test_acc", "epochs", "seconds"].map(String::from));
     let rows = results
         .iter()
@@ -74,6 +121,9 @@ fn cells(plan: &SweepPlan, results: &[TrialResult]) -> (Vec<String>, Vec<Vec<Str
                         other => other.to_string(),
                     })
             }));
+            if validated {
+                row.push(optional(summary.final_valid_accuracy, 2));
+            }
             row.extend([
                 optional(summary.final_test_accuracy, 2),
                 optional(summary.best_test_accuracy, 2),
@@ -152,14 +202,23 @@ pub fn write(
     let config = std::fs::read_to_string(best.summary.dir.join(CONFIG_FILE))
         .with_context(|| format!("{}: cannot read the best trial's config", best.trial.id))?;
     let text = format!(
-        "# The best trial of sweep {} ({}: {:.2}% test accuracy).\n{config}",
+        "# The best trial of sweep {} ({}: {}).\n{config}",
         plan.name,
         best.trial.id,
-        best.summary.final_test_accuracy.unwrap_or_default()
+        verdict(&best.summary)
     );
     let path = sweep_dir.join(BEST_CONFIG);
     write_file(&path, text.as_bytes())?;
     Ok(Some(path))
+}
+
+/// The best trial's numbers: what chose it, and the test accuracy as the estimate.
+pub fn verdict(summary: &RunSummary) -> String {
+    let test = summary.final_test_accuracy.unwrap_or_default();
+    match summary.final_valid_accuracy {
+        Some(valid) => format!("{valid:.2}% validation accuracy, {test:.2}% on the test split"),
+        None => format!("{test:.2}% test accuracy"),
+    }
 }
 
 fn csv_field(cell: &str) -> String {

@@ -72,6 +72,9 @@ pub struct MetricsRow {
     pub train_acc: f64,
     pub test_loss: f64,
     pub test_acc: f64,
+    /// With a validation split (`data.validation`).
+    pub valid_loss: Option<f64>,
+    pub valid_acc: Option<f64>,
     pub train_seconds: f64,
     pub test_seconds: f64,
 }
@@ -80,16 +83,28 @@ pub struct MetricsRow {
 pub fn read_metrics(run_dir: &Path) -> Vec<MetricsRow> {
     let csv = fs::read_to_string(run_dir.join("metrics.csv")).expect("metrics.csv exists");
     let mut lines = csv.lines();
-    assert_eq!(
-        lines.next(),
-        Some("epoch,train_loss,train_acc,test_loss,test_acc,train_seconds,test_seconds")
-    );
+    let validated = match lines.next() {
+        Some("epoch,train_loss,train_acc,test_loss,test_acc,train_seconds,test_seconds") => false,
+        Some(
+            "epoch,train_loss,train_acc,valid_loss,valid_acc,test_loss,test_acc,train_seconds,\
+             test_seconds",
+        ) => true,
+        header => panic!("unexpected metrics.csv header {header:?}"),
+    };
     lines
         .map(|line| {
-            let fields: Vec<f64> = line
+            let mut fields: Vec<f64> = line
                 .split(',')
                 .map(|field| field.parse().expect("numeric field"))
                 .collect();
+            let (valid_loss, valid_acc) = match validated {
+                true => {
+                    assert_eq!(fields.len(), 9, "{line}");
+                    let valid: Vec<f64> = fields.drain(3..5).collect();
+                    (Some(valid[0]), Some(valid[1]))
+                }
+                false => (None, None),
+            };
             assert_eq!(fields.len(), 7, "{line}");
             MetricsRow {
                 epoch: fields[0] as usize,
@@ -97,6 +112,8 @@ pub fn read_metrics(run_dir: &Path) -> Vec<MetricsRow> {
                 train_acc: fields[2],
                 test_loss: fields[3],
                 test_acc: fields[4],
+                valid_loss,
+                valid_acc,
                 train_seconds: fields[5],
                 test_seconds: fields[6],
             }
