@@ -62,6 +62,10 @@ fn trials_run_in_parallel_and_a_diverging_one_is_recorded() {
     );
     let stdout = succeed(dir.path(), &["sweep", &file, "--out", "out", "--jobs", "2"]);
     assert!(stdout.contains("3 trials to run, 2 at a time"), "{stdout}");
+    assert!(
+        stdout.contains("Ranked by test accuracy: the base config holds no validation split"),
+        "{stdout}"
+    );
     let out = dir.path().join("out");
     let record = |trial: &str| fs::read_to_string(out.join(trial).join("run.toml")).unwrap();
     // The first two trials ran at the same time: each started before the other ended.
@@ -290,4 +294,60 @@ fn tensorboard_reads_the_event_files() {
         let loss = loss[1].as_f64().unwrap();
         assert!(loss.is_finite() && loss > 0.0 && loss < 3.0, "{loss}");
     }
+}
+
+/// With a validation split in the base, trials are ranked by it, not by the test split: here
+/// the two orders differ, and the table, `best.toml` and the message follow validation.
+#[test]
+fn a_sweep_over_a_validating_base_ranks_by_validation() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = sweep_file(
+        dir.path(),
+        "[set]\n\"data.validation\" = 300\n[grid]\n\"optimizer.lr\" = [0.002, 0.004, 0.006, 0.008, 0.01, 0.02, 0.04]\n",
+    );
+    let stdout = succeed(dir.path(), &["sweep", &file, "--out", "out", "--jobs", "2"]);
+    assert!(stdout.contains("Ranked by validation accuracy"), "{stdout}");
+    let out = dir.path().join("out");
+    let csv = fs::read_to_string(out.join("results.csv")).unwrap();
+    assert_eq!(
+        csv.lines().next().unwrap(),
+        "rank,trial,status,optimizer.lr,valid_acc,test_acc,best_test_acc,epochs,seconds"
+    );
+    let rows: Vec<(String, f64, f64)> = csv
+        .lines()
+        .skip(1)
+        .map(|line| {
+            let cells: Vec<&str> = line.split(',').collect();
+            (
+                cells[1].to_string(),
+                cells[4].parse().unwrap(),
+                cells[5].parse().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(rows.len(), 7);
+    assert!(
+        rows.windows(2).all(|pair| pair[0].1 >= pair[1].1),
+        "{rows:?}"
+    );
+    let mut by_test = rows.clone();
+    by_test.sort_by(|a, b| b.2.total_cmp(&a.2));
+    let order = |rows: &[(String, f64, f64)]| rows.iter().map(|r| r.0.clone()).collect::<Vec<_>>();
+    assert_ne!(
+        order(&rows),
+        order(&by_test),
+        "the two rankings differ here: {rows:?}"
+    );
+    for (trial, valid, _) in &rows {
+        let last = support::read_metrics(&out.join(trial)).pop().unwrap();
+        assert!((last.valid_acc.unwrap() - valid).abs() < 0.005, "{trial}");
+    }
+    let best = fs::read_to_string(out.join("best.toml")).unwrap();
+    assert!(
+        best.contains(&format!(
+            "{}: {:.2}% validation accuracy",
+            rows[0].0, rows[0].1
+        )),
+        "{best}"
+    );
 }
