@@ -223,6 +223,13 @@ pub struct RunRecord {
     /// The last epoch's validation accuracy, when the run validates: what sweeps rank by.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub final_valid_accuracy: Option<f64>,
+    /// The epoch whose weights `model.bpk` holds (the best one with `[early_stopping]
+    /// keep = "best"`, else the last); the `final_*` numbers are its.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selected_epoch: Option<usize>,
+    /// Why the run ended before its last epoch, when early stopping ended it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_reason: Option<String>,
     /// Peak resident memory of the process so far, in MiB (Linux only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peak_rss_mib: Option<f64>,

@@ -25,6 +25,7 @@ pub mod profile;
 pub mod recorder;
 pub mod resume;
 pub mod run_index;
+pub mod selection;
 pub mod serve;
 pub mod signals;
 pub mod sweep;

@@ -22,12 +22,13 @@ use mnist_model::LogisticRegression;
 
 use crate::artifacts::{self, EpochMetrics, RunRecord, RunStatus};
 use crate::backend::BackendKind;
-use crate::config::ExperimentConfig;
+use crate::config::{ExperimentConfig, Keep};
 use crate::device_metrics::{DeviceMetric, DivergenceWatch, SharedWindow, SyncCounter, SyncPolicy};
 use crate::history::{Divergence, History};
 use crate::holdout::Chained;
 use crate::plots;
 use crate::recorder::{EpochMetricLogger, EpochRecorder};
+use crate::selection;
 use crate::tensorboard::RunLog;
 
 /// How progress is shown while training.
@@ -78,6 +79,10 @@ pub struct RunOutcome {
     pub epochs: Vec<EpochMetrics>,
     pub seconds: f64,
     pub end: RunEnd,
+    /// The epoch whose weights `model.bpk` holds.
+    pub selected: usize,
+    /// Why it ended before its last epoch (early stopping).
+    pub stop_reason: Option<String>,
 }
 
 /// The loss stopped being a finite number; the run was stopped there.
@@ -126,6 +131,8 @@ pub fn train(request: &RunRequest) -> anyhow::Result<RunOutcome> {
         final_test_accuracy: None,
         final_test_loss: None,
         final_valid_accuracy: None,
+        selected_epoch: None,
+        stop_reason: None,
         peak_rss_mib: None,
         imported_from: None,
     };
@@ -185,11 +192,6 @@ pub fn train(request: &RunRequest) -> anyhow::Result<RunOutcome> {
     record.epochs_completed = history.epochs.len();
     record.wall_seconds = Some(started.elapsed().as_secs_f64());
     record.peak_rss_mib = artifacts::peak_rss_mib();
-    if let Some(last) = history.epochs.last() {
-        record.final_test_accuracy = Some(last.test_acc);
-        record.final_test_loss = Some(last.test_loss);
-        record.final_valid_accuracy = last.valid_acc;
-    }
     let end = match judge(&result, &history, config, &run_dir) {
         Ok(end) => end,
         Err(error) => {
@@ -206,16 +208,32 @@ pub fn train(request: &RunRequest) -> anyhow::Result<RunOutcome> {
         RunEnd::Finished => RunStatus::Finished,
         RunEnd::Interrupted => RunStatus::Interrupted,
     };
+    let mut model = result.model;
+    let last_epoch = history.epochs.last().map_or(0, |row| row.epoch);
+    let mut selected = last_epoch;
+    if let Some(stopping) = &config.early_stopping
+        && end == RunEnd::Finished
+        && let Some(best) = selection::best_epoch(&history.epochs, stopping.metric)
+    {
+        if last_epoch < config.epochs {
+            record.stop_reason = Some(selection::stop_reason(stopping, best, last_epoch));
+        }
+        if stopping.keep == Keep::Best && best != last_epoch {
+            model = model.load_record(selection::checkpoint_record(&run_dir, best)?);
+            selected = best;
+        }
+    }
+    // The record's numbers are those of the epoch whose weights model.bpk holds.
+    if let Some(row) = history.epochs.iter().find(|row| row.epoch == selected) {
+        record.selected_epoch = Some(selected);
+        record.final_test_accuracy = Some(row.test_acc);
+        record.final_test_loss = Some(row.test_loss);
+        record.final_valid_accuracy = row.valid_acc;
+    }
 
-    let weights = result
-        .model
-        .weights()
-        .into_data()
-        .convert::<f32>()
-        .try_to_vec()?;
+    let weights = model.weights().into_data().convert::<f32>().try_to_vec()?;
     let model_path = run_dir.join(artifacts::MODEL_STEM);
-    result
-        .model
+    model
         .into_record()
         .save(&model_path)
         .map_err(|error| anyhow!("{}: cannot save the model: {error}", model_path.display()))?;
@@ -236,6 +254,8 @@ pub fn train(request: &RunRequest) -> anyhow::Result<RunOutcome> {
         epochs: history.epochs,
         seconds: started.elapsed().as_secs_f64(),
         end,
+        selected,
+        stop_reason: record.stop_reason,
     })
 }
 
@@ -391,6 +411,12 @@ fn fit(
         .with_application_logger(None)
         .with_default_checkpointers()
         .num_epochs(config.epochs);
+    if let Some(stopping) = &config.early_stopping {
+        let (stop, keep) = selection::strategies(stopping);
+        training = training
+            .early_stopping(stop)
+            .with_checkpointing_strategy(keep);
+    }
     if completed > 0 {
         training = training.checkpoint(completed);
     }

@@ -7,6 +7,7 @@ mod support;
 
 use mnist_data::{DatasetKind, ImageSet, Split};
 use mnist_train::backend::BackendKind;
+use mnist_train::evaluate::TrainedModel;
 use support::reference::{Weights, assert_reported, mnist_test, mnist_train};
 use support::{
     assert_one_line_error, config, device_reads, learned, read_metrics, run_in, succeed, text,
@@ -584,4 +585,71 @@ fn a_validation_split_is_held_out_and_reported_beside_the_test_split() {
         2,
         "`data.validation` is 2000, but there are only 2000",
     );
+}
+
+/// `[early_stopping]` stops when validation accuracy stops improving and keeps the best
+/// epoch: model.bpk holds exactly the tensors of that epoch's checkpoint, and run.toml names
+/// it and why the run stopped. Watching the test split, or watching without a validation
+/// split, is refused in one line.
+#[test]
+fn early_stopping_keeps_the_best_validation_epoch() {
+    let work = tempfile::tempdir().unwrap();
+    #[rustfmt::skip]
+    let stdout = smoke_run(work.path(), "run", &[
+        "--set", "data.validation=500", "--set", "epochs=15",
+        "--set", "early_stopping.metric=valid_acc", "--set", "early_stopping.patience=1",
+    ]);
+    let record: toml::Table = fs::read_to_string(work.path().join("run/run.toml"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let completed = record["epochs_completed"].as_integer().unwrap() as usize;
+    let selected = record["selected_epoch"].as_integer().unwrap() as usize;
+    assert!(completed < 15 && selected == completed - 1, "{record}");
+    assert!(
+        stdout.contains("Stopped: early stopping: valid_acc did not improve"),
+        "{stdout}"
+    );
+    let rows = read_metrics(&work.path().join("run"));
+    let best = rows
+        .iter()
+        .map(|row| row.valid_acc.unwrap())
+        .fold(f64::NEG_INFINITY, f64::max);
+    assert_eq!(rows[selected - 1].valid_acc, Some(best));
+    assert_eq!(
+        record["final_test_accuracy"].as_float(),
+        Some(rows[selected - 1].test_acc)
+    );
+
+    let device = burn::prelude::Device::flex();
+    let weights = |file: &str| {
+        let model = TrainedModel::load(&work.path().join("run").join(file), &device).unwrap();
+        let weights: Vec<f32> = model.model.weights().into_data().try_to_vec().unwrap();
+        let bias: Vec<f32> = model.model.bias().into_data().try_to_vec().unwrap();
+        (weights, bias)
+    };
+    let kept = weights("model.bpk");
+    assert_eq!(kept, weights(&format!("checkpoint/model-{selected}.bpk")));
+    assert_ne!(kept, weights(&format!("checkpoint/model-{completed}.bpk")));
+
+    let smoke = config("smoke");
+    for (set, needle) in [
+        (
+            [
+                "--set",
+                "data.validation=500",
+                "--set",
+                "early_stopping.metric=test_acc",
+            ],
+            "`early_stopping.metric` cannot watch the test split",
+        ),
+        (
+            ["--set", "epochs=2", "--set", "early_stopping.patience=2"],
+            "`early_stopping.metric` needs a validation split",
+        ),
+    ] {
+        let mut args = vec!["train", "--config", smoke.to_str().unwrap()];
+        args.extend(set);
+        assert_one_line_error(&run_in(work.path(), &args), 2, needle);
+    }
 }

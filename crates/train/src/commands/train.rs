@@ -104,13 +104,27 @@ pub fn exec(mut args: Args) -> anyhow::Result<()> {
     };
     match outcome.end {
         RunEnd::Finished => {
-            if let Some(last) = outcome.epochs.last() {
+            if let Some(reason) = &outcome.stop_reason {
+                say!("Stopped: {reason}");
+            }
+            let kept = outcome
+                .epochs
+                .iter()
+                .find(|row| row.epoch == outcome.selected);
+            if let (Some(last), Some(kept)) = (outcome.epochs.last(), kept) {
+                let which = match kept.epoch == last.epoch {
+                    true => String::new(),
+                    false => format!(" (model.bpk: epoch {}, the best on validation)", kept.epoch),
+                };
+                let valid = kept.valid_acc.map_or(String::new(), |acc| {
+                    format!("validation accuracy {acc:.2}%, ")
+                });
                 say!(
-                    "Finished {} epochs in {:.1} s: test accuracy {:.2}%, test loss {}",
+                    "Finished {} epochs in {:.1} s: {valid}test accuracy {:.2}%, test loss {}{which}",
                     last.epoch,
                     outcome.seconds,
-                    last.test_acc,
-                    artifacts::readable(last.test_loss)
+                    kept.test_acc,
+                    artifacts::readable(kept.test_loss)
                 );
             }
             say!("Run folder: {}", outcome.run_dir.display());

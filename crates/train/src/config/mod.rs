@@ -5,6 +5,7 @@
 //! ([`load`]), then checked ([`validate`]). Every mistake is reported as one line naming the
 //! file, the key and, where it can be found, the line ([`error`]).
 
+mod early_stopping;
 mod error;
 mod load;
 mod suggest;
@@ -20,6 +21,7 @@ use mnist_data::DataConfig;
 use mnist_model::ModelConfig;
 use serde::{Deserialize, Serialize};
 
+pub use early_stopping::{EarlyStoppingConfig, Keep, StopMetric};
 pub use error::{ConfigError, Hint, Location};
 
 /// Everything that defines a training run.
@@ -44,6 +46,8 @@ pub struct ExperimentConfig {
     /// Optimiser and learning-rate schedule.
     #[config(default = "OptimizerConfig::new()")]
     pub optimizer: OptimizerConfig,
+    /// Stop when the validation split stops improving (`[early_stopping]`; off without it).
+    pub early_stopping: Option<EarlyStoppingConfig>,
 }
 
 /// Which optimiser updates the weights.

@@ -8,6 +8,7 @@ pub(super) fn closest_known_key(key: &str) -> Option<String> {
     let mut every_key = ExperimentConfig::new();
     every_key.data.train_limit = Some(1);
     every_key.data.test_limit = Some(1);
+    every_key.early_stopping = Some(super::EarlyStoppingConfig::default());
     let every_key = toml::Table::try_from(every_key).ok()?;
     let (section, name) = match key.rsplit_once('.') {
         Some((section, name)) => (Some(section), name),

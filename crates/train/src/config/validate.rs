@@ -59,6 +59,9 @@ impl ExperimentConfig {
         if self.epochs == 0 {
             return Err(("epochs".into(), "must be at least 1".into()));
         }
+        if let Some(early_stopping) = &self.early_stopping {
+            early_stopping.validate(self.data.validation)?;
+        }
         // TOML integers are signed 64-bit: a larger seed could not be written to config.toml.
         if self.seed > i64::MAX as u64 {
             return Err(("seed".into(), format!("must be at most {}", i64::MAX)));

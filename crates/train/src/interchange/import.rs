@@ -74,6 +74,8 @@ pub fn import_checkpoint(request: &ImportRequest, device: &Device) -> anyhow::Re
         final_test_accuracy: None,
         final_test_loss: None,
         final_valid_accuracy: None,
+        selected_epoch: None,
+        stop_reason: None,
         peak_rss_mib: None,
         imported_from: Some(std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf())),
     }

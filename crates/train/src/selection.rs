@@ -1,0 +1,110 @@
+//! Early stopping and the choice of the epoch a run keeps: Burn's `Learner` stops through
+//! its `MetricEarlyStoppingStrategy` and hands back the last epoch's model, so the best
+//! epoch (by the validation metric, from the run's own history) is restored from its
+//! checkpoint, which a checkpointing strategy on the same metric keeps on disk.
+
+use std::path::Path;
+
+use anyhow::anyhow;
+use burn::store::ModuleRecord;
+use burn::train::checkpoint::{
+    ComposedCheckpointingStrategy, KeepLastNCheckpoints, MetricCheckpointingStrategy,
+};
+use burn::train::metric::store::{Aggregate, Direction, Split};
+use burn::train::metric::{AccuracyMetric, LossMetric};
+use burn::train::{MetricEarlyStoppingStrategy, StoppingCondition};
+
+use crate::artifacts::EpochMetrics;
+use crate::config::{EarlyStoppingConfig, StopMetric};
+
+/// Burn's strategies for `config`: when to stop, and which checkpoints to keep (the last two,
+/// for resuming, and the best by the watched metric).
+pub fn strategies(
+    config: &EarlyStoppingConfig,
+) -> (MetricEarlyStoppingStrategy, ComposedCheckpointingStrategy) {
+    let direction = match config.metric.higher_is_better() {
+        true => Direction::Highest,
+        false => Direction::Lowest,
+    };
+    let condition = StoppingCondition::NoImprovementSince {
+        n_epochs: config.patience,
+    };
+    // Only the metric's name matters to Burn here: "Loss" or "Accuracy" of the evaluation
+    // pass, which is the validation split's (device_metrics::Part).
+    let (stopping, kept) = match config.metric.higher_is_better() {
+        true => {
+            let metric = AccuracyMetric::new();
+            (
+                MetricEarlyStoppingStrategy::new(
+                    &metric,
+                    Aggregate::Mean,
+                    direction,
+                    Split::Valid,
+                    condition,
+                ),
+                MetricCheckpointingStrategy::new(&metric, Aggregate::Mean, direction, Split::Valid),
+            )
+        }
+        false => {
+            let metric = LossMetric::new();
+            (
+                MetricEarlyStoppingStrategy::new(
+                    &metric,
+                    Aggregate::Mean,
+                    direction,
+                    Split::Valid,
+                    condition,
+                ),
+                MetricCheckpointingStrategy::new(&metric, Aggregate::Mean, direction, Split::Valid),
+            )
+        }
+    };
+    let checkpoints = ComposedCheckpointingStrategy::builder()
+        .add(KeepLastNCheckpoints::new(2))
+        .add(kept)
+        .build();
+    (stopping, checkpoints)
+}
+
+/// The epoch with the best `metric` (the first of equals, as Burn's strict comparison picks).
+pub fn best_epoch(epochs: &[EpochMetrics], metric: StopMetric) -> Option<usize> {
+    let value = |row: &EpochMetrics| match metric {
+        StopMetric::ValidLoss => row.valid_loss.map(|loss| -loss),
+        StopMetric::ValidAcc => row.valid_acc,
+        StopMetric::TestLoss => Some(-row.test_loss),
+        StopMetric::TestAcc => Some(row.test_acc),
+    };
+    epochs
+        .iter()
+        .filter_map(|row| Some((row.epoch, value(row)?)))
+        .fold(
+            None,
+            |best: Option<(usize, f64)>, (epoch, value)| match best {
+                Some((_, top)) if top >= value => best,
+                _ => Some((epoch, value)),
+            },
+        )
+        .map(|(epoch, _)| epoch)
+}
+
+/// The model record of `epoch`'s checkpoint in `run_dir`.
+pub fn checkpoint_record(run_dir: &Path, epoch: usize) -> anyhow::Result<ModuleRecord> {
+    let path = run_dir
+        .join("checkpoint")
+        .join(format!("model-{epoch}.bpk"));
+    ModuleRecord::load(&path).map_err(|error| anyhow!("{}: {error}", path.display()))
+}
+
+/// Why the run ended, for `run.toml`.
+pub fn stop_reason(config: &EarlyStoppingConfig, best: usize, last: usize) -> String {
+    let metric = match config.metric {
+        StopMetric::ValidLoss => "valid_loss",
+        StopMetric::ValidAcc => "valid_acc",
+        StopMetric::TestLoss => "test_loss",
+        StopMetric::TestAcc => "test_acc",
+    };
+    format!(
+        "early stopping: {metric} did not improve for {} epochs after epoch {best} (stopped after epoch {last})",
+        last - best
+    )
+}
