@@ -121,6 +121,8 @@ function renderRun(data) {
   const planned = s.epochs_planned === null || s.epochs_planned === undefined ? '?' : s.epochs_planned;
   $('#run-stats').replaceChildren(
     stat('Epochs', `${s.epochs_completed}/${planned}`),
+    ...(s.final_valid_accuracy === null || s.final_valid_accuracy === undefined
+      ? [] : [stat('Validation accuracy', fmtPct(s.final_valid_accuracy))]),
     stat('Final test accuracy', fmtPct(s.final_test_accuracy)),
     stat('Best test accuracy', fmtPct(s.best_test_accuracy)),
     stat('Final test loss', last ? fmtNum(last.test_loss) : DASH),
@@ -130,9 +132,13 @@ function renderRun(data) {
   );
 
   const ep = (key) => metrics.map((m) => [m.epoch, m[key]]);
+  // With a validation split (data.validation), its curve too: what selections use.
+  const validated = metrics.some((m) => m.valid_acc !== null && m.valid_acc !== undefined);
+  const valid = (label, key) => (validated ? [{ label, color: '#2c9f4b', points: ep(key) }] : []);
   drawChart($('#run-loss'), {
     series: [
       { label: 'train loss', color: '#2f5bea', points: ep('train_loss') },
+      ...valid('validation loss', 'valid_loss'),
       { label: 'test loss', color: '#e4572e', points: ep('test_loss') },
     ],
     yLabel: 'loss',
@@ -141,6 +147,7 @@ function renderRun(data) {
   drawChart($('#run-acc'), {
     series: [
       { label: 'train accuracy', color: '#2f5bea', points: ep('train_acc') },
+      ...valid('validation accuracy', 'valid_acc'),
       { label: 'test accuracy', color: '#e4572e', points: ep('test_acc') },
     ],
     yLabel: 'accuracy (%)',
