@@ -293,7 +293,8 @@ impl ImageSet {
     }
 }
 
-fn fashion_dir() -> PathBuf {
+/// The folder Fashion-MNIST is read from.
+pub fn fashion_dir() -> PathBuf {
     std::env::var_os("FASHION_MNIST_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(FASHION_MNIST_DIR))

@@ -16,7 +16,7 @@ pub use batcher::{MnistBatch, MnistBatcher, PixelScaling};
 pub use config::{DataConfig, InvalidValue};
 pub use deskew::deskew;
 pub use error::DataError;
-pub use images::{DatasetKind, FASHION_MNIST_DIR, ImageSet, Indices, Split};
+pub use images::{DatasetKind, FASHION_MNIST_DIR, ImageSet, Indices, Split, fashion_dir};
 pub use shuffle::{EpochShuffledLoader, PermutedDataset, permutation};
 
 /// Side of a square MNIST image, in pixels.

@@ -237,6 +237,9 @@ pub struct RunRecord {
     /// trained here.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub imported_from: Option<PathBuf>,
+    /// What ran it: build, Burn, backend, machine, data files, config (`manifest`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<crate::manifest::Environment>,
 }
 
 impl RunRecord {

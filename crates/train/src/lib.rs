@@ -18,6 +18,7 @@ pub mod holdout;
 pub mod inspect;
 pub mod interchange;
 pub mod lr_find;
+pub mod manifest;
 pub mod mistakes;
 pub mod parity;
 pub mod plots;

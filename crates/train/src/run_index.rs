@@ -75,6 +75,8 @@ pub struct RunSummary {
     /// On the validation split, when the run has one (percent): what selections use.
     pub final_valid_accuracy: Option<f64>,
     pub best_valid_accuracy: Option<f64>,
+    /// The run's manifest (`[environment]` of run.toml), when it has one.
+    pub environment: Option<crate::manifest::Environment>,
     pub wall_seconds: Option<f64>,
     pub started: Option<String>,
     /// Unix time of the newest change to its record, metrics or model.
@@ -189,6 +191,7 @@ pub fn summarise(dir: &Path, id: String) -> RunSummary {
         best_test_accuracy: best(|row| Some(row.test_acc)),
         final_valid_accuracy: last.and_then(|row| row.valid_acc),
         best_valid_accuracy: best(|row| row.valid_acc),
+        environment: None,
         wall_seconds: None,
         started: None,
         updated,
@@ -208,6 +211,9 @@ pub fn summarise(dir: &Path, id: String) -> RunSummary {
             summary.epochs_completed = summary.epochs_completed.max(record.epochs_completed);
             summary.final_test_accuracy =
                 record.final_test_accuracy.or(summary.final_test_accuracy);
+            summary.final_valid_accuracy =
+                record.final_valid_accuracy.or(summary.final_valid_accuracy);
+            summary.environment = record.environment;
             summary.wall_seconds = record.wall_seconds;
             summary.started = Some(record.started);
         }

@@ -26,6 +26,7 @@ use crate::config::{ExperimentConfig, Keep};
 use crate::device_metrics::{DeviceMetric, DivergenceWatch, SharedWindow, SyncCounter, SyncPolicy};
 use crate::history::{Divergence, History};
 use crate::holdout::Chained;
+use crate::manifest::Environment;
 use crate::plots;
 use crate::recorder::{EpochMetricLogger, EpochRecorder};
 use crate::selection;
@@ -135,6 +136,11 @@ pub fn train(request: &RunRequest) -> anyhow::Result<RunOutcome> {
         stop_reason: None,
         peak_rss_mib: None,
         imported_from: None,
+        environment: Some(Environment::of(
+            config,
+            request.backend,
+            format!("{device:?}"),
+        )),
     };
     let write_error = |file: &str| format!("{}: cannot write", run_dir.join(file).display());
     artifacts::write_file(

@@ -517,6 +517,31 @@ fn a_validation_split_is_held_out_and_reported_beside_the_test_split() {
     assert!(stdout.contains("valid acc"), "{stdout}");
     let run = fs::read_to_string(work.path().join("flex/run.toml")).unwrap();
     assert!(run.contains("validation_items = 500"), "{run}");
+    // The manifest: the config's hash is that of the config.toml beside it, the data files'
+    // those of the files on disk, the build's commit a commit.
+    let manifest: toml::Table = run.parse().unwrap();
+    let environment = manifest["environment"].as_table().unwrap();
+    let sha256 = |bytes: &[u8]| -> String {
+        use sha2::Digest;
+        sha2::Sha256::digest(bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    let config_toml = fs::read(work.path().join("flex/config.toml")).unwrap();
+    assert_eq!(
+        environment["config_sha256"].as_str(),
+        Some(sha256(&config_toml).as_str())
+    );
+    let images = support::real_mnist_dir().join("train/train-images-idx3-ubyte");
+    let file = &environment["data_files"].as_array().unwrap()[0];
+    assert_eq!(
+        file["sha256"].as_str(),
+        Some(sha256(&fs::read(images).unwrap()).as_str())
+    );
+    let commit = environment["git_commit"].as_str().unwrap();
+    assert!(commit == "unknown" || commit.len() == 40, "{commit}");
+    assert_eq!(environment["backend"].as_str(), Some("flex"));
     let rows = read_metrics(&work.path().join("flex"));
     assert_eq!(rows.len(), 2);
     let last = rows.last().unwrap();

@@ -77,6 +77,7 @@ pub fn import_checkpoint(request: &ImportRequest, device: &Device) -> anyhow::Re
         selected_epoch: None,
         stop_reason: None,
         peak_rss_mib: None,
+        environment: None,
         imported_from: Some(std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf())),
     }
     .write(&run_dir)
