@@ -11,6 +11,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod device_metrics;
+pub mod ending;
 pub mod evaluate;
 pub mod failure;
 pub mod history;

@@ -14,8 +14,11 @@ use burn::train::metric::store::{Aggregate, Direction, Split};
 use burn::train::metric::{AccuracyMetric, LossMetric};
 use burn::train::{MetricEarlyStoppingStrategy, StoppingCondition};
 
-use crate::artifacts::EpochMetrics;
-use crate::config::{EarlyStoppingConfig, StopMetric};
+use burn::module::Module;
+use mnist_model::LogisticRegression;
+
+use crate::artifacts::{EpochMetrics, RunRecord};
+use crate::config::{EarlyStoppingConfig, Keep, StopMetric};
 
 /// Burn's strategies for `config`: when to stop, and which checkpoints to keep (the last two,
 /// for resuming, and the best by the watched metric).
@@ -85,6 +88,38 @@ pub fn best_epoch(epochs: &[EpochMetrics], metric: StopMetric) -> Option<usize> 
             },
         )
         .map(|(epoch, _)| epoch)
+}
+
+/// The model a run keeps and its epoch: the best by `stopping`'s metric when it says
+/// `keep = "best"`, else `last_model`. Fills `record`'s selection, stop reason and final
+/// numbers (those of the kept epoch).
+pub fn keep(
+    last_model: LogisticRegression,
+    stopping: Option<&EarlyStoppingConfig>,
+    planned_epochs: usize,
+    epochs: &[EpochMetrics],
+    run_dir: &Path,
+    record: &mut RunRecord,
+) -> anyhow::Result<(LogisticRegression, usize)> {
+    let last = epochs.last().map_or(0, |row| row.epoch);
+    let mut kept = (last_model, last);
+    if let Some(stopping) = stopping
+        && let Some(best) = best_epoch(epochs, stopping.metric)
+    {
+        if last < planned_epochs {
+            record.stop_reason = Some(stop_reason(stopping, best, last));
+        }
+        if stopping.keep == Keep::Best && best != last {
+            kept = (kept.0.load_record(checkpoint_record(run_dir, best)?), best);
+        }
+    }
+    if let Some(row) = epochs.iter().find(|row| row.epoch == kept.1) {
+        record.selected_epoch = Some(kept.1);
+        record.final_test_accuracy = Some(row.test_acc);
+        record.final_test_loss = Some(row.test_loss);
+        record.final_valid_accuracy = row.valid_acc;
+    }
+    Ok(kept)
 }
 
 /// The model record of `epoch`'s checkpoint in `run_dir`.

@@ -22,9 +22,11 @@ use mnist_model::LogisticRegression;
 
 use crate::artifacts::{self, EpochMetrics, RunRecord, RunStatus};
 use crate::backend::BackendKind;
-use crate::config::{ExperimentConfig, Keep};
+use crate::config::ExperimentConfig;
 use crate::device_metrics::{DeviceMetric, DivergenceWatch, SharedWindow, SyncCounter, SyncPolicy};
-use crate::history::{Divergence, History};
+use crate::ending;
+pub use crate::ending::RunEnd;
+use crate::history::History;
 use crate::holdout::Chained;
 use crate::manifest::Environment;
 use crate::plots;
@@ -65,14 +67,6 @@ pub struct RunRequest<'a> {
     pub debug_syncs: bool,
 }
 
-/// How a run ended without an error.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RunEnd {
-    Finished,
-    /// Stopped early on request; `train --resume` continues it.
-    Interrupted,
-}
-
 /// What a run produced.
 #[derive(Debug)]
 pub struct RunOutcome {
@@ -84,24 +78,6 @@ pub struct RunOutcome {
     pub selected: usize,
     /// Why it ended before its last epoch (early stopping).
     pub stop_reason: Option<String>,
-}
-
-/// The loss stopped being a finite number; the run was stopped there.
-#[derive(Debug, thiserror::Error)]
-#[error(
-    "the training loss became {loss} at epoch {epoch}, step {step} (learning rate {lr}): \
-     try a smaller one, e.g. --set optimizer.lr={smaller}; {kept}",
-    loss = divergence.loss,
-    epoch = divergence.epoch,
-    step = divergence.step,
-    lr = artifacts::readable(*lr),
-    smaller = artifacts::readable(lr / 10.0),
-)]
-pub struct Diverged {
-    divergence: Divergence,
-    lr: f64,
-    /// Which checkpoint stayed on disk, for a person.
-    kept: String,
 }
 
 /// Trains as `request` says and writes the run folder.
@@ -198,10 +174,10 @@ pub fn train(request: &RunRequest) -> anyhow::Result<RunOutcome> {
     record.epochs_completed = history.epochs.len();
     record.wall_seconds = Some(started.elapsed().as_secs_f64());
     record.peak_rss_mib = artifacts::peak_rss_mib();
-    let end = match judge(&result, &history, config, &run_dir) {
+    let end = match ending::judge(&result, &history, config, &run_dir) {
         Ok(end) => end,
         Err(error) => {
-            record.status = match error.is::<Diverged>() {
+            record.status = match error.is::<ending::Diverged>() {
                 true => RunStatus::Diverged,
                 false => RunStatus::Failed,
             };
@@ -214,28 +190,18 @@ pub fn train(request: &RunRequest) -> anyhow::Result<RunOutcome> {
         RunEnd::Finished => RunStatus::Finished,
         RunEnd::Interrupted => RunStatus::Interrupted,
     };
-    let mut model = result.model;
-    let last_epoch = history.epochs.last().map_or(0, |row| row.epoch);
-    let mut selected = last_epoch;
-    if let Some(stopping) = &config.early_stopping
-        && end == RunEnd::Finished
-        && let Some(best) = selection::best_epoch(&history.epochs, stopping.metric)
-    {
-        if last_epoch < config.epochs {
-            record.stop_reason = Some(selection::stop_reason(stopping, best, last_epoch));
-        }
-        if stopping.keep == Keep::Best && best != last_epoch {
-            model = model.load_record(selection::checkpoint_record(&run_dir, best)?);
-            selected = best;
-        }
-    }
-    // The record's numbers are those of the epoch whose weights model.bpk holds.
-    if let Some(row) = history.epochs.iter().find(|row| row.epoch == selected) {
-        record.selected_epoch = Some(selected);
-        record.final_test_accuracy = Some(row.test_acc);
-        record.final_test_loss = Some(row.test_loss);
-        record.final_valid_accuracy = row.valid_acc;
-    }
+    let stopping = config
+        .early_stopping
+        .as_ref()
+        .filter(|_| end == RunEnd::Finished);
+    let (model, selected) = selection::keep(
+        result.model,
+        stopping,
+        config.epochs,
+        &history.epochs,
+        &run_dir,
+        &mut record,
+    )?;
 
     let weights = model.weights().into_data().convert::<f32>().try_to_vec()?;
     let model_path = run_dir.join(artifacts::MODEL_STEM);
@@ -263,43 +229,6 @@ pub fn train(request: &RunRequest) -> anyhow::Result<RunOutcome> {
         selected,
         stop_reason: record.stop_reason,
     })
-}
-
-/// Decides how training ended from what the `Learner` and the recorder report.
-fn judge(
-    result: &LearningResult<LogisticRegression>,
-    history: &History,
-    config: &ExperimentConfig,
-    run_dir: &Path,
-) -> anyhow::Result<RunEnd> {
-    if let Some(divergence) = &history.divergence {
-        let kept = match history.epochs.last() {
-            Some(last) => format!(
-                "the checkpoint of epoch {} is kept in {}",
-                last.epoch,
-                run_dir.join("checkpoint").display()
-            ),
-            None => "no epoch completed, so there is no checkpoint".to_string(),
-        };
-        return Err(Diverged {
-            divergence: divergence.clone(),
-            lr: config.optimizer.lr,
-            kept,
-        }
-        .into());
-    }
-    if let Some(error) = &history.write_error {
-        anyhow::bail!("cannot write the metrics: {error}");
-    }
-    if let Some(error) = &result.error {
-        anyhow::bail!("training failed: {error}");
-    }
-    Ok(
-        match result.interrupted.is_some() || history.stopped_early {
-            true => RunEnd::Interrupted,
-            false => RunEnd::Finished,
-        },
-    )
 }
 
 /// The starting weights for `config`'s seed, drawn on the CPU so that a seed gives the same
