@@ -177,11 +177,15 @@ def run_binary(binary, args, env, timeout, gpu):
 def read_run(out):
     with open(os.path.join(out, "metrics.csv")) as file:
         rows = [{key: float(value) for key, value in row.items()} for row in csv.DictReader(file)]
-    record = {}
+    # run.toml's top-level keys, and each [table] (the run's [environment] manifest) as a dict.
+    record, target = {}, None
     with open(os.path.join(out, "run.toml")) as file:
         for line in file:
+            if line.startswith("["):
+                target = record.setdefault(line.strip("[] \n"), {})
+                continue
             key, _, value = line.partition(" = ")
-            record[key.strip()] = value.strip().strip('"')
+            (record if target is None else target)[key.strip()] = value.strip().strip('"')
     return rows, record
 
 
@@ -286,7 +290,11 @@ def main():
             binary, ["train", "--config", default, "--backend", backend, "--out", out, "--plain"] + extra,
             env, args.timeout, gpu)
         if code == 0:
-            rows, _ = read_run(out)
+            rows, record = read_run(out)
+            facts = record.get("environment", {})
+            print(f"  manifest: commit {facts.get('git_commit', '?')} (dirty {facts.get('git_dirty', '?')}), "
+                  f"Burn {facts.get('burn', '?')}, {facts.get('cpu', '?')}, {facts.get('threads', '?')} threads, "
+                  f"{facts.get('os', '?')}", flush=True)
             default_steps = (1600 if quick else 60000) // 64
             results.append(summarise(f"{backend} default", rows, wall, default_steps, peak,
                                      f"wall {wall:.1f} s from process start"))

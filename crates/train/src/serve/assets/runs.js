@@ -4,14 +4,15 @@
 import { $, DASH, api, badge, el, fmtPct, fmtStarted, fmtWall, runHash, runUrl, startedKey, state } from './common.js';
 import { PALETTE, drawChart } from './charts.js';
 
-const COLUMNS = ['name', 'config', 'backend', 'status', 'epochs', 'final', 'best', 'wall', 'started'];
-const NUMERIC = new Set(['epochs', 'final', 'best', 'wall', 'started']);
+const COLUMNS = ['name', 'config', 'backend', 'status', 'epochs', 'valid', 'final', 'best', 'wall', 'started'];
+const NUMERIC = new Set(['epochs', 'valid', 'final', 'best', 'wall', 'started']);
 const SORT_VALUE = {
   name: (r) => (r.name || r.id).toLowerCase() + '\u0000' + r.id.toLowerCase(),
   config: (r) => (r.config_name ? r.config_name.toLowerCase() : null),
   backend: (r) => (r.backend ? r.backend.toLowerCase() : null),
   status: (r) => r.status,
   epochs: (r) => r.epochs_completed,
+  valid: (r) => r.final_valid_accuracy,
   final: (r) => r.final_test_accuracy,
   best: (r) => r.best_test_accuracy,
   wall: (r) => r.wall_seconds,
@@ -109,6 +110,12 @@ function updateRow(tr, run) {
       bar.append(fill);
       td.append(bar);
     }
+  });
+  // The validation split's accuracy, what selections use; a dash when the run holds none out.
+  const valid = run.final_valid_accuracy === undefined ? null : run.final_valid_accuracy;
+  setCell(cell('valid'), String(valid), (td) => {
+    td.dataset.value = valid === null ? '' : String(valid);
+    td.textContent = fmtPct(valid);
   });
   setCell(cell('final'), String(run.final_test_accuracy), (td) => {
     td.dataset.value = run.final_test_accuracy === null ? '' : String(run.final_test_accuracy);
