@@ -80,29 +80,15 @@ impl TrainedModel {
         self.config.data.scaling()
     }
 
-    /// The predicted class of every image in `images`, prepared as the model's data
-    /// ([`mnist_data::DataConfig::images`]).
-    pub fn predict_all(&self, images: &ImageSet, device: &Device) -> Vec<usize> {
-        let mut predictions = Vec::with_capacity(images.len());
-        self.for_each_chunk(images, device, |_, scores| {
-            let classes: Vec<i64> = scores
-                .argmax(1)
-                .flatten::<1>(0, 1)
-                .into_data()
-                .convert::<i64>()
-                .try_to_vec()
-                .expect("argmax yields integers");
-            predictions.extend(classes.into_iter().map(|class| class as usize));
-        });
-        predictions
-    }
-
-    /// This model's results on `images` (prepared as the model's data): accuracy, per-class
+    /// This model's results on `images` (prepared as the model's data, see
+    /// [`mnist_data::DataConfig::images`]): accuracy, per-class
     /// report, confusion and the most confident mistakes.
     pub fn evaluate(&self, images: &ImageSet, device: &Device) -> Evaluation {
-        let predictions = self.predict_all(images, device);
+        // One forward pass: each chunk's scores give both the classes and the probabilities.
+        let mut predictions = Vec::with_capacity(images.len());
         let mut probabilities = Vec::with_capacity(images.len() * NUM_CLASSES);
         self.for_each_chunk(images, device, |_, scores| {
+            predictions.extend(classes(scores.clone()));
             probabilities.extend(self::probabilities(scores));
         });
         let mut evaluation = Evaluation::new(images, &predictions);
@@ -170,6 +156,18 @@ impl TrainedModel {
             seen,
         }
     }
+}
+
+/// The highest-scoring class of each row of `[rows, classes]` scores.
+fn classes(scores: Tensor<2>) -> Vec<usize> {
+    let classes: Vec<i64> = scores
+        .argmax(1)
+        .flatten::<1>(0, 1)
+        .into_data()
+        .convert::<i64>()
+        .try_to_vec()
+        .expect("argmax yields integers");
+    classes.into_iter().map(|class| class as usize).collect()
 }
 
 /// Softmax of `[rows, classes]` scores, row-major.

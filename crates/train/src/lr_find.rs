@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use crate::backend::BackendKind;
 use crate::config::ExperimentConfig;
-use crate::plots::{FONT_NAME, PALETTE, render};
+use crate::plots::{FONT_NAME, PALETTE, draw_legend, legend_line, render};
 use crate::training::initial_weights;
 
 /// fastai's smoothing of the recorded loss: an exponential moving average, bias-corrected.
@@ -176,14 +176,14 @@ impl Finding {
                     raw,
                 ))?
                 .label("loss per step")
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], raw));
+                .legend(legend_line(raw));
             chart
                 .draw_series(LineSeries::new(
                     self.points.iter().map(|p| (p.lr, clip(p.smoothed))),
                     smooth,
                 ))?
                 .label("smoothed")
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], smooth));
+                .legend(legend_line(smooth));
             let mark = ShapeStyle::from(PALETTE[1]).stroke_width(2);
             chart
                 .draw_series(LineSeries::new(
@@ -191,15 +191,8 @@ impl Finding {
                     mark,
                 ))?
                 .label(format!("suggested {:.2e}", self.suggested))
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], mark));
-            chart
-                .configure_series_labels()
-                .label_font((FONT_NAME, 14))
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK)
-                .position(SeriesLabelPosition::UpperLeft)
-                .draw()?;
-            Ok(())
+                .legend(legend_line(mark));
+            draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)
         })
     }
 }

@@ -6,6 +6,7 @@ use std::sync::Once;
 
 use anyhow::{Context, anyhow};
 use plotters::coord::Shift;
+use plotters::coord::ranged1d::Ranged;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -106,6 +107,26 @@ pub fn bar_chart(
     })
 }
 
+/// A legend entry: a short line in the series' style.
+pub(crate) fn legend_line(style: ShapeStyle) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
+    move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], style)
+}
+
+/// The legend box every chart here draws, at `position`.
+pub(crate) fn draw_legend<'a, X: Ranged, Y: Ranged>(
+    chart: &mut ChartContext<'a, BitMapBackend<'a>, Cartesian2d<X, Y>>,
+    position: SeriesLabelPosition,
+) -> DrawResult {
+    chart
+        .configure_series_labels()
+        .label_font((FONT_NAME, 14))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .position(position)
+        .draw()?;
+    Ok(())
+}
+
 /// A line chart of `series` against the epoch.
 pub fn line_chart(
     path: &Path,
@@ -147,18 +168,9 @@ pub fn line_chart(
                 true => chart.draw_series(DashedLineSeries::new(points, 8, 5, style))?,
                 false => chart.draw_series(LineSeries::new(points, style))?,
             };
-            drawn
-                .label(line.label.clone())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], style));
+            drawn.label(line.label.clone()).legend(legend_line(style));
         }
-        chart
-            .configure_series_labels()
-            .label_font((FONT_NAME, 14))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .position(legend)
-            .draw()?;
-        Ok(())
+        draw_legend(&mut chart, legend)
     })
 }
 

@@ -11,7 +11,7 @@ use burn::train::checkpoint::{
     ComposedCheckpointingStrategy, KeepLastNCheckpoints, MetricCheckpointingStrategy,
 };
 use burn::train::metric::store::{Aggregate, Direction, Split};
-use burn::train::metric::{AccuracyMetric, LossMetric};
+use burn::train::metric::{AccuracyMetric, LossMetric, Metric};
 use burn::train::{MetricEarlyStoppingStrategy, StoppingCondition};
 
 use burn::module::Module;
@@ -35,38 +35,32 @@ pub fn strategies(
     // Only the metric's name matters to Burn here: "Loss" or "Accuracy" of the evaluation
     // pass, which is the validation split's (device_metrics::Part).
     let (stopping, kept) = match config.metric.higher_is_better() {
-        true => {
-            let metric = AccuracyMetric::new();
-            (
-                MetricEarlyStoppingStrategy::new(
-                    &metric,
-                    Aggregate::Mean,
-                    direction,
-                    Split::Valid,
-                    condition,
-                ),
-                MetricCheckpointingStrategy::new(&metric, Aggregate::Mean, direction, Split::Valid),
-            )
-        }
-        false => {
-            let metric = LossMetric::new();
-            (
-                MetricEarlyStoppingStrategy::new(
-                    &metric,
-                    Aggregate::Mean,
-                    direction,
-                    Split::Valid,
-                    condition,
-                ),
-                MetricCheckpointingStrategy::new(&metric, Aggregate::Mean, direction, Split::Valid),
-            )
-        }
+        true => watching(&AccuracyMetric::new(), direction, condition),
+        false => watching(&LossMetric::new(), direction, condition),
     };
     let checkpoints = ComposedCheckpointingStrategy::builder()
         .add(KeepLastNCheckpoints::new(2))
         .add(kept)
         .build();
     (stopping, checkpoints)
+}
+
+/// Stopping on `metric` of the evaluation pass, and keeping its best epoch's checkpoint.
+fn watching<M: Metric>(
+    metric: &M,
+    direction: Direction,
+    condition: StoppingCondition,
+) -> (MetricEarlyStoppingStrategy, MetricCheckpointingStrategy) {
+    (
+        MetricEarlyStoppingStrategy::new(
+            metric,
+            Aggregate::Mean,
+            direction,
+            Split::Valid,
+            condition,
+        ),
+        MetricCheckpointingStrategy::new(metric, Aggregate::Mean, direction, Split::Valid),
+    )
 }
 
 /// The epoch with the best `metric` (the first of equals, as Burn's strict comparison picks).

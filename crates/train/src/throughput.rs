@@ -8,7 +8,7 @@ use plotters::prelude::*;
 
 use crate::backend::BackendKind;
 use crate::config::ExperimentConfig;
-use crate::plots::{FONT_NAME, PALETTE, render};
+use crate::plots::{FONT_NAME, PALETTE, draw_legend, legend_line, render};
 use crate::profile::scratch_run;
 
 /// The batch sizes measured unless told otherwise.
@@ -89,15 +89,8 @@ pub fn chart(path: &Path, title: &str, points: &[Point]) -> anyhow::Result<()> {
             chart
                 .draw_series(LineSeries::new(line, style))?
                 .label(*backend)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], style));
+                .legend(legend_line(style));
         }
-        chart
-            .configure_series_labels()
-            .label_font((FONT_NAME, 14))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .position(SeriesLabelPosition::UpperLeft)
-            .draw()?;
-        Ok(())
+        draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)
     })
 }
