@@ -58,7 +58,8 @@ fn trials_run_in_parallel_and_a_diverging_one_is_recorded() {
     let dir = tempfile::tempdir().unwrap();
     let file = sweep_file(
         dir.path(),
-        "[set]\nepochs = 2\n[grid]\n\"optimizer.lr\" = [0.01, 1e38, 0.003]\n",
+        // Five epochs: the real trials outlast the moment the diverged one frees its slot.
+        "[set]\nepochs = 5\n[grid]\n\"optimizer.lr\" = [0.01, 1e38, 0.003]\n",
     );
     let stdout = succeed(dir.path(), &["sweep", &file, "--out", "out", "--jobs", "2"]);
     assert!(stdout.contains("3 trials to run, 2 at a time"), "{stdout}");
