@@ -273,21 +273,26 @@ _mnist-burn *args:
     eval "$setup"
     exec "{{bin}}" "$@"
 
-# Benchmarks: timed CLI runs of the seed and default configs against the PyTorch tutorial
-# (table, and JSON in target/bench/), criterion on one SGD step, serve under load, and the
-# step profile on flex.
+# Benchmarks: this project's CPU backends against the same math in NumPy and an expert's
+# PyTorch loop, interleaved, for the seed and default configs (tables, and JSON in
+# target/bench/), the PyTorch tutorial as published, criterion on one SGD step, serve under
+# load, and the step profile on flex. Built with the same features as `just build`.
 bench: data torch
     #!/usr/bin/env bash
     set -euo pipefail
+    setup=$(just _setup)
+    eval "$setup"
     python="{{torch_venv}}/bin/python"
-    "$python" -c 'import torchvision' 2>/dev/null || "$python" -m pip install --quiet --disable-pip-version-check torchvision==0.24.0 numpy
-    MNIST_BENCH_PYTHON="$python" cargo bench -p mnist-train --bench epochs
-    cargo bench -p mnist-train --bench step
-    cargo bench -p mnist-train --bench serve_load
+    "$python" -c 'import torchvision, numpy' 2>/dev/null || "$python" -m pip install --quiet --disable-pip-version-check torchvision==0.24.0 numpy
+    echo "mnist-burn: the default backends${MNIST_BURN_BUILT_FEATURES:+ and $MNIST_BURN_BUILT_FEATURES}"
+    bench=(cargo bench -p mnist-train "${workspace_features[@]}" --bench)
+    MNIST_BENCH_PYTHON="$python" "${bench[@]}" epochs
+    "${bench[@]}" step
+    "${bench[@]}" serve_load
     # Where a step's time goes, and how far the phases' sum is from the unprofiled step.
-    for config in seed default; do just _mnist-burn profile --config "configs/$config.toml" --backend flex; done
+    for config in seed default; do "{{bin}}" profile --config "configs/$config.toml" --backend flex; done
     # Samples per second against batch size on the CPU backends (and a chart).
-    just _mnist-burn throughput --backend flex --backend ndarray --out "${CARGO_TARGET_DIR:-target}/bench"
+    "{{bin}}" throughput --backend flex --backend ndarray --out "${CARGO_TARGET_DIR:-target}/bench"
 
 # Formatting and lints, as CI wants them (over the code of every compiled backend).
 lint:

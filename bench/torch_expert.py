@@ -1,89 +1,114 @@
-"""The seed config in PyTorch as an expert writes it for a GPU: both splits preloaded on the
-device as one tensor each, batches taken by index from a per-epoch permutation (no DataLoader,
-no host round trip per step), Linear(784, 10) + sigmoid, cross-entropy, SGD lr 0.001,
-batch 32. The baseline of `just gpu-check`.
+"""A project config in PyTorch as an expert writes it: the splits preloaded on the device as one
+tensor each, batches taken by index from a per-epoch permutation (no DataLoader, no host round
+trip per step), Linear(784, 10) (+ sigmoid where the config has it), cross-entropy, SGD with
+the config's momentum, weight decay and cosine schedule (stepped per batch, as Burn does), the
+training loss and accuracy kept on the device and read once per epoch. The baseline of
+`just gpu-check` (the seed config on the GPU) and of `just bench` (on the CPU).
 
-Usage: python torch_expert.py --data MNIST_RAW_DIR [--epochs 3] [--train-limit N]
-Prints one JSON object: device, per-epoch train and test seconds, test accuracy, peak memory.
-Only the standard library and torch are needed (no torchvision).
+Usage: python torch_expert.py --data MNIST_RAW_DIR [--config configs/seed.toml] [--epochs 3]
+       [--train-limit N] [--test-limit N] [--device cpu|cuda] [--threads N]
+Prints one JSON object: device, per-epoch train and test seconds (test: validation + test
+splits), test accuracy, peak memory. Needs torch and NumPy (no torchvision).
 """
 
 import argparse
 import json
 import os
-import struct
 import time
 
 import torch
 
-
-def read_idx(path):
-    with open(path, "rb") as file:
-        data = file.read()
-    magic, count = struct.unpack(">II", data[:8])
-    if magic == 2051:
-        rows, cols = struct.unpack(">II", data[8:16])
-        return torch.frombuffer(bytearray(data[16:]), dtype=torch.uint8).view(count, rows * cols)
-    return torch.frombuffer(bytearray(data[8:]), dtype=torch.uint8).view(count)
+from experiment import HERE, Experiment
 
 
-def split(root, name, images, labels, limit, device):
-    x = read_idx(os.path.join(root, name, images))[:limit]
-    y = read_idx(os.path.join(root, name, labels))[:limit]
-    return x.to(device).float().div_(255.0), y.to(device).long()
+def seed_config():
+    """configs/seed.toml beside this file (the GPU bundle) or one folder up (the repository)."""
+    for root in (HERE, os.path.join(HERE, "..")):
+        path = os.path.join(root, "configs", "seed.toml")
+        if os.path.exists(path):
+            return path
+    raise SystemExit("no configs/seed.toml found; pass --config")
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", required=True, help="folder with train/ and test/ IDX files")
+    parser.add_argument("--config", default=None, help="project config (default: configs/seed.toml)")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--train-limit", type=int, default=None)
     parser.add_argument("--test-limit", type=int, default=None)
+    parser.add_argument("--device", default=None, help="default: cuda when available, else cpu")
+    parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: torch's)")
     args = parser.parse_args()
 
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    torch.manual_seed(42)
-    train_x, train_y = split(args.data, "train", "train-images-idx3-ubyte", "train-labels-idx1-ubyte", args.train_limit, device)
-    test_x, test_y = split(args.data, "test", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", args.test_limit, device)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    experiment = Experiment.load(args.config or seed_config())
+    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    torch.manual_seed(experiment.seed)
+    on_device = lambda split: (torch.from_numpy(split[0]).to(device), torch.from_numpy(split[1]).to(device))
+    train, validation, test = experiment.splits(args.data, args.train_limit, args.test_limit)
+    train_x, train_y = on_device(train)
+    evaluated = [on_device(split) for split in (validation, test) if split is not None]
 
-    model = torch.nn.Sequential(torch.nn.Linear(784, 10), torch.nn.Sigmoid()).to(device)
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.001)
+    layers = [torch.nn.Linear(784, 10)] + ([torch.nn.Sigmoid()] if experiment.sigmoid else [])
+    model = torch.nn.Sequential(*layers).to(device)
+    optimizer = torch.optim.SGD(model.parameters(), lr=experiment.lr, momentum=experiment.momentum,
+                                nesterov=experiment.nesterov, weight_decay=experiment.weight_decay)
     criterion = torch.nn.CrossEntropyLoss()
-    batch = 32
+    batch = experiment.batch_size
+    steps_per_epoch = (len(train_x) + batch - 1) // batch
+    scheduler = (torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps_per_epoch * experiment.epochs,
+                                                            eta_min=experiment.min_lr)
+                 if experiment.cosine else None)
 
     def synchronize():
         if device.type == "cuda":
             torch.cuda.synchronize()
 
-    train_seconds, test_seconds, accuracies = [], [], []
+    train_seconds, test_seconds, losses, accuracies = [], [], [], []
     for _ in range(args.epochs):
         synchronize()
         started = time.perf_counter()
         order = torch.randperm(len(train_x), device=device)
         loss_sum = torch.zeros((), device=device)
+        correct = torch.zeros((), dtype=torch.int64, device=device)
         for start in range(0, len(order), batch):
             index = order[start:start + batch]
             optimizer.zero_grad(set_to_none=True)
-            loss = criterion(model(train_x[index]), train_y[index])
+            scores = model(train_x[index])
+            targets = train_y[index]
+            loss = criterion(scores, targets)
             loss.backward()
             optimizer.step()
-            loss_sum += loss.detach()
-        loss_sum.item()  # one read per epoch, as a training loop needs for its report
+            if scheduler is not None:
+                scheduler.step()
+            with torch.no_grad():
+                loss_sum += loss.detach() * len(index)
+                correct += (scores.argmax(1) == targets).sum()
+        loss_sum.item(), correct.item()  # one read per epoch, as a training loop needs for its report
         train_seconds.append(time.perf_counter() - started)
 
         started = time.perf_counter()
         with torch.no_grad():
-            correct = (model(test_x).argmax(1) == test_y).sum().item()
+            for x, y in evaluated:  # the validation split (if any), then the test split
+                scores = torch.cat([model(x[i:i + experiment.test_batch_size])
+                                    for i in range(0, len(x), experiment.test_batch_size)])
+                test_loss = criterion(scores, y).item()
+                right = (scores.argmax(1) == y).sum().item()
         test_seconds.append(time.perf_counter() - started)
-        accuracies.append(100.0 * correct / len(test_x))
+        losses.append(test_loss)
+        accuracies.append(100.0 * right / len(evaluated[-1][0]))
 
     peak = torch.cuda.max_memory_reserved() / 2**20 if device.type == "cuda" else None
     print(json.dumps({
         "device": torch.cuda.get_device_name() if device.type == "cuda" else "cpu",
         "torch": torch.__version__,
-        "steps_per_epoch": (len(train_x) + batch - 1) // batch,
+        "threads": torch.get_num_threads(),
+        "steps_per_epoch": steps_per_epoch,
         "train_seconds": train_seconds,
         "test_seconds": test_seconds,
+        "test_loss": losses,
         "test_accuracy": accuracies,
         "peak_gpu_mib": peak,
     }))

@@ -15,21 +15,23 @@ pub struct MnistBatch {
 }
 
 /// Maps a raw pixel `p` in 0..=255 to `(p / 255 - mean) / std`: `ToTensor()` scaling, then
-/// optional standardisation, applied while gathering a batch (a loop the compiler vectorises).
-#[derive(Clone, Copy, Debug)]
+/// optional standardisation. The 256 possible values are computed once, by that formula, so a
+/// batch is gathered with one table lookup a pixel instead of a division (the same bits).
+#[derive(Clone, Debug)]
 pub struct PixelScaling {
-    mean: f32,
-    std: f32,
+    table: [f32; 256],
 }
 
 impl PixelScaling {
     pub fn new(mean: f32, std: f32) -> Self {
-        Self { mean, std }
+        Self {
+            table: std::array::from_fn(|pixel| (pixel as f32 / 255.0 - mean) / std),
+        }
     }
 
     /// The model input for one raw pixel.
     pub fn scale(&self, pixel: u8) -> f32 {
-        (f32::from(pixel) / 255.0 - self.mean) / self.std
+        self.table[usize::from(pixel)]
     }
 
     /// A `[rows, 784]` tensor of scaled images given as raw pixel rows.
@@ -46,7 +48,7 @@ impl PixelScaling {
         let rows = images.len();
         let mut values = Vec::with_capacity(rows * IMAGE_PIXELS);
         for image in images {
-            values.extend(image.iter().map(|&pixel| self.scale(pixel)));
+            values.extend(image.iter().map(|&pixel| self.table[usize::from(pixel)]));
         }
         TensorData::new(values, [rows, IMAGE_PIXELS])
     }

@@ -6,7 +6,7 @@
 //! outside the frame), rounded to the nearest level. A slant is variation a linear model
 //! cannot undo; with it removed the same single layer gains about three points on MNIST.
 //!
-//! `examples/python/tutorial_model.py` has the same function in NumPy, pixel for pixel.
+//! `examples/python/mnist_pixels.py` has the same function in NumPy, pixel for pixel.
 
 use crate::{IMAGE_PIXELS, IMAGE_SIDE};
 

@@ -87,8 +87,16 @@ pub fn train(request: &RunRequest) -> anyhow::Result<RunOutcome> {
     let device = request.backend.usable_device()?;
     let run_dir = artifacts::choose_run_dir(request.out, request.name, request.force)?;
 
-    let (train_split, validation_split) = config.data.training_images(config.seed)?;
-    let test_split = config.data.images(Split::Test)?;
+    // The two splits are read, checked and (if configured) deskewed side by side.
+    let (training, test_split) = std::thread::scope(|scope| {
+        let test = scope.spawn(|| config.data.images(Split::Test));
+        let training = config.data.training_images(config.seed);
+        (
+            training,
+            test.join().expect("the test split's loader panicked"),
+        )
+    });
+    let ((train_split, validation_split), test_split) = (training?, test_split?);
 
     artifacts::create_run_dir(&run_dir)?;
     let parameters = (config.model.n_inputs + 1) * config.model.n_outputs;
