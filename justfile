@@ -329,7 +329,7 @@ gpu-bundle: vulkan
         mkdir -p "$bundle/mnist/$(dirname $file)" && gzip -c "$mnist/$file" > "$bundle/mnist/$file.gz"
     done
     cp configs/*.toml "$bundle/configs/"
-    cp bench/gpu_check.py bench/torch_expert.py "$bundle/"
+    cp bench/gpu_check.py bench/torch_expert.py bench/experiment.py examples/python/mnist_pixels.py "$bundle/"
     loader=$(ldconfig -p | sed -n 's/.*libvulkan.so.1 (libc6,x86-64) => //p' | head -1)
     target="$bundle/vulkan/usr/lib/$(gcc -dumpmachine)"
     mkdir -p "$target" && cp -L "$loader" "$target/libvulkan.so.1"
