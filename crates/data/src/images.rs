@@ -141,22 +141,32 @@ impl ImageSet {
 
     fn load_mnist(split: Split) -> Result<Self, DataError> {
         let root = provision::mnist_dir()?;
-        provision::ensure_split(&root, split.name(), OnCorrupt::Fail)?;
-        let path = |kind| {
+        let file = |kind| {
             provision::RAW_FILES
                 .iter()
                 .find(|file| file.split == split.name() && file.kind == kind)
                 .expect("RAW_FILES has both files of each split")
-                .path_in(&root)
         };
-        let read = |path: PathBuf| {
+        let (images, labels) = (file(FileKind::Images), file(FileKind::Labels));
+        let read_verified = |file: &provision::RawFile| {
+            let path = file.path_in(&root);
+            fs::read(&path)
+                .ok()
+                .filter(|bytes| file.verifies(bytes))
+                .map(|bytes| (bytes, path))
+        };
+        if let (Some(images), Some(labels)) = (read_verified(images), read_verified(labels)) {
+            return Self::from_idx(DatasetKind::Mnist, split, images, labels);
+        }
+        // Missing or damaged: provisioning installs the files or says what is wrong.
+        provision::ensure_split(&root, split.name(), OnCorrupt::Fail)?;
+        let read = |file: &provision::RawFile| {
+            let path = file.path_in(&root);
             fs::read(&path)
                 .map(|bytes| (bytes, path.clone()))
                 .map_err(|cause| DataError::Io { path, cause })
         };
-        let images = read(path(FileKind::Images))?;
-        let labels = read(path(FileKind::Labels))?;
-        Self::from_idx(DatasetKind::Mnist, split, images, labels)
+        Self::from_idx(DatasetKind::Mnist, split, read(images)?, read(labels)?)
     }
 
     /// Reads Fashion-MNIST's gzipped IDX files from `dir`.
@@ -192,11 +202,12 @@ impl ImageSet {
             labels: labels_path.clone(),
             cause,
         })?;
+        let (pixels, labels) = (images.pixels.as_ptr_range(), labels.as_ptr_range());
         Ok(Self {
             kind,
             split,
-            pixels: images.pixels.to_vec(),
-            labels: labels.to_vec(),
+            pixels: payload_of(images_bytes, pixels),
+            labels: payload_of(labels_bytes, labels),
         })
     }
 
@@ -211,7 +222,7 @@ impl ImageSet {
 
     /// Splits off `count` images chosen by `seed` (the same ones on every machine, backend
     /// and resume): `(the rest, in their order; the chosen ones, in theirs)`.
-    pub fn hold_out(self, count: usize, seed: u64) -> (Self, Self) {
+    pub fn hold_out(mut self, count: usize, seed: u64) -> (Self, Self) {
         // Epoch 0 of the shuffle: training draws its orders from epoch 1 on.
         let mut chosen = vec![false; self.len()];
         for index in crate::permutation(seed, 0, self.len())
@@ -220,19 +231,28 @@ impl ImageSet {
         {
             chosen[index] = true;
         }
-        let pick = |keep: bool| {
-            let indices: Vec<usize> = (0..self.len()).filter(|&i| chosen[i] == keep).collect();
-            Self {
-                kind: self.kind,
-                split: self.split,
-                pixels: indices
-                    .iter()
-                    .flat_map(|&i| self.image(i).iter().copied())
-                    .collect(),
-                labels: indices.iter().map(|&i| self.labels[i]).collect(),
-            }
+        let mut held = Self {
+            kind: self.kind,
+            split: self.split,
+            pixels: Vec::with_capacity(count * IMAGE_PIXELS),
+            labels: Vec::with_capacity(count),
         };
-        (pick(false), pick(true))
+        // The rest close up in place, so the split is never held twice.
+        let mut kept = 0;
+        for (index, &chosen) in chosen.iter().enumerate() {
+            let image = index * IMAGE_PIXELS..(index + 1) * IMAGE_PIXELS;
+            if chosen {
+                held.pixels.extend_from_slice(&self.pixels[image]);
+                held.labels.push(self.labels[index]);
+            } else {
+                self.pixels.copy_within(image, kept * IMAGE_PIXELS);
+                self.labels[kept] = self.labels[index];
+                kept += 1;
+            }
+        }
+        self.pixels.truncate(kept * IMAGE_PIXELS);
+        self.labels.truncate(kept);
+        (self, held)
     }
 
     /// Every image deskewed ([`crate::deskew`]), once, so batches need no extra work; the
@@ -305,6 +325,15 @@ pub fn fashion_dir() -> PathBuf {
     std::env::var_os("FASHION_MNIST_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(FASHION_MNIST_DIR))
+}
+
+/// The part of `bytes` at `range` (a slice of it), in the same allocation: an IDX file's
+/// payload without its header, never copied whole.
+fn payload_of(mut bytes: Vec<u8>, range: std::ops::Range<*const u8>) -> Vec<u8> {
+    let start = range.start as usize - bytes.as_ptr() as usize;
+    bytes.truncate(range.end as usize - bytes.as_ptr() as usize);
+    bytes.drain(..start);
+    bytes
 }
 
 fn gunzip(path: &Path) -> Result<Vec<u8>, DataError> {

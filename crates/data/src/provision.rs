@@ -176,6 +176,16 @@ fn ensure_matching(
     ))
 }
 
+impl RawFile {
+    /// Whether `bytes` are this file as it must be: its IDX structure and its SHA-256. What
+    /// a loader that has read the file already asks before trusting it, so the common case
+    /// reads each file once; anything else goes through [`ensure_split`] for its diagnosis.
+    pub fn verifies(&self, bytes: &[u8]) -> bool {
+        structure(self.kind, bytes).is_ok()
+            && sha256_hex(&mut &bytes[..]).is_ok_and(|digest| digest == self.sha256)
+    }
+}
+
 /// What reading a present file found: how many items it declares and what it hashes to.
 struct FileCheck {
     count: usize,

@@ -335,20 +335,15 @@ fn main() {
             }
         }
     }
-    let mut measurements: Vec<Measurement> = CASES
-        .iter()
-        .enumerate()
-        .flat_map(|(c, case)| {
-            let runs = &runs;
-            contenders
-                .iter()
-                .enumerate()
-                .filter_map(move |(k, &contender)| {
-                    let runs = &runs[c * contenders.len() + k];
-                    (!runs.is_empty()).then(|| summarise(case, contender, runs))
-                })
-        })
-        .collect();
+    let mut measurements = Vec::new();
+    for (c, case) in CASES.iter().enumerate() {
+        for (k, &contender) in contenders.iter().enumerate() {
+            let runs = &runs[c * contenders.len() + k];
+            if !runs.is_empty() {
+                measurements.push(summarise(case, contender, runs));
+            }
+        }
+    }
     compare(&mut measurements);
     let report = Report {
         machine: machine(),

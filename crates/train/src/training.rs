@@ -268,23 +268,26 @@ fn fit(
     let completed = request.completed.len();
     // With several devices each takes its share of the split, and a step is one batch each.
     let steps_per_epoch = (train_split.len() / config.devices).div_ceil(config.data.batch_size);
-    let loader = |images: ImageSet, batch_size: usize| {
+    let loader = |images: ImageSet, batch_size: usize, workers: usize| {
         DataLoaderBuilder::new(MnistBatcher::new(Arc::new(images), config.data.scaling()))
             .batch_size(batch_size)
-            .num_workers(config.data.num_workers)
+            .num_workers(workers)
             .set_device(device.clone())
     };
     let train_indices = Indices(train_split.len());
-    let batch_size = config.data.batch_size;
+    let (batch_size, workers) = (config.data.batch_size, config.data.num_workers);
     let train_loader = match config.data.shuffle {
         true => EpochShuffledLoader::build(train_indices, config.seed, completed + 1, |permuted| {
-            loader(train_split, batch_size).build(permuted)
+            loader(train_split, batch_size, workers).build(permuted)
         }),
-        false => loader(train_split, batch_size).build(train_indices),
+        false => loader(train_split, batch_size, workers).build(train_indices),
     };
+    // Evaluation batches are built where they are used: a worker thread would queue up to 100
+    // of them ahead (Burn's MultiThreadDataLoader), that is the whole test split again in
+    // memory (31 MiB as 1,000-image batches), for no gain in time.
     let evaluation_loader = |images: ImageSet| {
         let indices = Indices(images.len());
-        loader(images, config.data.test_batch_size).build(indices)
+        loader(images, config.data.test_batch_size, 0).build(indices)
     };
     let validation_items = evaluated.validation.as_ref().map_or(0, ImageSet::len);
     let test_loader = evaluation_loader(evaluated.test);
