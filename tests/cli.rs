@@ -3,7 +3,7 @@
 use std::fs;
 use std::path::Path;
 
-mod support;
+use crate::support;
 
 use mnist_data::{DatasetKind, ImageSet, Split};
 use mnist_train::backend::BackendKind;

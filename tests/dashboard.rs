@@ -5,7 +5,7 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-mod support;
+use crate::support;
 
 use support::{
     binary, can_run, config, learned, output_within, poll, program, read_metrics, run_in, succeed,

@@ -6,7 +6,7 @@ use std::fs;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-mod support;
+use crate::support;
 
 use support::{
     COMMAND_SECONDS, Running, assert_one_line_error, binary, can_run, config, output_within,

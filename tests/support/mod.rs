@@ -1,8 +1,5 @@
 //! Helpers for the end-to-end tests: the `mnist-burn` binary cargo builds for them, running
 //! it with a deadline, reading a run folder.
-// Each test file is its own crate and uses a part of these helpers.
-#![allow(dead_code)]
-
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

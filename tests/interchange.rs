@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use mnist_data::{DatasetKind, IMAGE_PIXELS, ImageSet, Split};
 
-mod support;
+use crate::support;
 
 use support::{
     assert_one_line_error, can_run, config, python_with, real_mnist_dir, run_in,

@@ -6,8 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use crate::support;
 use mnist_data::{DatasetKind, ImageSet, Split};
-mod support;
 
 use support::{
     COMMAND_SECONDS, Running, binary, can_run, config, output_within, repo_root, succeed,
@@ -25,7 +25,7 @@ fn browser() -> Result<PathBuf, String> {
         ));
     }
     support::program("node", &["--version"])?;
-    let playwright = repo_root().join("crates/train/tests/browser/node_modules/playwright-core");
+    let playwright = repo_root().join("tests/browser/node_modules/playwright-core");
     if !playwright.is_dir() {
         return Err("no tests/browser/node_modules (`just browser-tools` runs npm ci)".into());
     }
@@ -127,7 +127,7 @@ fn the_page_lists_runs_live_and_classifies_drawings_like_predict() {
     ]);
     let mut driver = Command::new("node");
     driver
-        .arg(repo_root().join("crates/train/tests/browser/e2e.mjs"))
+        .arg(repo_root().join("tests/browser/e2e.mjs"))
         .env("SERVE_URL", format!("http://{url}"))
         .env("CHROMIUM", chromium)
         .env("LIVE_COMMAND", live_command.to_string())

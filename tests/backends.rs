@@ -3,7 +3,7 @@
 //! (compiled into the same build as every other test: CI's has all of them). Two tests run
 //! everywhere: one on the default backends, and the CUDA backends' no-GPU path where compiled.
 
-mod support;
+use crate::support;
 
 use std::fs;
 use std::path::Path;

@@ -5,7 +5,7 @@ use std::fs;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-mod support;
+use crate::support;
 
 use support::{
     Running, assert_one_line_error, binary, cache_with_damaged, can_run, config, namespaces,

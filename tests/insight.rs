@@ -3,9 +3,9 @@
 use std::fs;
 use std::path::Path;
 
+use crate::support;
 use image::{GrayImage, Luma, Rgb, RgbImage};
 use mnist_data::{DatasetKind, ImageSet, Split};
-mod support;
 
 use support::reference::{Weights, assert_reported, fashion_test, mnist_test, raw_mnist};
 use support::{can_run, config, fashion_mnist, read_metrics, run_in, succeed, text};
