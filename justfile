@@ -80,7 +80,16 @@ _setup *backends:
         eval "$torch_env"
         echo "$torch_env"
     fi
-    cargo build --release --quiet -p mnist-train --features "$features" >&2
+    # A build of a feature set not built here before compiles Burn (a first build: about 25
+    # minutes on two cores): say so once, first; on a terminal cargo shows its progress, so a
+    # long build never looks hung (elsewhere, as in CI, it stays quiet).
+    built="$(dirname "{{bin}}")/.mnist-burn-features"
+    if [ "$(cat "$built" 2>/dev/null)" != "features=$features" ]; then
+        echo "Building mnist-burn with the default backends${features:+ and $features}: the first build of a feature set compiles Burn (about 25 minutes on two cores); later builds take seconds." >&2
+    fi
+    quiet=--quiet; [ -t 2 ] && quiet=
+    cargo build --release $quiet -p mnist-train --features "$features" >&2
+    echo "features=$features" > "$built"
     echo "export MNIST_BURN_BUILT_FEATURES='$features'"
     # The same features for a workspace-wide cargo command (tests, clippy).
     echo "workspace_features=(${features:+--features '$(sed 's/\([^,]*\)/mnist-train\/\1/g' <<< "$features")'})"
