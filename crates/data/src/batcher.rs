@@ -48,7 +48,7 @@ impl PixelScaling {
         let rows = images.len();
         let mut values = Vec::with_capacity(rows * IMAGE_PIXELS);
         for image in images {
-            values.extend(image.iter().map(|&pixel| self.table[usize::from(pixel)]));
+            values.extend(image.iter().map(|&pixel| self.scale(pixel)));
         }
         TensorData::new(values, [rows, IMAGE_PIXELS])
     }

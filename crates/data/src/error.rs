@@ -49,6 +49,4 @@ pub enum DataError {
          (apt-get install dataset-fashion-mnist), or set FASHION_MNIST_DIR"
     )]
     FashionMissing { path: PathBuf },
-    #[error("reading {what}: {cause}")]
-    Read { what: String, cause: String },
 }

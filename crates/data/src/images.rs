@@ -148,24 +148,18 @@ impl ImageSet {
                 .expect("RAW_FILES has both files of each split")
         };
         let (images, labels) = (file(FileKind::Images), file(FileKind::Labels));
-        let read_verified = |file: &provision::RawFile| {
-            let path = file.path_in(&root);
-            fs::read(&path)
-                .ok()
-                .filter(|bytes| file.verifies(bytes))
-                .map(|bytes| (bytes, path))
-        };
-        if let (Some(images), Some(labels)) = (read_verified(images), read_verified(labels)) {
-            return Self::from_idx(DatasetKind::Mnist, split, images, labels);
-        }
-        // Missing or damaged: provisioning installs the files or says what is wrong.
-        provision::ensure_split(&root, split.name(), OnCorrupt::Fail)?;
         let read = |file: &provision::RawFile| {
             let path = file.path_in(&root);
             fs::read(&path)
                 .map(|bytes| (bytes, path.clone()))
                 .map_err(|cause| DataError::Io { path, cause })
         };
+        let verified = |file| read(file).ok().filter(|(bytes, _)| file.verifies(bytes));
+        if let (Some(images), Some(labels)) = (verified(images), verified(labels)) {
+            return Self::from_idx(DatasetKind::Mnist, split, images, labels);
+        }
+        // Missing or damaged: provisioning installs the files or says what is wrong.
+        provision::ensure_split(&root, split.name(), OnCorrupt::Fail)?;
         Self::from_idx(DatasetKind::Mnist, split, read(images)?, read(labels)?)
     }
 

@@ -79,6 +79,13 @@ impl RawFile {
     pub fn path_in(&self, root: &Path) -> PathBuf {
         root.join(self.split).join(self.name)
     }
+
+    /// Whether `bytes` are this file as it must be: its IDX structure and its SHA-256. What
+    /// a loader that has read the file already asks before trusting it, so the common case
+    /// reads each file once; anything else goes through [`ensure_split`] for its diagnosis.
+    pub fn verifies(&self, bytes: &[u8]) -> bool {
+        FileCheck::of(self.kind, bytes).is_ok_and(|check| check.sha256 == self.sha256)
+    }
 }
 
 /// What [`ensure_files`] did.
@@ -176,20 +183,20 @@ fn ensure_matching(
     ))
 }
 
-impl RawFile {
-    /// Whether `bytes` are this file as it must be: its IDX structure and its SHA-256. What
-    /// a loader that has read the file already asks before trusting it, so the common case
-    /// reads each file once; anything else goes through [`ensure_split`] for its diagnosis.
-    pub fn verifies(&self, bytes: &[u8]) -> bool {
-        structure(self.kind, bytes).is_ok()
-            && sha256_hex(&mut &bytes[..]).is_ok_and(|digest| digest == self.sha256)
-    }
-}
-
 /// What reading a present file found: how many items it declares and what it hashes to.
 struct FileCheck {
     count: usize,
     sha256: String,
+}
+
+impl FileCheck {
+    /// The IDX structure of `bytes` as `kind` checked, and their hash.
+    fn of(kind: FileKind, bytes: &[u8]) -> Result<Self, IdxError> {
+        Ok(Self {
+            count: structure(kind, bytes)?,
+            sha256: sha256_hex(&mut &bytes[..]).expect("hashing memory cannot fail"),
+        })
+    }
 }
 
 /// Reads `path`, checks its IDX structure as `file`'s kind, and hashes it.
@@ -208,13 +215,9 @@ fn check_file(file: &RawFile, path: &Path) -> Result<FileCheck, DataError> {
             });
         }
     };
-    let count = structure(file.kind, &bytes).map_err(|cause| DataError::Invalid {
+    FileCheck::of(file.kind, &bytes).map_err(|cause| DataError::Invalid {
         path: path.to_path_buf(),
         cause,
-    })?;
-    Ok(FileCheck {
-        count,
-        sha256: sha256_hex(&mut bytes.as_slice()).expect("hashing memory cannot fail"),
     })
 }
 
