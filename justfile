@@ -88,11 +88,11 @@ _setup *backends:
         echo "Building mnist-burn with the default backends${features:+ and $features}: the first build of a feature set compiles Burn (about 25 minutes on two cores); later builds take seconds." >&2
     fi
     quiet=--quiet; [ -t 2 ] && quiet=
-    cargo build --release $quiet -p mnist-train --features "$features" >&2
+    cargo build --release $quiet -p mnist-burn --features "$features" >&2
     echo "features=$features" > "$built"
     echo "export MNIST_BURN_BUILT_FEATURES='$features'"
     # The same features for a workspace-wide cargo command (tests, clippy).
-    echo "workspace_features=(${features:+--features '$(sed 's/\([^,]*\)/mnist-train\/\1/g' <<< "$features")'})"
+    echo "workspace_features=(${features:+--features '$(sed 's/\([^,]*\)/mnist-burn\/\1/g' <<< "$features")'})"
 
 # The Vulkan loader and Mesa's Vulkan drivers (llvmpipe runs wgpu on the CPU), unless present.
 vulkan:
@@ -296,7 +296,7 @@ bench: data torch
     python="{{torch_venv}}/bin/python"
     "$python" -c 'import torchvision, numpy' 2>/dev/null || "$python" -m pip install --quiet --disable-pip-version-check torchvision==0.24.0 numpy
     echo "mnist-burn: the default backends${MNIST_BURN_BUILT_FEATURES:+ and $MNIST_BURN_BUILT_FEATURES}"
-    bench=(cargo bench -p mnist-train "${workspace_features[@]}" --bench)
+    bench=(cargo bench --workspace "${workspace_features[@]}" --bench)
     MNIST_BENCH_PYTHON="$python" "${bench[@]}" epochs
     "${bench[@]}" step
     "${bench[@]}" serve_load

@@ -9,7 +9,7 @@ use std::fs;
 use std::path::Path;
 use std::process::Output;
 
-use mnist_train::backend::BackendKind;
+use mnist_train::BackendKind;
 use support::{assert_one_line_error, config, read_metrics, run_in, text};
 
 /// The backends under test, from `MNIST_BURN_BACKENDS` (required: the suite must not pass by

@@ -6,10 +6,10 @@ use std::path::Path;
 
 use burn::train::Interrupter;
 use mnist_model::OutputActivation;
-use mnist_train::artifacts::{self, RunRecord, RunStatus};
-use mnist_train::backend::BackendKind;
-use mnist_train::config::{ExperimentConfig, LrSchedule, OptimizerKind};
-use mnist_train::training::{self, Display, RunEnd, RunRequest};
+use mnist_train::{
+    BackendKind, Display, ExperimentConfig, LrSchedule, OptimizerKind, RunEnd, RunRecord,
+    RunRequest, RunStatus,
+};
 use proptest::prelude::*;
 
 fn valid_config() -> impl Strategy<Value = ExperimentConfig> {
@@ -90,7 +90,7 @@ proptest! {
         let loaded = loaded.unwrap();
         prop_assert_eq!(&loaded, &config, "every key read back as written");
         let out = work.path().join("run");
-        let outcome = training::train(&RunRequest {
+        let outcome = mnist_train::train(&RunRequest {
             config: &loaded,
             config_path: &path,
             name: "generated",
@@ -114,7 +114,7 @@ proptest! {
         }
         let record = RunRecord::read(Path::new(&out)).unwrap();
         prop_assert_eq!(record.status, RunStatus::Finished);
-        let model = out.join(format!("{}.bpk", artifacts::MODEL_STEM));
+        let model = out.join(format!("{}.bpk", mnist_train::MODEL_STEM));
         prop_assert!(model.is_file(), "{} is missing", model.display());
     }
 }

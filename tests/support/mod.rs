@@ -13,7 +13,7 @@ pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../..")
         .canonicalize()
-        .expect("crates/train sits two folders below the repository root")
+        .expect("crates/cli sits two folders below the repository root")
 }
 
 /// A config shipped in `configs/`.

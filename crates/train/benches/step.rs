@@ -8,8 +8,7 @@ use burn::train::TrainStep;
 use criterion::{Criterion, criterion_group, criterion_main};
 use mnist_data::{DatasetKind, ImageSet, MnistBatcher, PixelScaling, Split};
 use mnist_model::{ModelConfig, OutputActivation};
-use mnist_train::backend::BackendKind;
-use mnist_train::config::OptimizerConfig;
+use mnist_train::{BackendKind, OptimizerConfig};
 
 fn one_step(c: &mut Criterion) {
     let train = ImageSet::load(DatasetKind::Mnist, Split::Train)

@@ -1,36 +1,63 @@
-//! The mnist-burn trainer: experiment configs, backend selection, Burn's `Learner` and the
-//! artifacts of a run. `main.rs` only calls [`cli::main`]; each command is a file under
-//! [`commands`].
+//! What mnist-burn does, for its binary (`crates/cli`), its page (`crates/serve`), the tests
+//! and the benches: experiment configs, backend choice, training with Burn's `Learner`, run
+//! folders, evaluation, sweeps, plots and model interchange. The modules are private; what
+//! is used from outside is re-exported here, so rustc reports anything left unused.
 
 #[macro_use]
 pub mod output;
 
-pub mod artifacts;
-pub mod backend;
-pub mod cli;
-pub mod commands;
-pub mod config;
-pub mod device_metrics;
-pub mod ending;
-pub mod evaluate;
-pub mod failure;
-pub mod history;
-pub mod holdout;
-pub mod inspect;
-pub mod interchange;
-pub mod lr_find;
-pub mod manifest;
-pub mod mistakes;
-pub mod parity;
-pub mod plots;
-pub mod profile;
-pub mod recorder;
-pub mod resume;
-pub mod run_index;
-pub mod selection;
-pub mod serve;
-pub mod signals;
+mod artifacts;
+mod backend;
+mod config;
+mod device_metrics;
+mod ending;
+mod evaluate;
+mod failure;
+mod history;
+mod holdout;
+mod inspect;
+mod interchange;
+mod lr_find;
+mod manifest;
+mod mistakes;
+mod parity;
+mod plots;
+mod profile;
+mod recorder;
+mod resume;
+mod run_index;
+mod selection;
+mod signals;
 pub mod sweep;
-pub mod tensorboard;
-pub mod throughput;
-pub mod training;
+mod tensorboard;
+mod throughput;
+mod training;
+
+// Run folders: their files, their record, and the index of a folder of them.
+pub use artifacts::{
+    CONFIG_FILE, METRICS_FILE, MODEL_STEM, RunRecord, RunStatus, choose_run_dir, read_metrics_csv,
+    readable, write_file,
+};
+pub use resume::Resume;
+pub use run_index::{RunSummary, find_run, list_runs, model_file};
+
+// Choosing what to train, on what, and training it.
+pub use backend::BackendKind;
+pub use config::{ExperimentConfig, LrSchedule, OptimizerConfig, OptimizerKind};
+pub use failure::{Interrupted, Usage, exit_status};
+pub use signals::stop_on_signals;
+pub use training::{Display, RunEnd, RunRequest, train};
+
+// A trained model: evaluated, explained, exported and imported.
+pub use evaluate::{MISCLASSIFIED_FILE, TrainedModel};
+pub use interchange::{Format, ImportRequest, export, import_checkpoint};
+
+// Looking at the data and at runs.
+pub use inspect::{BatchFacts, Facts, chosen, draw_in_terminal};
+pub use plots::{bar_chart, image_grid, learning_curves};
+
+// Measuring: backend parity, the step profile, throughput and the learning-rate range test.
+pub use lr_find::{Range, find_learning_rate};
+pub use parity::{ParityReport, TOLERANCE, trajectories};
+pub use profile::{StepProfile, profile};
+pub use throughput::{BATCH_SIZES, Point, measure_throughput, throughput_chart};

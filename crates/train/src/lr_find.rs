@@ -49,7 +49,7 @@ pub struct Finding {
 }
 
 /// Runs the range test of `config` on `backend`.
-pub fn find(
+pub fn find_learning_rate(
     config: &ExperimentConfig,
     backend: BackendKind,
     range: Range,

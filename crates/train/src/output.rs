@@ -52,6 +52,7 @@ pub fn write(text: fmt::Arguments) {
 }
 
 /// `println!` that ends the program quietly when standard output is a closed pipe.
+#[macro_export]
 macro_rules! say {
     () => {
         $crate::output::write(format_args!("\n"))

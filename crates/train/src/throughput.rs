@@ -24,7 +24,7 @@ pub struct Point {
 
 /// Trains `images` training images twice at `batch_size` on `backend` (the first epoch pays
 /// for kernel compilation and autotuning at the batch's shapes) and times the second.
-pub fn measure(
+pub fn measure_throughput(
     config_path: &Path,
     overrides: &[String],
     backend: BackendKind,
@@ -51,7 +51,7 @@ pub fn measure(
 }
 
 /// Samples per second against batch size, both on log scales, one line per backend.
-pub fn chart(path: &Path, title: &str, points: &[Point]) -> anyhow::Result<()> {
+pub fn throughput_chart(path: &Path, title: &str, points: &[Point]) -> anyhow::Result<()> {
     let mut backends: Vec<&str> = points.iter().map(|point| point.backend).collect();
     backends.dedup();
     let rates = points.iter().map(|point| point.samples_per_second);

@@ -6,17 +6,23 @@
 //! trial's `train.log`), and at the end `results.csv`, `results.md`, `best.toml` and
 //! `accuracy.png`.
 
-pub mod figure;
-pub mod results;
-pub mod runner;
-pub mod spec;
+mod figure;
+mod results;
+mod runner;
+mod spec;
 
 use std::path::Path;
 
 use anyhow::Context;
 
 use crate::artifacts::write_file;
-use spec::SweepPlan;
+pub use figure::accuracy_against_keys;
+pub use results::{
+    FIGURE, RESULTS_CSV, RESULTS_MD, Ranking, collect as collect_results, terminal_table, verdict,
+    write as write_results,
+};
+pub use runner::{RunnerOptions, run_pending, train_arguments};
+pub use spec::SweepPlan;
 
 pub const PLAN_FILE: &str = "plan.toml";
 pub const BASE_FILE: &str = "base.toml";

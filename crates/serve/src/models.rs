@@ -12,8 +12,7 @@ use mnist_data::{IMAGE_PIXELS, NUM_CLASSES};
 use serde::Serialize;
 
 use super::ApiError;
-use crate::evaluate::TrainedModel;
-use crate::run_index::{RunSummary, find_run, model_file};
+use mnist_train::{RunSummary, TrainedModel, find_run, model_file};
 
 /// Models by run id.
 pub struct ModelCache {

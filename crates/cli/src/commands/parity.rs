@@ -4,10 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use crate::artifacts::write_file;
-use crate::backend::BackendKind;
-use crate::config::ExperimentConfig;
-use crate::parity::{self, ParityReport};
+use mnist_train::{BackendKind, ExperimentConfig, ParityReport, write_file};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -24,7 +21,7 @@ pub struct Args {
     #[arg(long, default_value_t = 20)]
     steps: usize,
     /// Largest accepted |difference| of a loss or a parameter from the reference.
-    #[arg(long, default_value_t = parity::TOLERANCE, value_parser = non_negative)]
+    #[arg(long, default_value_t = mnist_train::TOLERANCE, value_parser = non_negative)]
     tolerance: f64,
     /// Also write each backend's losses and final parameters to `DIR/<backend>.json`.
     #[arg(long, value_name = "DIR")]
@@ -53,7 +50,7 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
         args.reference
     );
     let all: Vec<BackendKind> = std::iter::once(args.reference).chain(backends).collect();
-    let trajectories = parity::trajectories(&config, &all, args.steps)?;
+    let trajectories = mnist_train::trajectories(&config, &all, args.steps)?;
     if let Some(out) = &args.out {
         std::fs::create_dir_all(out)
             .with_context(|| format!("{}: cannot create", out.display()))?;

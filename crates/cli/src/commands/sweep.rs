@@ -3,12 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::artifacts::{self, choose_run_dir};
-use crate::backend::BackendKind;
-use crate::failure::{Interrupted, Usage};
-use crate::sweep::runner::{RunnerOptions, run_pending, train_arguments};
-use crate::sweep::spec::SweepPlan;
-use crate::sweep::{self, results};
+use mnist_train::sweep::SweepPlan;
+use mnist_train::sweep::{RunnerOptions, run_pending, train_arguments};
+use mnist_train::{BackendKind, Interrupted, Usage, choose_run_dir, sweep};
 
 /// What `--emit` writes instead of running the trials here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -80,16 +77,16 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
         backend: args.backend,
     };
     let interrupted = run_pending(&plan, &sweep_dir, &options)?;
-    let ranked = results::collect(&plan, &sweep_dir);
-    say!("\n{}", results::terminal_table(&plan, &ranked));
-    say!("{}", results::Ranking::of(&ranked).note());
-    let best = results::write(&plan, &sweep_dir, &ranked)?;
-    sweep::figure::accuracy_against_keys(&sweep_dir.join(results::FIGURE), &plan, &ranked)?;
+    let ranked = sweep::collect_results(&plan, &sweep_dir);
+    say!("\n{}", sweep::terminal_table(&plan, &ranked));
+    say!("{}", sweep::Ranking::of(&ranked).note());
+    let best = sweep::write_results(&plan, &sweep_dir, &ranked)?;
+    sweep::accuracy_against_keys(&sweep_dir.join(sweep::FIGURE), &plan, &ranked)?;
     say!(
         "\nWrote {}, {}, {} in {}",
-        results::RESULTS_CSV,
-        results::RESULTS_MD,
-        results::FIGURE,
+        sweep::RESULTS_CSV,
+        sweep::RESULTS_MD,
+        sweep::FIGURE,
         sweep_dir.display()
     );
     if let (Some(best), Some(top)) = (best, ranked.first()) {
@@ -97,7 +94,7 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
             "Best: {} ({}) with {}; its config: {}\n  just train config={}",
             top.trial.id,
             top.trial.overrides().join(" "),
-            results::verdict(&top.summary),
+            sweep::verdict(&top.summary),
             best.display(),
             best.display()
         );
@@ -169,7 +166,7 @@ fn write_commands(
 
 fn write_script(dir: &Path, name: &str, text: &str) -> anyhow::Result<PathBuf> {
     let path = dir.join(name);
-    artifacts::write_file(&path, text.as_bytes())?;
+    mnist_train::write_file(&path, text.as_bytes())?;
     Ok(path)
 }
 

@@ -13,9 +13,8 @@ use hyper::body::Bytes;
 use hyper::{Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use mnist_data::{DatasetKind, ImageSet, Split};
-use mnist_train::backend::BackendKind;
-use mnist_train::config::ExperimentConfig;
-use mnist_train::serve::{AppState, router};
+use mnist_serve::{AppState, router};
+use mnist_train::{BackendKind, ExperimentConfig};
 
 const CLIENTS: usize = 8;
 const SECONDS: u64 = 10;

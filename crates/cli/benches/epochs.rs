@@ -18,8 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use mnist_train::artifacts::{self, RunRecord};
-use mnist_train::backend::BackendKind;
+use mnist_train::{BackendKind, RunRecord};
 use serde::Serialize;
 
 /// A config and how many epochs a run of it trains: this project's runs the config's whole
@@ -153,7 +152,7 @@ fn run_project(case: &Case, backend: BackendKind, out: &Path) -> Run {
         case.config,
         String::from_utf8_lossy(&output.stderr)
     );
-    let rows = artifacts::read_metrics_csv(&out.join(artifacts::METRICS_FILE)).unwrap();
+    let rows = mnist_train::read_metrics_csv(&out.join(mnist_train::METRICS_FILE)).unwrap();
     Run {
         epochs: rows
             .iter()
@@ -229,7 +228,7 @@ fn machine() -> String {
 }
 
 fn steps_per_epoch(case: &Case) -> usize {
-    let config = mnist_train::config::ExperimentConfig::load(&config_path(case), &[]).unwrap();
+    let config = mnist_train::ExperimentConfig::load(&config_path(case), &[]).unwrap();
     (60_000 - config.data.validation).div_ceil(config.data.batch_size)
 }
 

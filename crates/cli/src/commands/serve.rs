@@ -3,8 +3,8 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 
-use crate::backend::BackendKind;
-use crate::serve::{self, AppState};
+use mnist_serve::AppState;
+use mnist_train::BackendKind;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -38,5 +38,8 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?
-        .block_on(serve::run(SocketAddr::new(args.host, args.port), state))
+        .block_on(mnist_serve::run(
+            SocketAddr::new(args.host, args.port),
+            state,
+        ))
 }

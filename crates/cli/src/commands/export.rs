@@ -3,9 +3,7 @@
 
 use std::path::PathBuf;
 
-use crate::backend::BackendKind;
-use crate::evaluate::TrainedModel;
-use crate::interchange::{self, Format};
+use mnist_train::{BackendKind, Format, TrainedModel};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -32,7 +30,7 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
             .run_dir
             .join(format!("model.{}", args.format.extension()))
     });
-    let (model, sidecar) = interchange::export(&trained, args.format, &out)?;
+    let (model, sidecar) = mnist_train::export(&trained, args.format, &out)?;
     say!("Wrote {} and {}", model.display(), sidecar.display());
     Ok(())
 }

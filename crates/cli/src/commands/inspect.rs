@@ -6,9 +6,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use mnist_data::{DatasetKind, ImageSet, Split};
 
-use crate::config::ExperimentConfig;
-use crate::failure::Usage;
-use crate::{inspect, plots};
+use mnist_train::{ExperimentConfig, Usage};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -48,7 +46,7 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
         Split::Train => train.clone(),
         Split::Test => test.clone(),
     });
-    let indices = inspect::chosen(&shown, &args.indices, args.count).map_err(Usage)?;
+    let indices = mnist_train::chosen(&shown, &args.indices, args.count).map_err(Usage)?;
     // What the model is given: the same images deskewed when the config says so.
     let seen = Arc::new(match config.data.deskew {
         true => (*shown).clone().deskewed(),
@@ -57,15 +55,15 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
     if indices.is_empty() {
         return Err(Usage("-n must be at least 1: there is nothing to show".into()).into());
     }
-    let facts = inspect::Facts {
+    let facts = mnist_train::Facts {
         source: dataset.source()?,
         train: &train,
         test: &test,
         shown: &shown,
         indices: &indices,
-        batch: inspect::BatchFacts::build(&seen, &indices, &config.data, config_name),
+        batch: mnist_train::BatchFacts::build(&seen, &indices, &config.data, config_name),
     };
-    crate::output::write(format_args!("{}", facts.summary()));
+    mnist_train::output::write(format_args!("{}", facts.summary()));
     let names = dataset.class_names();
     let mut images: Vec<(&[u8], String)> = indices
         .iter()
@@ -82,7 +80,10 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
         );
     }
     say!();
-    crate::output::write(format_args!("{}", inspect::draw_in_terminal(&images, 3)));
+    mnist_train::output::write(format_args!(
+        "{}",
+        mnist_train::draw_in_terminal(&images, 3)
+    ));
     let out = args.out.unwrap_or_else(|| {
         PathBuf::from("runs/inspect").join(format!("{}-{}.png", dataset.name(), args.split.name()))
     });
@@ -98,7 +99,7 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
         ),
         false => format!("{} {} images", dataset.name(), args.split.name()),
     };
-    plots::image_grid(&out, &title, &images)?;
+    mnist_train::image_grid(&out, &title, &images)?;
     say!("\nWrote {}", out.display());
     Ok(())
 }

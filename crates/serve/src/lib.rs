@@ -20,6 +20,7 @@ use burn::prelude::Device;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
+use mnist_train::say;
 use tokio::sync::Semaphore;
 
 pub use api::ApiError;

@@ -5,9 +5,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::artifacts::CONFIG_FILE;
-use crate::config::ExperimentConfig;
-use crate::run_index::{RunSummary, list_runs};
+use mnist_train::{CONFIG_FILE, ExperimentConfig, RunSummary, list_runs};
 
 /// Columns the table can be sorted by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -1,5 +1,5 @@
 //! The top-level parser and dispatch, and the one place that turns a failure into one line on
-//! stderr and an exit code ([`failure::exit_status`]). Each command lives in its own file under
+//! stderr and an exit code ([`mnist_train::exit_status`]). Each command lives in its own file under
 //! `commands/`.
 
 use std::process::ExitCode;
@@ -7,7 +7,6 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::commands::{self, Command};
-use crate::failure;
 
 /// Multinomial logistic regression on MNIST, trained with Burn.
 #[derive(Debug, Parser)]
@@ -23,7 +22,7 @@ pub fn main() -> ExitCode {
     match commands::exec(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            let status = failure::exit_status(&error);
+            let status = mnist_train::exit_status(&error);
             if status != 130 {
                 eprintln!("error: {error:#}");
             }

@@ -5,8 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use mnist_data::Split;
 
-use crate::backend::BackendKind;
-use crate::evaluate::TrainedModel;
+use mnist_train::{BackendKind, TrainedModel};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -38,7 +37,7 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
         test.len()
     );
     let evaluation = trained.evaluate(&test, &device);
-    crate::output::write(format_args!("{}", evaluation.report()));
+    mnist_train::output::write(format_args!("{}", evaluation.report()));
     let out = args.out.unwrap_or_else(|| trained.run_dir.clone());
     std::fs::create_dir_all(&out).with_context(|| format!("{}: cannot create", out.display()))?;
     let title = format!(
@@ -50,12 +49,12 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
     evaluation.write(&out, &title)?;
     if args.probabilities {
         let path = out.join("probabilities.csv");
-        crate::artifacts::write_file(&path, trained.probabilities_csv(&test, &device).as_bytes())?;
+        mnist_train::write_file(&path, trained.probabilities_csv(&test, &device).as_bytes())?;
         say!("Wrote {}", path.display());
     }
     say!(
         "\nWrote eval.json, confusion.csv, predictions.csv, confusion.png and {} in {}",
-        crate::evaluate::MISCLASSIFIED_FILE,
+        mnist_train::MISCLASSIFIED_FILE,
         out.display()
     );
     Ok(())

@@ -15,8 +15,9 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::AppState;
-use crate::artifacts::{CONFIG_FILE, METRICS_FILE, read_metrics_csv};
-use crate::run_index::{RunSummary, find_run, list_runs, model_file};
+use mnist_train::{
+    CONFIG_FILE, METRICS_FILE, RunSummary, find_run, list_runs, model_file, read_metrics_csv,
+};
 
 /// A request the server will not answer, with its reason in one line.
 #[derive(Debug)]

@@ -3,8 +3,7 @@
 
 use std::path::PathBuf;
 
-use crate::backend::BackendKind;
-use crate::interchange::{ImportRequest, import_checkpoint};
+use mnist_train::{BackendKind, ImportRequest, import_checkpoint};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -4,9 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use crate::backend::BackendKind;
-use crate::config::ExperimentConfig;
-use crate::lr_find::{self, Range};
+use mnist_train::{BackendKind, ExperimentConfig, Range};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -39,14 +37,14 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
         end: args.end,
         steps: args.steps,
     };
-    let finding = lr_find::find(&config, backend, range)?;
-    crate::output::write(format_args!("{}", finding.table()));
+    let finding = mnist_train::find_learning_rate(&config, backend, range)?;
+    mnist_train::output::write(format_args!("{}", finding.table()));
     say!(
         "\nSteepest fall of the smoothed loss at lr {:.2e} ({} steps on {backend}); to use it:\n  \
          --set optimizer.lr={}",
         finding.suggested,
         finding.points.len(),
-        crate::artifacts::readable(finding.suggested)
+        mnist_train::readable(finding.suggested)
     );
     if let Some(out) = args.out {
         std::fs::create_dir_all(&out)
@@ -54,7 +52,7 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
         let title = format!("Learning-rate range test: {}", args.config.display());
         finding.chart(&out.join("lr_find.png"), &title)?;
         let json = serde_json::to_string_pretty(&finding).expect("a finding serialises");
-        crate::artifacts::write_file(&out.join("lr_find.json"), json.as_bytes())?;
+        mnist_train::write_file(&out.join("lr_find.json"), json.as_bytes())?;
         say!("Wrote lr_find.png and lr_find.json in {}", out.display());
     }
     Ok(())

@@ -2,13 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::artifacts;
-use crate::backend::BackendKind;
-use crate::config::ExperimentConfig;
-use crate::failure::Interrupted;
-use crate::resume::Resume;
-use crate::signals;
-use crate::training::{self, Display, RunEnd, RunRequest};
+use mnist_train::{
+    BackendKind, Display, ExperimentConfig, Interrupted, Resume, RunEnd, RunRequest,
+};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -51,9 +47,9 @@ pub fn exec(mut args: Args) -> anyhow::Result<()> {
     if let Some(devices) = args.devices {
         args.overrides.push(format!("devices={devices}"));
     }
-    let interrupter = signals::stop_on_signals()?;
+    let interrupter = mnist_train::stop_on_signals()?;
     let stopper = interrupter.clone();
-    crate::output::on_closed(move || stopper.stop(Some("standard output was closed")));
+    mnist_train::output::on_closed(move || stopper.stop(Some("standard output was closed")));
     let display = match args.plain {
         true => Display::Plain,
         false => Display::Auto,
@@ -75,9 +71,9 @@ pub fn exec(mut args: Args) -> anyhow::Result<()> {
         Some(run_dir) => {
             let resume = Resume::read(run_dir, &args.overrides, args.backend)?;
             say!("{}", resume.describe(run_dir));
-            training::train(&request(
+            mnist_train::train(&request(
                 &resume.config,
-                &run_dir.join(artifacts::CONFIG_FILE),
+                &run_dir.join(mnist_train::CONFIG_FILE),
                 &resume.record.name,
                 resume.backend,
                 Some(run_dir.as_path()),
@@ -91,7 +87,7 @@ pub fn exec(mut args: Args) -> anyhow::Result<()> {
                 .clone()
                 .unwrap_or_else(|| PathBuf::from("configs/default.toml"));
             let config = ExperimentConfig::load(&config_path, &args.overrides)?;
-            training::train(&request(
+            mnist_train::train(&request(
                 &config,
                 &config_path,
                 &config_name(&config_path),
@@ -124,7 +120,7 @@ pub fn exec(mut args: Args) -> anyhow::Result<()> {
                     last.epoch,
                     outcome.seconds,
                     kept.test_acc,
-                    artifacts::readable(kept.test_loss)
+                    mnist_train::readable(kept.test_loss)
                 );
             }
             say!("Run folder: {}", outcome.run_dir.display());

@@ -4,9 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use crate::artifacts::write_file;
-use crate::backend::BackendKind;
-use crate::throughput::{self, BATCH_SIZES, Point};
+use mnist_train::{BATCH_SIZES, BackendKind, Point, write_file};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -48,7 +46,7 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
     for backend in backends {
         let mut row = Vec::new();
         for &batch_size in &args.batch_sizes {
-            let point = throughput::measure(
+            let point = mnist_train::measure_throughput(
                 &args.config,
                 &args.overrides,
                 backend,
@@ -71,7 +69,7 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
             "{}: training throughput against batch size",
             args.config.display()
         );
-        throughput::chart(&out.join("throughput.png"), &title, &points)?;
+        mnist_train::throughput_chart(&out.join("throughput.png"), &title, &points)?;
         say!(
             "Wrote {} and throughput.png",
             out.join("throughput.json").display()

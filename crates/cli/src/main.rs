@@ -4,9 +4,15 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+#[macro_use]
+extern crate mnist_train;
+
+mod cli;
+mod commands;
+
 fn main() -> std::process::ExitCode {
     pin_default_device();
-    mnist_train::cli::main()
+    cli::main()
 }
 
 /// Burn 0.22's `ModuleOptimizer::load_record` (burn-optim, `optim/module/module_optimizer.rs`)

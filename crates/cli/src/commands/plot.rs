@@ -4,8 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use crate::artifacts::{self, RunRecord};
-use crate::plots;
+use mnist_train::RunRecord;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -20,7 +19,7 @@ pub struct Args {
 pub fn exec(args: Args) -> anyhow::Result<()> {
     let mut runs = Vec::new();
     for run_dir in &args.runs {
-        let rows = artifacts::read_metrics_csv(&run_dir.join(artifacts::METRICS_FILE))
+        let rows = mnist_train::read_metrics_csv(&run_dir.join(mnist_train::METRICS_FILE))
             .map_err(|error| anyhow::anyhow!(error))?;
         let label = match RunRecord::read(run_dir) {
             Ok(record) => format!("{} on {}", record.name, record.backend),
@@ -41,7 +40,7 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
         }
     };
     std::fs::create_dir_all(&out).with_context(|| format!("{}: cannot create", out.display()))?;
-    plots::learning_curves(&out, &runs)?;
+    mnist_train::learning_curves(&out, &runs)?;
     say!(
         "Wrote {} and {}",
         out.join("loss.png").display(),

@@ -2,8 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::backend::BackendKind;
-use crate::evaluate::TrainedModel;
+use mnist_train::{BackendKind, TrainedModel};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -6,10 +6,7 @@ use std::time::Duration;
 use anyhow::Context;
 use serde_json::json;
 
-use crate::artifacts::write_file;
-use crate::backend::BackendKind;
-use crate::plots;
-use crate::profile::{self, StepProfile};
+use mnist_train::{BackendKind, StepProfile, write_file};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -35,7 +32,7 @@ pub struct Args {
 
 pub fn exec(args: Args) -> anyhow::Result<()> {
     let backend = BackendKind::or_preferred(args.backend)?;
-    let found = profile::profile(
+    let found = mnist_train::profile(
         &args.config,
         &args.overrides,
         backend,
@@ -76,7 +73,7 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
             backend,
             found.batch_size
         );
-        plots::bar_chart(&out.join("profile.png"), &title, "µs per step", &bars)?;
+        mnist_train::bar_chart(&out.join("profile.png"), &title, "µs per step", &bars)?;
         say!("Wrote {} and profile.png", path.display());
     }
     Ok(())
