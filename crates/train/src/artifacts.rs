@@ -1,20 +1,13 @@
-//! The run folder and the files in it. Every file is written to a temporary name beside its
-//! destination and renamed into place, so a crash never leaves half of one.
+//! The files of a run besides its record: `metrics.csv`, checkpoints, and how every file is
+//! written: to a temporary name beside its destination, then renamed into place, so a crash
+//! never leaves half of one.
 
 use std::fmt::Write as _;
 use std::fs;
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
-
-/// File names inside a run folder.
-pub const CONFIG_FILE: &str = "config.toml";
-pub const RUN_FILE: &str = "run.toml";
-pub const METRICS_FILE: &str = "metrics.csv";
-/// Burn adds its `.bpk` extension to this.
-pub const MODEL_STEM: &str = "model";
-pub const WEIGHTS_FILE: &str = "weights.png";
+use serde::Serialize;
 
 /// The header of `metrics.csv`; accuracies are in percent.
 pub const METRICS_HEADER: &str =
@@ -134,130 +127,6 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
-/// Where a run's artifacts go.
-#[derive(Debug, thiserror::Error)]
-pub enum RunDirError {
-    #[error("{0}: already exists and is not empty; pass --force to write into it anyway")]
-    NotEmpty(PathBuf),
-    #[error("{path}: cannot create the run folder: {cause}")]
-    Create { path: PathBuf, cause: io::Error },
-    #[error(
-        "{path}: only {available} bytes free, a run needs about {needed}; free some space or \
-         choose another folder with --out"
-    )]
-    NoSpace {
-        path: PathBuf,
-        needed: u64,
-        available: u64,
-    },
-}
-
-/// Chooses the run folder without creating it: `out` if given (refusing a non-empty one
-/// unless `force`), else a fresh `runs/<name>-<timestamp>` that no earlier run uses.
-pub fn choose_run_dir(out: Option<&Path>, name: &str, force: bool) -> Result<PathBuf, RunDirError> {
-    match out {
-        Some(out) => {
-            let occupied = fs::read_dir(out).is_ok_and(|mut entries| entries.next().is_some());
-            if occupied && !force {
-                return Err(RunDirError::NotEmpty(out.to_path_buf()));
-            }
-            Ok(out.to_path_buf())
-        }
-        None => {
-            let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
-            let base = format!("{name}-{stamp}");
-            let free = (1..)
-                .map(|n| match n {
-                    1 => Path::new("runs").join(&base),
-                    n => Path::new("runs").join(format!("{base}-{n}")),
-                })
-                .find(|candidate| !candidate.exists())
-                .expect("some suffix is free");
-            Ok(free)
-        }
-    }
-}
-
-/// Creates the chosen run folder, so the `Learner` never has to (it panics if it cannot).
-pub fn create_run_dir(path: &Path) -> Result<(), RunDirError> {
-    fs::create_dir_all(path).map_err(|cause| RunDirError::Create {
-        path: path.to_path_buf(),
-        cause,
-    })
-}
-
-/// How a run ended (or that it has not yet).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RunStatus {
-    Running,
-    Finished,
-    /// Stopped by a signal or the dashboard; `train --resume` continues it.
-    Interrupted,
-    /// Stopped because the loss stopped being a finite number.
-    Diverged,
-    Failed,
-}
-
-/// `run.toml`: what ran, on what, and how it ended.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RunRecord {
-    pub name: String,
-    pub config_file: PathBuf,
-    pub backend: String,
-    pub device: String,
-    pub train_items: usize,
-    /// Training images held out to validate on (`data.validation`).
-    #[serde(default)]
-    pub validation_items: usize,
-    pub test_items: usize,
-    pub started: String,
-    pub status: RunStatus,
-    pub epochs_completed: usize,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub wall_seconds: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub final_test_accuracy: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub final_test_loss: Option<f64>,
-    /// The last epoch's validation accuracy, when the run validates: what sweeps rank by.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub final_valid_accuracy: Option<f64>,
-    /// The epoch whose weights `model.bpk` holds (the best one with `[early_stopping]
-    /// keep = "best"`, else the last); the `final_*` numbers are its.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub selected_epoch: Option<usize>,
-    /// Why the run ended before its last epoch, when early stopping ended it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stop_reason: Option<String>,
-    /// Peak resident memory of the process so far, in MiB (Linux only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub peak_rss_mib: Option<f64>,
-    /// The checkpoint an imported model came from (`mnist-burn import`); such a run was not
-    /// trained here.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub imported_from: Option<PathBuf>,
-    /// What ran it: build, Burn, backend, machine, data files, config (`manifest`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub environment: Option<crate::manifest::Environment>,
-}
-
-impl RunRecord {
-    /// Writes the record into `run_dir`, atomically.
-    pub fn write(&self, run_dir: &Path) -> io::Result<()> {
-        let text = toml::to_string_pretty(self).expect("a run record serialises");
-        write_atomic(&run_dir.join(RUN_FILE), text.as_bytes())
-    }
-
-    /// Reads `run_dir/run.toml`.
-    pub fn read(run_dir: &Path) -> Result<Self, String> {
-        let path = run_dir.join(RUN_FILE);
-        let text =
-            fs::read_to_string(&path).map_err(|error| format!("{}: {error}", path.display()))?;
-        toml::from_str(&text).map_err(|error| format!("{}: {}", path.display(), error.message()))
-    }
-}
-
 /// The process's peak resident memory in MiB (`VmHWM` in `/proc/self/status`), where known.
 pub fn peak_rss_mib() -> Option<f64> {
     let status = fs::read_to_string("/proc/self/status").ok()?;
@@ -331,36 +200,4 @@ pub fn has_checkpoint(run_dir: &Path, epoch: usize) -> bool {
             .join(format!("{stem}-{epoch}.bpk"))
             .is_file()
     })
-}
-
-/// Bytes a run folder needs for a model of `parameters` f32 values: Burn keeps up to three
-/// epochs of checkpoints (model plus up to two optimiser states each), plus the final model,
-/// plus room for the small text files.
-pub fn bytes_needed(parameters: usize) -> u64 {
-    let model = 4 * parameters as u64;
-    3 * (3 * model) + model + 64 * 1024
-}
-
-/// Refuses to start when the folder's file system has less than `needed` bytes free.
-#[cfg(unix)]
-pub fn check_free_space(path: &Path, needed: u64) -> Result<(), RunDirError> {
-    let stats = rustix::fs::statvfs(path).map_err(|error| RunDirError::Create {
-        path: path.to_path_buf(),
-        cause: error.into(),
-    })?;
-    let available = stats.f_bavail.saturating_mul(stats.f_frsize);
-    if available < needed {
-        return Err(RunDirError::NoSpace {
-            path: path.to_path_buf(),
-            needed,
-            available,
-        });
-    }
-    Ok(())
-}
-
-/// Elsewhere a full disk is reported by the first write that fails, naming the file.
-#[cfg(not(unix))]
-pub fn check_free_space(_path: &Path, _needed: u64) -> Result<(), RunDirError> {
-    Ok(())
 }

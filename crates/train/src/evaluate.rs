@@ -1,85 +1,21 @@
-//! Trained models read back from disk, evaluated on a test split, and asked about pictures.
+//! A trained model's results on a labelled split: accuracy, per-class precision and recall,
+//! the confusion matrix, the most confident mistakes, and the files `eval` writes of them.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use anyhow::{Context, anyhow};
-use burn::module::Module;
 use burn::prelude::*;
-use burn::store::ModuleRecord;
-use burn::tensor::activation::softmax;
-use mnist_data::{DatasetKind, IMAGE_PIXELS, ImageSet, NUM_CLASSES, PixelScaling, preprocess};
-use mnist_model::LogisticRegression;
+use mnist_data::{ImageSet, NUM_CLASSES};
 use serde::Serialize;
 
-use crate::artifacts::{self, CONFIG_FILE, MODEL_STEM};
-use crate::config::ExperimentConfig;
+use crate::artifacts;
 use crate::mistakes::{self, Mistake};
+use crate::trained::{self, TrainedModel};
 
 /// The picture of the most confident mistakes `eval` writes.
 pub const MISCLASSIFIED_FILE: &str = "misclassified.png";
 
-/// A model read back with the config it was trained with.
-pub struct TrainedModel {
-    pub config: ExperimentConfig,
-    pub model: LogisticRegression,
-    /// The `.bpk` file the weights came from.
-    pub weights_file: PathBuf,
-    /// The folder that holds the run's `config.toml`.
-    pub run_dir: PathBuf,
-}
-
 impl TrainedModel {
-    /// Loads a run folder's final model, or a `.bpk` file (a run's `model.bpk` or one of its
-    /// checkpoints) with the `config.toml` of the run it belongs to.
-    pub fn load(path: &Path, device: &Device) -> anyhow::Result<Self> {
-        let weights_file = match path.is_dir() {
-            true => path.join(format!("{MODEL_STEM}.bpk")),
-            false => path.to_path_buf(),
-        };
-        if !weights_file.is_file() {
-            anyhow::bail!(
-                "{}: no such model; give a run folder or a .bpk file",
-                weights_file.display()
-            );
-        }
-        let run_dir = weights_file
-            .ancestors()
-            .skip(1)
-            .take(2)
-            .find(|folder| folder.join(CONFIG_FILE).is_file())
-            .ok_or_else(|| {
-                anyhow!(
-                    "{}: no {CONFIG_FILE} beside it or in the folder above, so its shape and \
-                     scaling are unknown",
-                    weights_file.display()
-                )
-            })?
-            .to_path_buf();
-        let config = ExperimentConfig::load(&run_dir.join(CONFIG_FILE), &[])?;
-        let record = ModuleRecord::load(&weights_file)
-            .map_err(|error| anyhow!("{}: {error}", weights_file.display()))?;
-        let model = config
-            .model
-            .init(device)
-            .try_load_record(record)
-            .map_err(|error| anyhow!("{}: {error}", weights_file.display()))?;
-        Ok(Self {
-            config,
-            model,
-            weights_file,
-            run_dir,
-        })
-    }
-
-    pub fn dataset(&self) -> DatasetKind {
-        self.config.data.dataset
-    }
-
-    pub fn scaling(&self) -> PixelScaling {
-        self.config.data.scaling()
-    }
-
     /// This model's results on `images` (prepared as the model's data, see
     /// [`mnist_data::DataConfig::images`]): accuracy, per-class
     /// report, confusion and the most confident mistakes.
@@ -89,7 +25,7 @@ impl TrainedModel {
         let mut probabilities = Vec::with_capacity(images.len() * NUM_CLASSES);
         self.for_each_chunk(images, device, |_, scores| {
             predictions.extend(classes(scores.clone()));
-            probabilities.extend(self::probabilities(scores));
+            probabilities.extend(trained::probabilities(scores));
         });
         let mut evaluation = Evaluation::new(images, &predictions);
         evaluation.mistakes = mistakes::most_confident(images, &probabilities, &predictions);
@@ -101,60 +37,13 @@ impl TrainedModel {
     pub fn probabilities_csv(&self, images: &ImageSet, device: &Device) -> String {
         let mut csv = format!("index,{}\n", self.dataset().class_names().join(","));
         self.for_each_chunk(images, device, |indices, scores| {
-            let probabilities = probabilities(scores);
+            let probabilities = trained::probabilities(scores);
             for (index, row) in indices.zip(probabilities.chunks(NUM_CLASSES)) {
                 let cells: Vec<String> = row.iter().map(|p| format!("{p:e}")).collect();
                 writeln!(csv, "{index},{}", cells.join(",")).ok();
             }
         });
         csv
-    }
-
-    /// The model's scores for `images`, 1000 images at a time, with their indices.
-    fn for_each_chunk(
-        &self,
-        images: &ImageSet,
-        device: &Device,
-        mut visit: impl FnMut(std::ops::Range<usize>, Tensor<2>),
-    ) {
-        let scaling = self.scaling();
-        for start in (0..images.len()).step_by(1000) {
-            let indices = start..(start + 1000).min(images.len());
-            let input = scaling.tensor(indices.clone().map(|index| images.image(index)), device);
-            visit(indices, self.model.forward(input));
-        }
-    }
-
-    /// Class probabilities for one picture file of any size and colour, converted to MNIST's
-    /// format first.
-    pub fn predict_file(&self, path: &Path, device: &Device) -> anyhow::Result<Prediction> {
-        let picture = image::ImageReader::open(path)
-            .with_context(|| format!("{}: cannot open", path.display()))?
-            .with_guessed_format()
-            .with_context(|| format!("{}: cannot read", path.display()))?
-            .decode()
-            .map_err(|error| anyhow!("{}: not a readable image ({error})", path.display()))?;
-        Ok(self.predict_pixels(&preprocess::mnist_style(&picture), device))
-    }
-
-    /// Class probabilities for one MNIST-style picture (784 pixels, light ink on black),
-    /// prepared first as the run's data was (deskewed if it was).
-    pub fn predict_pixels(&self, pixels: &[u8], device: &Device) -> Prediction {
-        let seen = self.config.data.prepare(pixels);
-        let input = self.scaling().tensor(std::iter::once(&seen[..]), device);
-        let probabilities = probabilities(self.model.forward(input));
-        let class = probabilities
-            .iter()
-            .enumerate()
-            .fold(
-                0,
-                |best, (class, &p)| if p > probabilities[best] { class } else { best },
-            );
-        Prediction {
-            class,
-            probabilities,
-            seen,
-        }
     }
 }
 
@@ -168,24 +57,6 @@ fn classes(scores: Tensor<2>) -> Vec<usize> {
         .try_to_vec()
         .expect("argmax yields integers");
     classes.into_iter().map(|class| class as usize).collect()
-}
-
-/// Softmax of `[rows, classes]` scores, row-major.
-fn probabilities(scores: Tensor<2>) -> Vec<f32> {
-    softmax(scores, 1)
-        .into_data()
-        .convert::<f32>()
-        .try_to_vec()
-        .expect("probabilities are floats")
-}
-
-/// What the model says about one picture.
-#[derive(Debug, Clone)]
-pub struct Prediction {
-    pub class: usize,
-    pub probabilities: Vec<f32>,
-    /// The picture the model was given: the one asked about, deskewed if the run deskews.
-    pub seen: [u8; IMAGE_PIXELS],
 }
 
 /// A model's results on a labelled split.

@@ -23,22 +23,23 @@ mod mistakes;
 mod parity;
 mod plots;
 mod profile;
+mod progress;
 mod recorder;
 mod resume;
+mod run_folder;
 mod run_index;
 mod selection;
 mod signals;
 pub mod sweep;
 mod tensorboard;
 mod throughput;
+mod trained;
 mod training;
 
 // Run folders: their files, their record, and the index of a folder of them.
-pub use artifacts::{
-    CONFIG_FILE, METRICS_FILE, MODEL_STEM, RunRecord, RunStatus, choose_run_dir, read_metrics_csv,
-    readable, write_file,
-};
+pub use artifacts::{read_metrics_csv, readable, write_file};
 pub use resume::Resume;
+pub use run_folder::{CONFIG_FILE, METRICS_FILE, MODEL_STEM, RunRecord, RunStatus, choose_run_dir};
 pub use run_index::{RunSummary, find_run, list_runs, model_file};
 
 // Choosing what to train, on what, and training it.
@@ -49,8 +50,9 @@ pub use signals::stop_on_signals;
 pub use training::{Display, RunEnd, RunRequest, train};
 
 // A trained model: evaluated, explained, exported and imported.
-pub use evaluate::{MISCLASSIFIED_FILE, TrainedModel};
+pub use evaluate::MISCLASSIFIED_FILE;
 pub use interchange::{Format, ImportRequest, export, import_checkpoint};
+pub use trained::TrainedModel;
 
 // Looking at the data and at runs.
 pub use inspect::{BatchFacts, Facts, chosen, draw_in_terminal};

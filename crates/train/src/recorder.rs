@@ -3,7 +3,7 @@
 //!
 //! Burn 0.22's fallback renderer prints a debug line for every step, and its default metric
 //! logger writes every step's value to files. [`EpochRecorder`] is a `MetricsRenderer` that
-//! keeps only epoch-level values (optionally forwarding everything to the TUI), and
+//! keeps only epoch-level values (forwarding everything to the TUI or the plain lines), and
 //! [`EpochMetricLogger`] answers the checkpointer's "which epoch was best" from memory.
 
 use std::collections::HashMap;
@@ -23,6 +23,7 @@ use burn::train::{Interrupter, LearnerSummary};
 use crate::artifacts::{self, EpochMetrics};
 use crate::device_metrics::{SyncCounter, TEST_ACCURACY, TEST_LOSS};
 use crate::history::History;
+use crate::progress::Progress;
 use crate::tensorboard::RunLog;
 
 /// Burn's names for the two metrics every run tracks.
@@ -44,10 +45,10 @@ enum Tracked {
 }
 
 /// A `MetricsRenderer` that collects epoch-level metrics and split timings, rewrites
-/// `metrics.csv` after every epoch and prints one line per epoch, or forwards everything to
-/// Burn's terminal dashboard when one is shown.
+/// `metrics.csv` and logs TensorBoard after every epoch, and forwards every event to the
+/// run's [`Progress`] (the dashboard or plain lines).
 pub struct EpochRecorder {
-    dashboard: Option<Box<dyn MetricsRenderer>>,
+    progress: Box<dyn Progress>,
     csv_path: PathBuf,
     history: Arc<Mutex<History>>,
     interrupter: Interrupter,
@@ -67,10 +68,10 @@ pub struct EpochRecorder {
 }
 
 impl EpochRecorder {
-    /// Prints plain lines when `dashboard` is `None`; writes `csv_path` either way, starting
-    /// from the epochs already in `history` (a resumed run).
+    /// Shows the run through `progress`; writes `csv_path`, starting from the epochs already
+    /// in `history` (a resumed run).
     pub fn new(
-        dashboard: Option<Box<dyn MetricsRenderer>>,
+        progress: Box<dyn Progress>,
         csv_path: PathBuf,
         history: Arc<Mutex<History>>,
         interrupter: Interrupter,
@@ -78,7 +79,7 @@ impl EpochRecorder {
         tensorboard: RunLog,
     ) -> Self {
         Self {
-            dashboard,
+            progress,
             csv_path,
             history,
             interrupter,
@@ -147,9 +148,7 @@ impl EpochRecorder {
             epoch,
             ..self.current.clone()
         };
-        if self.dashboard.is_none() {
-            say!("{}", row.summary_line(self.total_epochs));
-        }
+        self.progress.epoch_done(&row, self.total_epochs);
         self.tensorboard.epoch(&row);
         if let Some(syncs) = &self.syncs {
             let (train, test) = syncs.take();
@@ -176,16 +175,12 @@ impl EpochRecorder {
 impl MetricsRendererTraining for EpochRecorder {
     fn update_train(&mut self, state: MetricState) {
         self.record(&state, false);
-        if let Some(dashboard) = &mut self.dashboard {
-            dashboard.update_train(state);
-        }
+        self.progress.update_train(state);
     }
 
     fn update_valid(&mut self, state: MetricState) {
         self.record(&state, true);
-        if let Some(dashboard) = &mut self.dashboard {
-            dashboard.update_valid(state);
-        }
+        self.progress.update_valid(state);
     }
 
     fn on_train_end(
@@ -197,18 +192,13 @@ impl MetricsRendererTraining for EpochRecorder {
         if self.interrupter.should_stop() {
             self.history.lock().expect("history lock").stopped_early = true;
         }
-        match &mut self.dashboard {
-            Some(dashboard) => dashboard.on_train_end(summary),
-            None => Ok(()),
-        }
+        self.progress.on_train_end(summary)
     }
 }
 
 impl MetricsRendererEvaluation for EpochRecorder {
     fn update_test(&mut self, name: EvaluationName, state: MetricState) {
-        if let Some(dashboard) = &mut self.dashboard {
-            dashboard.update_test(name, state);
-        }
+        self.progress.update_test(name, state);
     }
 }
 
@@ -223,9 +213,8 @@ impl TrainingProgressLogger for EpochRecorder {
         self.total_epochs = total_epochs;
         self.epoch = starting_epoch;
         self.history.lock().expect("history lock").epoch_in_progress = starting_epoch;
-        if let Some(dashboard) = &mut self.dashboard {
-            dashboard.start(total_epochs, starting_epoch, total_items, label);
-        }
+        self.progress
+            .start(total_epochs, starting_epoch, total_items, label);
     }
 
     fn update_epoch(&mut self, epoch: usize) {
@@ -234,24 +223,18 @@ impl TrainingProgressLogger for EpochRecorder {
         if !self.interrupter.should_stop() {
             self.finish_epoch(epoch);
         }
-        if let Some(dashboard) = &mut self.dashboard {
-            dashboard.update_epoch(epoch);
-        }
+        self.progress.update_epoch(epoch);
     }
 
     fn start_split(&mut self, split: &str, total_items: usize) {
         self.in_valid_split = split == "valid";
         self.step_in_epoch = 0;
         self.split_started = Instant::now();
-        if let Some(dashboard) = &mut self.dashboard {
-            dashboard.start_split(split, total_items);
-        }
+        self.progress.start_split(split, total_items);
     }
 
     fn update_split(&mut self, items_processed: usize) {
-        if let Some(dashboard) = &mut self.dashboard {
-            dashboard.update_split(items_processed);
-        }
+        self.progress.update_split(items_processed);
     }
 
     fn end_split(&mut self) {
@@ -260,67 +243,47 @@ impl TrainingProgressLogger for EpochRecorder {
             false => self.current.train_seconds = seconds,
             true => self.current.test_seconds = seconds,
         }
-        if let Some(dashboard) = &mut self.dashboard {
-            dashboard.end_split();
-        }
+        self.progress.end_split();
     }
 
     fn end(&mut self) {
-        if let Some(dashboard) = &mut self.dashboard {
-            dashboard.end();
-        }
+        self.progress.end();
     }
 
     fn log_event_training(&mut self, event: String) {
-        if let Some(dashboard) = &mut self.dashboard {
-            dashboard.log_event_training(event);
-        }
+        self.progress.log_event_training(event);
     }
 }
 
 impl EvaluationProgressLogger for EpochRecorder {
     fn start_global_progress(&mut self, total_tests: usize) {
-        if let Some(dashboard) = &mut self.dashboard {
-            dashboard.start_global_progress(total_tests);
-        }
+        self.progress.start_global_progress(total_tests);
     }
 
     fn start_test(&mut self, name: &str, total_items: usize) {
-        if let Some(dashboard) = &mut self.dashboard {
-            dashboard.start_test(name, total_items);
-        }
+        self.progress.start_test(name, total_items);
     }
 
     fn update_test_progress(&mut self, items_processed: usize) {
-        if let Some(dashboard) = &mut self.dashboard {
-            dashboard.update_test_progress(items_processed);
-        }
+        self.progress.update_test_progress(items_processed);
     }
 
     fn end_test(&mut self) {
-        if let Some(dashboard) = &mut self.dashboard {
-            dashboard.end_test();
-        }
+        self.progress.end_test();
     }
 
     fn end_global_progress(&mut self) {
-        if let Some(dashboard) = &mut self.dashboard {
-            dashboard.end_global_progress();
-        }
+        self.progress.end_global_progress();
     }
 
     fn log_event_evaluation(&mut self, event: String) {
-        if let Some(dashboard) = &mut self.dashboard {
-            dashboard.log_event_evaluation(event);
-        }
+        self.progress.log_event_evaluation(event);
     }
 }
 
 impl MetricsRenderer for EpochRecorder {
     fn manual_close(&mut self) {
-        if let Some(dashboard) = &mut self.dashboard {
-            dashboard.manual_close();
-        }
+        self.progress.manual_close();
     }
 
     fn register_metric(&mut self, definition: MetricDefinition) {
@@ -335,9 +298,7 @@ impl MetricsRenderer for EpochRecorder {
         if let Some(metric) = metric {
             self.tracked.insert(definition.metric_id.clone(), metric);
         }
-        if let Some(dashboard) = &mut self.dashboard {
-            dashboard.register_metric(definition);
-        }
+        self.progress.register_metric(definition);
     }
 }
 

@@ -4,9 +4,10 @@
 
 use std::path::Path;
 
-use crate::artifacts::{self, EpochMetrics, RunRecord};
+use crate::artifacts::{self, EpochMetrics};
 use crate::backend::BackendKind;
 use crate::config::{ConfigError, ExperimentConfig, LrSchedule};
+use crate::run_folder::{CONFIG_FILE, METRICS_FILE, RunRecord};
 
 /// Keys a resumed run may change: they do not change the model, the data order, the
 /// optimiser's state or (with a constant learning rate) the schedule.
@@ -38,7 +39,7 @@ impl Resume {
     ) -> anyhow::Result<Self> {
         let cannot = |why: String| anyhow::anyhow!("cannot resume {}: {why}", run_dir.display());
         let record = RunRecord::read(run_dir).map_err(cannot)?;
-        let config_path = run_dir.join(artifacts::CONFIG_FILE);
+        let config_path = run_dir.join(CONFIG_FILE);
         let original = ExperimentConfig::load(&config_path, &[])?;
         let config = ExperimentConfig::load(&config_path, overrides)?;
         check_changes(&original, &config, &config_path)?;
@@ -52,7 +53,7 @@ impl Resume {
                 true,
             ),
         };
-        let metrics = run_dir.join(artifacts::METRICS_FILE);
+        let metrics = run_dir.join(METRICS_FILE);
         let mut completed = match metrics.exists() {
             true => artifacts::read_metrics_csv(&metrics).map_err(cannot)?,
             false => Vec::new(),

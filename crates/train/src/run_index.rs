@@ -8,10 +8,8 @@ use std::time::UNIX_EPOCH;
 
 use serde::Serialize;
 
-use crate::artifacts::{
-    CONFIG_FILE, EpochMetrics, METRICS_FILE, MODEL_STEM, RUN_FILE, RunRecord, RunStatus,
-    read_metrics_csv,
-};
+use crate::artifacts::{EpochMetrics, read_metrics_csv};
+use crate::run_folder::{CONFIG_FILE, METRICS_FILE, MODEL_STEM, RUN_FILE, RunRecord, RunStatus};
 
 /// Joins the folder names of a nested run (a sweep's trial) into its id, which contains no
 /// `/` so that it is one URL path segment.

@@ -17,8 +17,9 @@ use burn::train::{MetricEarlyStoppingStrategy, StoppingCondition};
 use burn::module::Module;
 use mnist_model::LogisticRegression;
 
-use crate::artifacts::{EpochMetrics, RunRecord};
+use crate::artifacts::EpochMetrics;
 use crate::config::{EarlyStoppingConfig, Keep, StopMetric};
+use crate::run_folder::RunRecord;
 
 /// Burn's strategies for `config`: when to stop, and which checkpoints to keep (the last two,
 /// for resuming, and the best by the watched metric).

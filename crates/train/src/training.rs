@@ -6,13 +6,12 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use anyhow::{Context, anyhow};
+use anyhow::anyhow;
 use burn::data::dataloader::{DataLoader, DataLoaderBuilder};
 use burn::module::Module;
 use burn::prelude::Device;
 use burn::store::ModuleRecord;
 use burn::train::metric::LearningRateMetric;
-use burn::train::renderer::MetricsRenderer;
 use burn::train::renderer::tui::TuiMetricsRendererWrapper;
 use burn::train::{
     ExecutionStrategy, Interrupter, Learner, LearningResult, MultiDeviceOptim, SupervisedTraining,
@@ -20,7 +19,7 @@ use burn::train::{
 use mnist_data::{EpochShuffledLoader, ImageSet, Indices, MnistBatcher, Split};
 use mnist_model::LogisticRegression;
 
-use crate::artifacts::{self, EpochMetrics, RunRecord, RunStatus};
+use crate::artifacts::{self, EpochMetrics};
 use crate::backend::BackendKind;
 use crate::config::ExperimentConfig;
 use crate::device_metrics::{DeviceMetric, DivergenceWatch, SharedWindow, SyncCounter, SyncPolicy};
@@ -30,7 +29,11 @@ use crate::history::History;
 use crate::holdout::Chained;
 use crate::manifest::Environment;
 use crate::plots;
+use crate::progress::{PlainLines, Progress};
 use crate::recorder::{EpochMetricLogger, EpochRecorder};
+use crate::run_folder::{
+    METRICS_FILE, MODEL_STEM, RunFolder, RunRecord, RunStatus, WEIGHTS_FILE, choose_run_dir,
+};
 use crate::selection;
 use crate::tensorboard::RunLog;
 
@@ -85,7 +88,7 @@ pub fn train(request: &RunRequest) -> anyhow::Result<RunOutcome> {
     let started = Instant::now();
     let config = request.config;
     let device = request.backend.usable_device()?;
-    let run_dir = artifacts::choose_run_dir(request.out, request.name, request.force)?;
+    let run_dir = choose_run_dir(request.out, request.name, request.force)?;
 
     // The two splits are read, checked and (if configured) deskewed side by side.
     let (training, test_split) = std::thread::scope(|scope| {
@@ -98,42 +101,26 @@ pub fn train(request: &RunRequest) -> anyhow::Result<RunOutcome> {
     });
     let ((train_split, validation_split), test_split) = (training?, test_split?);
 
-    artifacts::create_run_dir(&run_dir)?;
-    let parameters = (config.model.n_inputs + 1) * config.model.n_outputs;
-    artifacts::check_free_space(&run_dir, artifacts::bytes_needed(parameters))?;
+    let folder = RunFolder::create(run_dir, config)?;
+    let run_dir = folder.path();
     let mut record = RunRecord {
-        name: request.name.to_string(),
-        config_file: request.config_path.to_path_buf(),
-        backend: request.backend.name().to_string(),
-        device: format!("{device:?}"),
         train_items: train_split.len(),
         validation_items: validation_split.as_ref().map_or(0, ImageSet::len),
         test_items: test_split.len(),
-        started: chrono::Local::now().to_rfc3339(),
-        status: RunStatus::Running,
         epochs_completed: request.completed.len(),
-        wall_seconds: None,
-        final_test_accuracy: None,
-        final_test_loss: None,
-        final_valid_accuracy: None,
-        selected_epoch: None,
-        stop_reason: None,
-        peak_rss_mib: None,
-        imported_from: None,
         environment: Some(Environment::of(
             config,
             request.backend,
             format!("{device:?}"),
         )),
+        ..RunRecord::begun(
+            request.name.to_string(),
+            request.config_path.to_path_buf(),
+            request.backend.name().to_string(),
+            format!("{device:?}"),
+        )
     };
-    let write_error = |file: &str| format!("{}: cannot write", run_dir.join(file).display());
-    artifacts::write_file(
-        &run_dir.join(artifacts::CONFIG_FILE),
-        config.to_toml().as_bytes(),
-    )?;
-    record
-        .write(&run_dir)
-        .with_context(|| write_error(artifacts::RUN_FILE))?;
+    folder.write_record(&record)?;
 
     let show_dashboard = request.display == Display::Auto && std::io::stdout().is_terminal();
     if !show_dashboard {
@@ -173,7 +160,7 @@ pub fn train(request: &RunRequest) -> anyhow::Result<RunOutcome> {
             validation: validation_split,
             test: test_split,
         },
-        &run_dir,
+        run_dir,
         show_dashboard,
         &history,
     );
@@ -182,7 +169,7 @@ pub fn train(request: &RunRequest) -> anyhow::Result<RunOutcome> {
     record.epochs_completed = history.epochs.len();
     record.wall_seconds = Some(started.elapsed().as_secs_f64());
     record.peak_rss_mib = artifacts::peak_rss_mib();
-    let end = match ending::judge(&result, &history, config, &run_dir) {
+    let end = match ending::judge(&result, &history, config, run_dir) {
         Ok(end) => end,
         Err(error) => {
             record.status = match error.is::<ending::Diverged>() {
@@ -190,7 +177,7 @@ pub fn train(request: &RunRequest) -> anyhow::Result<RunOutcome> {
                 false => RunStatus::Failed,
             };
             // Best effort: the error being reported matters more than this record.
-            let _ = record.write(&run_dir);
+            let _ = folder.write_record(&record);
             return Err(error);
         }
     };
@@ -207,30 +194,28 @@ pub fn train(request: &RunRequest) -> anyhow::Result<RunOutcome> {
         stopping,
         config.epochs,
         &history.epochs,
-        &run_dir,
+        run_dir,
         &mut record,
     )?;
 
     let weights = model.weights().into_data().convert::<f32>().try_to_vec()?;
-    let model_path = run_dir.join(artifacts::MODEL_STEM);
+    let model_path = folder.file(MODEL_STEM);
     model
         .into_record()
         .save(&model_path)
         .map_err(|error| anyhow!("{}: cannot save the model: {error}", model_path.display()))?;
     let label = format!("{} on {}", request.name, request.backend);
     if !history.epochs.is_empty() {
-        plots::learning_curves(&run_dir, &[(label, history.epochs.clone())])?;
+        plots::learning_curves(run_dir, &[(label, history.epochs.clone())])?;
     }
     plots::weight_templates(
-        &run_dir.join(artifacts::WEIGHTS_FILE),
+        &folder.file(WEIGHTS_FILE),
         &weights,
         config.data.dataset.class_names(),
     )?;
-    record
-        .write(&run_dir)
-        .with_context(|| write_error(artifacts::RUN_FILE))?;
+    folder.write_record(&record)?;
     Ok(RunOutcome {
-        run_dir,
+        run_dir: folder.into_path(),
         epochs: history.epochs,
         seconds: started.elapsed().as_secs_f64(),
         end,
@@ -300,18 +285,21 @@ fn fit(
     };
 
     let interrupter = request.interrupter.clone();
-    let dashboard = show_dashboard.then(|| {
-        let dashboard = TuiMetricsRendererWrapper::new(
-            interrupter.clone(),
-            (completed > 0).then_some(completed),
-        );
-        crate::signals::signal_keys_under_dashboard();
-        Box::new(dashboard) as Box<dyn MetricsRenderer>
-    });
+    let progress: Box<dyn Progress> = match show_dashboard {
+        true => {
+            let dashboard = TuiMetricsRendererWrapper::new(
+                interrupter.clone(),
+                (completed > 0).then_some(completed),
+            );
+            crate::signals::signal_keys_under_dashboard();
+            Box::new(dashboard)
+        }
+        false => Box::new(PlainLines),
+    };
     let syncs = Arc::new(SyncCounter::default());
     let recorder = EpochRecorder::new(
-        dashboard,
-        run_dir.join(artifacts::METRICS_FILE),
+        progress,
+        run_dir.join(METRICS_FILE),
         history.clone(),
         interrupter.clone(),
         request.debug_syncs.then(|| syncs.clone()),

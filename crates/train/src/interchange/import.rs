@@ -17,10 +17,8 @@ use burn::tensor::DType;
 use mnist_model::LogisticRegression;
 
 use super::expected_tensors;
-use crate::artifacts::{
-    self, CONFIG_FILE, MODEL_STEM, RunRecord, RunStatus, choose_run_dir, create_run_dir,
-};
 use crate::config::ExperimentConfig;
+use crate::run_folder::{MODEL_STEM, RunFolder, RunRecord, RunStatus, choose_run_dir};
 
 /// What to import, and where to.
 pub struct ImportRequest<'a> {
@@ -52,37 +50,23 @@ pub fn import_checkpoint(request: &ImportRequest, device: &Device) -> anyhow::Re
         stem.to_string_lossy().into_owned()
     });
     let run_dir = choose_run_dir(request.out, &name, request.force)?;
-    create_run_dir(&run_dir)?;
-    let write_error = |what: &str| format!("{}: cannot write", run_dir.join(what).display());
-    artifacts::write_file(&run_dir.join(CONFIG_FILE), config.to_toml().as_bytes())?;
+    let folder = RunFolder::create(run_dir, &config)?;
+    let model_path = folder.file(MODEL_STEM);
     model
         .into_record()
-        .save(run_dir.join(MODEL_STEM))
-        .map_err(|error| anyhow!("{}: {error}", write_error("model.bpk")))?;
-    RunRecord {
-        name,
-        config_file: request.config_path.to_path_buf(),
-        backend: "imported".into(),
-        device: format!("{device:?}"),
-        train_items: 0,
-        validation_items: 0,
-        test_items: 0,
-        started: chrono::Local::now().to_rfc3339(),
+        .save(&model_path)
+        .map_err(|error| anyhow!("{}: cannot save the model: {error}", model_path.display()))?;
+    folder.write_record(&RunRecord {
         status: RunStatus::Finished,
-        epochs_completed: 0,
-        wall_seconds: None,
-        final_test_accuracy: None,
-        final_test_loss: None,
-        final_valid_accuracy: None,
-        selected_epoch: None,
-        stop_reason: None,
-        peak_rss_mib: None,
-        environment: None,
         imported_from: Some(std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf())),
-    }
-    .write(&run_dir)
-    .with_context(|| write_error(artifacts::RUN_FILE))?;
-    Ok(run_dir)
+        ..RunRecord::begun(
+            name,
+            request.config_path.to_path_buf(),
+            "imported".into(),
+            format!("{device:?}"),
+        )
+    })?;
+    Ok(folder.into_path())
 }
 
 /// Checks the tensors `store` holds, then loads them into `model`.

@@ -18,7 +18,7 @@ use serde::Serialize;
 pub use import::{ImportRequest, import_checkpoint};
 
 use crate::artifacts::write_file;
-use crate::evaluate::TrainedModel;
+use crate::trained::TrainedModel;
 
 /// The formats `export` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -17,7 +17,7 @@ use onnx_protobuf::{
 };
 
 use super::Sidecar;
-use crate::evaluate::TrainedModel;
+use crate::trained::TrainedModel;
 
 /// Opset 17 and IR version 8: what onnxruntime and PyTorch's exporter both handle well.
 const OPSET: i64 = 17;

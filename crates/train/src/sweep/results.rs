@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use super::spec::{SweepPlan, Trial};
-use crate::artifacts::{CONFIG_FILE, write_file};
+use crate::artifacts::write_file;
+use crate::run_folder::CONFIG_FILE;
 use crate::run_index::{ListedStatus, RunSummary, summarise};
 
 pub const RESULTS_CSV: &str = "results.csv";

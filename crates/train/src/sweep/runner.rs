@@ -16,8 +16,9 @@ use anyhow::Context;
 
 use super::spec::{SweepPlan, Trial};
 use super::{BASE_FILE, TRIAL_LOG};
-use crate::artifacts::{METRICS_FILE, RUN_FILE, read_metrics_csv};
+use crate::artifacts::read_metrics_csv;
 use crate::backend::BackendKind;
+use crate::run_folder::{METRICS_FILE, RUN_FILE};
 use crate::run_index::{ListedStatus, RunSummary, summarise};
 
 /// How trials are run.

@@ -1,0 +1,142 @@
+//! A trained model read back from its run folder (or a checkpoint) with the config it was
+//! trained with, and asked about pictures: what `eval`, `predict`, `export` and `serve` load.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, anyhow};
+use burn::module::Module;
+use burn::prelude::*;
+use burn::store::ModuleRecord;
+use burn::tensor::activation::softmax;
+use mnist_data::{DatasetKind, IMAGE_PIXELS, ImageSet, PixelScaling, preprocess};
+use mnist_model::LogisticRegression;
+
+use crate::config::ExperimentConfig;
+use crate::run_folder::{CONFIG_FILE, MODEL_STEM};
+
+/// A model read back with the config it was trained with.
+pub struct TrainedModel {
+    pub config: ExperimentConfig,
+    pub model: LogisticRegression,
+    /// The `.bpk` file the weights came from.
+    pub weights_file: PathBuf,
+    /// The folder that holds the run's `config.toml`.
+    pub run_dir: PathBuf,
+}
+
+impl TrainedModel {
+    /// Loads a run folder's final model, or a `.bpk` file (a run's `model.bpk` or one of its
+    /// checkpoints) with the `config.toml` of the run it belongs to.
+    pub fn load(path: &Path, device: &Device) -> anyhow::Result<Self> {
+        let weights_file = match path.is_dir() {
+            true => path.join(format!("{MODEL_STEM}.bpk")),
+            false => path.to_path_buf(),
+        };
+        if !weights_file.is_file() {
+            anyhow::bail!(
+                "{}: no such model; give a run folder or a .bpk file",
+                weights_file.display()
+            );
+        }
+        let run_dir = weights_file
+            .ancestors()
+            .skip(1)
+            .take(2)
+            .find(|folder| folder.join(CONFIG_FILE).is_file())
+            .ok_or_else(|| {
+                anyhow!(
+                    "{}: no {CONFIG_FILE} beside it or in the folder above, so its shape and \
+                     scaling are unknown",
+                    weights_file.display()
+                )
+            })?
+            .to_path_buf();
+        let config = ExperimentConfig::load(&run_dir.join(CONFIG_FILE), &[])?;
+        let record = ModuleRecord::load(&weights_file)
+            .map_err(|error| anyhow!("{}: {error}", weights_file.display()))?;
+        let model = config
+            .model
+            .init(device)
+            .try_load_record(record)
+            .map_err(|error| anyhow!("{}: {error}", weights_file.display()))?;
+        Ok(Self {
+            config,
+            model,
+            weights_file,
+            run_dir,
+        })
+    }
+
+    pub fn dataset(&self) -> DatasetKind {
+        self.config.data.dataset
+    }
+
+    pub fn scaling(&self) -> PixelScaling {
+        self.config.data.scaling()
+    }
+
+    /// The model's scores for `images`, 1000 images at a time, with their indices.
+    pub(crate) fn for_each_chunk(
+        &self,
+        images: &ImageSet,
+        device: &Device,
+        mut visit: impl FnMut(std::ops::Range<usize>, Tensor<2>),
+    ) {
+        let scaling = self.scaling();
+        for start in (0..images.len()).step_by(1000) {
+            let indices = start..(start + 1000).min(images.len());
+            let input = scaling.tensor(indices.clone().map(|index| images.image(index)), device);
+            visit(indices, self.model.forward(input));
+        }
+    }
+
+    /// Class probabilities for one picture file of any size and colour, converted to MNIST's
+    /// format first.
+    pub fn predict_file(&self, path: &Path, device: &Device) -> anyhow::Result<Prediction> {
+        let picture = image::ImageReader::open(path)
+            .with_context(|| format!("{}: cannot open", path.display()))?
+            .with_guessed_format()
+            .with_context(|| format!("{}: cannot read", path.display()))?
+            .decode()
+            .map_err(|error| anyhow!("{}: not a readable image ({error})", path.display()))?;
+        Ok(self.predict_pixels(&preprocess::mnist_style(&picture), device))
+    }
+
+    /// Class probabilities for one MNIST-style picture (784 pixels, light ink on black),
+    /// prepared first as the run's data was (deskewed if it was).
+    pub fn predict_pixels(&self, pixels: &[u8], device: &Device) -> Prediction {
+        let seen = self.config.data.prepare(pixels);
+        let input = self.scaling().tensor(std::iter::once(&seen[..]), device);
+        let probabilities = probabilities(self.model.forward(input));
+        let class = probabilities
+            .iter()
+            .enumerate()
+            .fold(
+                0,
+                |best, (class, &p)| if p > probabilities[best] { class } else { best },
+            );
+        Prediction {
+            class,
+            probabilities,
+            seen,
+        }
+    }
+}
+
+/// Softmax of `[rows, classes]` scores, row-major.
+pub(crate) fn probabilities(scores: Tensor<2>) -> Vec<f32> {
+    softmax(scores, 1)
+        .into_data()
+        .convert::<f32>()
+        .try_to_vec()
+        .expect("probabilities are floats")
+}
+
+/// What the model says about one picture.
+#[derive(Debug, Clone)]
+pub struct Prediction {
+    pub class: usize,
+    pub probabilities: Vec<f32>,
+    /// The picture the model was given: the one asked about, deskewed if the run deskews.
+    pub seen: [u8; IMAGE_PIXELS],
+}
