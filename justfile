@@ -99,8 +99,7 @@ vulkan:
     #!/usr/bin/env bash
     set -euo pipefail
     if ldconfig -p | grep -q 'libvulkan.so.1 ' && ls /usr/share/vulkan/icd.d/*.json >/dev/null 2>&1; then exit 0; fi
-    sudo=; [ "$(id -u)" = 0 ] || sudo=sudo
-    $sudo apt-get update -q && $sudo apt-get install -y -q libvulkan1 mesa-vulkan-drivers
+    just _apt libvulkan1 mesa-vulkan-drivers
 
 # PyTorch 2.9.0 (what burn-tch 0.22 builds against) in .venv-torch (or TORCH_VENV), unless
 # there (~7 GB with its CUDA libraries).
@@ -125,8 +124,7 @@ cuda-llvm:
     [ -e "$bundle/.tracel-llvm-installed" ] && exit 0
     # llvm-config --system-libs names -lz and -lzstd.
     if [ ! -e "$(gcc -print-file-name=libzstd.so)" ] || [ ! -e "$(gcc -print-file-name=libz.so)" ]; then
-        sudo=; [ "$(id -u)" = 0 ] || sudo=sudo
-        $sudo apt-get update -q && $sudo apt-get install -y -q libzstd-dev zlib1g-dev
+        just _apt libzstd-dev zlib1g-dev
     fi
     wheels="$tracel/mlc-llvm-static-23.1.1.post0"
     rm -rf "$wheels.partial"
@@ -179,12 +177,7 @@ test-tools: browser-tools
     #!/usr/bin/env bash
     set -euo pipefail
     command -v tmux >/dev/null && [ -d "${FASHION_MNIST_DIR:-/usr/share/datasets/fashion-mnist}" ] && exit 0
-    sudo=; [ "$(id -u)" = 0 ] || sudo="sudo -n"
-    if $sudo true 2>/dev/null; then
-        $sudo apt-get update -q && $sudo apt-get install -y -q tmux dataset-fashion-mnist
-    else
-        echo "note: cannot install tmux and dataset-fashion-mnist here (no root); their tests will skip"
-    fi
+    just _apt tmux dataset-fashion-mnist || echo "note: their tests will skip"
 
 # What the browser test needs: Debian's chromium and Playwright (playwright-core from npm,
 # which downloads no browser) in tests/browser; where they cannot be installed it skips.
@@ -192,12 +185,7 @@ browser-tools:
     #!/usr/bin/env bash
     set -euo pipefail
     if [ ! -x /usr/bin/chromium ]; then
-        sudo=; [ "$(id -u)" = 0 ] || sudo="sudo -n"
-        if $sudo true 2>/dev/null; then
-            $sudo apt-get update -q && $sudo apt-get install -y -q chromium
-        else
-            echo "note: cannot install chromium here (no root); the browser test will skip"
-        fi
+        just _apt chromium || echo "note: the browser test will skip"
     fi
     if [ ! -d tests/browser/node_modules/playwright-core ] && command -v npm >/dev/null; then
         npm ci --prefix tests/browser --no-audit --no-fund --silent || echo "note: npm ci failed; the browser test will skip"
@@ -259,13 +247,29 @@ data *args:
 test-backends:
     MNIST_BURN_FEATURES="${MNIST_BURN_FEATURES:-tch,cuda}" MNIST_BURN_BACKENDS="${MNIST_BURN_BACKENDS:-flex,wgpu,tch}" just test
 
+# Installs Debian packages, as root or through sudo (which may ask for a password on a
+# terminal); the package lists are refreshed first unless that happened in the last hour.
+# Says why and fails where this user cannot install packages.
+[private]
+_apt +packages:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    sudo=; [ "$(id -u)" = 0 ] || sudo=sudo
+    if [ -n "$sudo" ] && ! { [ -t 0 ] || sudo -n true 2>/dev/null; }; then
+        echo "note: cannot install $* here (not root, and sudo would ask for a password)" >&2
+        exit 1
+    fi
+    if [ -z "$(find /var/lib/apt/lists/partial -maxdepth 0 -mmin -60 2>/dev/null)" ]; then
+        $sudo apt-get update -q
+    fi
+    $sudo apt-get install -y -q "$@"
+
 # Install Fashion-MNIST (Debian's dataset-fashion-mnist) unless it is there.
 fashion-data:
     #!/usr/bin/env bash
     set -euo pipefail
     [ -d "${FASHION_MNIST_DIR:-/usr/share/datasets/fashion-mnist}" ] && exit 0
-    sudo=; [ "$(id -u)" = 0 ] || sudo=sudo
-    $sudo apt-get update -q && $sudo apt-get install -y -q dataset-fashion-mnist
+    just _apt dataset-fashion-mnist
 
 # Any other mnist-burn command: just run inspect --index 0
 run *args:

@@ -3,7 +3,7 @@
 //! this process on 127.0.0.1. Reports requests per second, p50/p99 latency and the
 //! process's resident memory after 2 s and at the end (flat = no growth per request).
 //!
-//! `cargo bench -p mnist-train --bench serve_load` (part of `just bench`).
+//! `cargo bench -p mnist-serve --bench serve_load` (part of `just bench`).
 
 use std::time::{Duration, Instant};
 
