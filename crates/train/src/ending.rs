@@ -7,8 +7,8 @@ use burn::train::LearningResult;
 use mnist_model::LogisticRegression;
 
 use crate::artifacts;
-use crate::config::ExperimentConfig;
 use crate::history::{Divergence, History};
+use mnist_config::ExperimentConfig;
 
 /// How a run ended without an error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,7 +4,7 @@
 //! errors; only `cli` turns them into a status, so no command depends on the command line.
 
 use crate::backend::{NotCompiled, Unavailable};
-use crate::config::ConfigError;
+use mnist_config::ConfigError;
 
 /// Training was stopped on request (exit code 130, as for a shell's Ctrl-C).
 #[derive(Debug, thiserror::Error)]

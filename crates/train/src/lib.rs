@@ -8,7 +8,6 @@ pub mod output;
 
 mod artifacts;
 mod backend;
-mod config;
 mod device_metrics;
 mod ending;
 mod evaluate;
@@ -44,8 +43,8 @@ pub use run_index::{RunSummary, find_run, list_runs, model_file};
 
 // Choosing what to train, on what, and training it.
 pub use backend::BackendKind;
-pub use config::{ExperimentConfig, LrSchedule, OptimizerConfig, OptimizerKind};
 pub use failure::{Interrupted, Usage, exit_status};
+pub use mnist_config::{ExperimentConfig, LrSchedule, OptimizerConfig, OptimizerKind};
 pub use signals::stop_on_signals;
 pub use training::{Display, RunEnd, RunRequest, train};
 

@@ -15,9 +15,9 @@ use plotters::prelude::*;
 use serde::Serialize;
 
 use crate::backend::BackendKind;
-use crate::config::ExperimentConfig;
 use crate::plots::{FONT_NAME, PALETTE, draw_legend, legend_line, render};
 use crate::training::initial_weights;
+use mnist_config::ExperimentConfig;
 
 /// fastai's smoothing of the recorded loss: an exponential moving average, bias-corrected.
 const SMOOTHING: f64 = 0.98;

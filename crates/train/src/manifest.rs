@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::backend::BackendKind;
-use crate::config::ExperimentConfig;
+use mnist_config::ExperimentConfig;
 
 /// `[environment]` of run.toml.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -12,8 +12,8 @@ use mnist_model::LogisticRegression;
 use serde::Serialize;
 
 use crate::backend::BackendKind;
-use crate::config::ExperimentConfig;
 use crate::training::initial_weights;
+use mnist_config::ExperimentConfig;
 
 /// Largest accepted |difference| from the reference, for losses and for parameters, unless
 /// told otherwise. Backends sum in different orders (and GPUs fuse multiply-adds), so a few

@@ -18,8 +18,8 @@ use mnist_model::LogisticRegression;
 
 use crate::artifacts::EpochMetrics;
 use crate::backend::BackendKind;
-use crate::config::ExperimentConfig;
 use crate::training::{self, Display, RunRequest, initial_weights};
+use mnist_config::ExperimentConfig;
 
 /// One part of a training step, in the order a step runs them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use crate::artifacts::{self, EpochMetrics};
 use crate::backend::BackendKind;
-use crate::config::{ConfigError, ExperimentConfig, LrSchedule};
 use crate::run_folder::{CONFIG_FILE, METRICS_FILE, RunRecord};
+use mnist_config::{ConfigError, ExperimentConfig, LrSchedule};
 
 /// Keys a resumed run may change: they do not change the model, the data order, the
 /// optimiser's state or (with a constant learning rate) the schedule.
@@ -112,7 +112,7 @@ fn check_changes(
     config_path: &Path,
 ) -> Result<(), ConfigError> {
     let refuse = |key: String, reason: String| ConfigError::Invalid {
-        path: crate::config::Location {
+        path: mnist_config::Location {
             file: config_path.to_path_buf(),
             line: None,
         },

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::artifacts::{WriteError, write_file};
-use crate::config::ExperimentConfig;
+use mnist_config::ExperimentConfig;
 
 /// File names inside a run folder.
 pub const CONFIG_FILE: &str = "config.toml";

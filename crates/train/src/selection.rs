@@ -18,8 +18,8 @@ use burn::module::Module;
 use mnist_model::LogisticRegression;
 
 use crate::artifacts::EpochMetrics;
-use crate::config::{EarlyStoppingConfig, Keep, StopMetric};
 use crate::run_folder::RunRecord;
+use mnist_config::{EarlyStoppingConfig, Keep, StopMetric};
 
 /// Burn's strategies for `config`: when to stop, and which checkpoints to keep (the last two,
 /// for resuming, and the best by the watched metric).

@@ -7,9 +7,9 @@ use std::path::Path;
 use plotters::prelude::*;
 
 use crate::backend::BackendKind;
-use crate::config::ExperimentConfig;
 use crate::plots::{FONT_NAME, PALETTE, draw_legend, legend_line, render};
 use crate::profile::scratch_run;
+use mnist_config::ExperimentConfig;
 
 /// The batch sizes measured unless told otherwise.
 pub const BATCH_SIZES: [usize; 5] = [32, 128, 512, 2048, 8192];

@@ -11,8 +11,8 @@ use burn::tensor::activation::softmax;
 use mnist_data::{DatasetKind, IMAGE_PIXELS, ImageSet, PixelScaling, preprocess};
 use mnist_model::LogisticRegression;
 
-use crate::config::ExperimentConfig;
 use crate::run_folder::{CONFIG_FILE, MODEL_STEM};
+use mnist_config::ExperimentConfig;
 
 /// A model read back with the config it was trained with.
 pub struct TrainedModel {

@@ -21,7 +21,6 @@ use mnist_model::LogisticRegression;
 
 use crate::artifacts::{self, EpochMetrics};
 use crate::backend::BackendKind;
-use crate::config::ExperimentConfig;
 use crate::device_metrics::{DeviceMetric, DivergenceWatch, SharedWindow, SyncCounter, SyncPolicy};
 use crate::ending;
 pub use crate::ending::RunEnd;
@@ -36,6 +35,7 @@ use crate::run_folder::{
 };
 use crate::selection;
 use crate::tensorboard::RunLog;
+use mnist_config::ExperimentConfig;
 
 /// How progress is shown while training.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -17,8 +17,8 @@ use burn::tensor::DType;
 use mnist_model::LogisticRegression;
 
 use super::expected_tensors;
-use crate::config::ExperimentConfig;
 use crate::run_folder::{MODEL_STEM, RunFolder, RunRecord, RunStatus, choose_run_dir};
+use mnist_config::ExperimentConfig;
 
 /// What to import, and where to.
 pub struct ImportRequest<'a> {

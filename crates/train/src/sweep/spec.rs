@@ -9,7 +9,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
-use crate::config::ExperimentConfig;
+use mnist_config::ExperimentConfig;
 
 /// The most trials one sweep may stand for (a typo in a grid should not start 10,000 runs).
 pub const MAX_TRIALS: usize = 1000;

@@ -147,7 +147,7 @@ fn line_of_key(text: &str, key: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{LrSchedule, OptimizerConfig, OptimizerKind};
+    use crate::{LrSchedule, OptimizerConfig, OptimizerKind};
 
     fn parse(text: &str) -> Result<ExperimentConfig, ConfigError> {
         ExperimentConfig::parse(text, Path::new("configs/x.toml"), &[])
