@@ -151,7 +151,7 @@ _torch-env:
 # `SKIPPED <test>: <reason>` and pass; `just test` lists them at the end. With
 # MNIST_BURN_BACKENDS (e.g. flex,wgpu,tch; they must be compiled in, see `features`) the
 # backend suite runs too, in the same build.
-test: data test-tools
+test: data test-tools web
     #!/usr/bin/env bash
     set -euo pipefail
     backends="${MNIST_BURN_BACKENDS:-}"
@@ -246,6 +246,33 @@ data *args:
 # too, for its no-GPU path. One build, the one CI makes. Installs Vulkan, PyTorch and LLVM.
 test-backends:
     MNIST_BURN_FEATURES="${MNIST_BURN_FEATURES:-tch,cuda}" MNIST_BURN_BACKENDS="${MNIST_BURN_BACKENDS:-flex,wgpu,tch}" just test
+
+# The browser build: a static folder (the page, its worker, the WebAssembly build of
+# crates/web with its JS glue, configs/default.toml and the four MNIST files gzipped) that any
+# static file server serves, written to <target>/web. Installs the wasm32 target and the
+# wasm-bindgen CLI of the version Cargo.lock pins, unless present.
+web: data
+    #!/usr/bin/env bash
+    set -euo pipefail
+    rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+    version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)
+    if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $version" ]; then
+        echo "Installing wasm-bindgen-cli $version (a few minutes, once)" >&2
+        cargo install --quiet wasm-bindgen-cli --version "=$version" --no-default-features
+    fi
+    quiet=--quiet; [ -t 2 ] && quiet=
+    cargo build --release $quiet -p mnist-web --target wasm32-unknown-unknown
+    target="${CARGO_TARGET_DIR:-target}"
+    out="$target/web"
+    rm -rf "$out.partial"
+    mkdir -p "$out.partial"
+    wasm-bindgen --target web --no-typescript --out-dir "$out.partial" "$target/wasm32-unknown-unknown/release/mnist_web.wasm"
+    cp crates/web/www/* configs/default.toml "$out.partial/"
+    setup=$(just _setup)
+    eval "$setup"
+    "{{bin}}" data --gzipped-into "$out.partial/mnist" >/dev/null
+    rm -rf "$out" && mv "$out.partial" "$out"
+    echo "Wrote $out: serve it with any static file server, e.g. python3 -m http.server -d $out"
 
 # Installs Debian packages, as root or through sudo (which may ask for a password on a
 # terminal); the package lists are refreshed first unless that happened in the last hour.

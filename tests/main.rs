@@ -14,3 +14,4 @@ mod reliability;
 mod serve;
 mod serve_api;
 mod sweep;
+mod web;

@@ -3,34 +3,15 @@
 //! script only acts and reports what the page showed; the checks against `predict` and
 //! `eval` are here. And the server against clients that never finish a request.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use crate::support;
 use mnist_data::{DatasetKind, ImageSet, Split};
 
 use support::{
-    COMMAND_SECONDS, Running, binary, can_run, config, output_within, repo_root, succeed,
+    COMMAND_SECONDS, Running, binary, browser, can_run, config, output_within, repo_root, succeed,
 };
-
-/// Chromium, Node and Playwright, or why not.
-fn browser() -> Result<PathBuf, String> {
-    let chromium = std::env::var_os("CHROMIUM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
-    if !chromium.is_file() {
-        return Err(format!(
-            "no Chromium at {} (`just browser-tools` installs Debian's chromium)",
-            chromium.display()
-        ));
-    }
-    support::program("node", &["--version"])?;
-    let playwright = repo_root().join("tests/browser/node_modules/playwright-core");
-    if !playwright.is_dir() {
-        return Err("no tests/browser/node_modules (`just browser-tools` runs npm ci)".into());
-    }
-    Ok(chromium)
-}
 
 /// Writes 784 pixels as a 28x28 grayscale PNG.
 fn write_png(path: &Path, pixels: &[u8]) {

@@ -58,7 +58,6 @@ fn trials_run_in_parallel_and_a_diverging_one_is_recorded() {
     let dir = tempfile::tempdir().unwrap();
     let file = sweep_file(
         dir.path(),
-        // Five epochs: the real trials outlast the moment the diverged one frees its slot.
         "[set]\nepochs = 5\n[grid]\n\"optimizer.lr\" = [0.01, 1e38, 0.003]\n",
     );
     let stdout = succeed(dir.path(), &["sweep", &file, "--out", "out", "--jobs", "2"]);
@@ -69,16 +68,30 @@ fn trials_run_in_parallel_and_a_diverging_one_is_recorded() {
     );
     let out = dir.path().join("out");
     let record = |trial: &str| fs::read_to_string(out.join(trial).join("run.toml")).unwrap();
-    let span = |trial: &str| {
-        let run: toml::Table = record(trial).parse().unwrap();
-        let started = chrono::DateTime::parse_from_rfc3339(run["started"].as_str().unwrap())
+    // When each trial ran: from the creation of its train.log, which the runner opens just
+    // before it starts the trial, to the last write of its run.toml, at the trial's end.
+    // (Where the file system keeps no creation time, from the start of training.)
+    let seconds = |time: std::time::SystemTime| {
+        time.duration_since(std::time::UNIX_EPOCH)
             .unwrap()
-            .timestamp_micros() as f64
-            / 1e6;
-        (started, started + run["wall_seconds"].as_float().unwrap())
+            .as_secs_f64()
     };
-    // Two ran at the same time: trial-001 beside trial-002, or, when the diverging trial-002
-    // ended before trial-001 had loaded its data, beside trial-003 that took its place.
+    let span = |trial: &str| {
+        let ended = seconds(
+            fs::metadata(out.join(trial).join("run.toml"))
+                .unwrap()
+                .modified()
+                .unwrap(),
+        );
+        let run: toml::Table = record(trial).parse().unwrap();
+        let began = fs::metadata(out.join(trial).join("train.log"))
+            .unwrap()
+            .created()
+            .map_or_else(|_| ended - run["wall_seconds"].as_float().unwrap(), seconds);
+        (began, ended)
+    };
+    // Two ran at the same time: trial-001 beside trial-002, or beside trial-003 that took
+    // the diverging trial-002's place.
     let spans = ["trial-001", "trial-002", "trial-003"].map(span);
     let overlap = |a: (f64, f64), b: (f64, f64)| a.0 < b.1 && b.0 < a.1;
     assert!(

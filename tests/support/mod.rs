@@ -237,6 +237,25 @@ pub fn fashion_mnist() -> Result<(), String> {
     }
 }
 
+/// Chromium, Node and Playwright, or why not.
+pub fn browser() -> Result<PathBuf, String> {
+    let chromium = std::env::var_os("CHROMIUM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
+    if !chromium.is_file() {
+        return Err(format!(
+            "no Chromium at {} (`just browser-tools` installs Debian's chromium)",
+            chromium.display()
+        ));
+    }
+    program("node", &["--version"])?;
+    let playwright = repo_root().join("tests/browser/node_modules/playwright-core");
+    if !playwright.is_dir() {
+        return Err("no tests/browser/node_modules (`just browser-tools` runs npm ci)".into());
+    }
+    Ok(chromium)
+}
+
 /// A program that answers `args` successfully.
 pub fn program(name: &str, args: &[&str]) -> Result<(), String> {
     let mut command = Command::new(name);

@@ -1,5 +1,6 @@
 use std::sync::Arc;
 
+#[cfg(feature = "loader")]
 use burn::data::dataloader::batcher::Batcher;
 use burn::prelude::*;
 
@@ -90,6 +91,7 @@ impl MnistBatcher {
     }
 }
 
+#[cfg(feature = "loader")]
 impl Batcher<usize, MnistBatch> for MnistBatcher {
     fn batch(&self, indices: Vec<usize>, device: &Device) -> MnistBatch {
         let (images, labels) = self.host_batch(&indices);
@@ -97,7 +99,7 @@ impl Batcher<usize, MnistBatch> for MnistBatcher {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "files", feature = "loader"))]
 mod tests {
     use super::*;
     use crate::{DatasetKind, Split};

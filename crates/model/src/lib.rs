@@ -6,6 +6,7 @@
 //! is kept to reproduce its results.
 
 mod model;
+#[cfg(feature = "learner")]
 mod step;
 
 pub use model::{LogisticRegression, ModelConfig, OutputActivation};

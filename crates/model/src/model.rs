@@ -2,6 +2,7 @@ use burn::nn::loss::CrossEntropyLossConfig;
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::activation::sigmoid;
+#[cfg(feature = "learner")]
 use burn::train::ClassificationOutput;
 use mnist_data::{IMAGE_PIXELS, InvalidValue, NUM_CLASSES};
 use serde::{Deserialize, Serialize};
@@ -93,16 +94,28 @@ impl LogisticRegression {
         }
     }
 
-    /// Forward pass plus cross-entropy against `targets`, packaged for Burn's metrics.
+    /// Class scores for `images` and their mean cross-entropy against `targets`: what every
+    /// training loop steps on, Burn's `Learner` or the browser's.
+    pub fn forward_loss(
+        &self,
+        images: Tensor<2>,
+        targets: Tensor<1, Int>,
+    ) -> (Tensor<2>, Tensor<1>) {
+        let output = self.forward(images);
+        let loss = CrossEntropyLossConfig::new()
+            .init(&output.device())
+            .forward(output.clone(), targets);
+        (output, loss)
+    }
+
+    /// [`Self::forward_loss`], packaged for Burn's metrics.
+    #[cfg(feature = "learner")]
     pub fn forward_classification(
         &self,
         images: Tensor<2>,
         targets: Tensor<1, Int>,
     ) -> ClassificationOutput {
-        let output = self.forward(images);
-        let loss = CrossEntropyLossConfig::new()
-            .init(&output.device())
-            .forward(output.clone(), targets.clone());
+        let (output, loss) = self.forward_loss(images, targets.clone());
         ClassificationOutput::new(loss, output, targets)
     }
 
@@ -125,7 +138,7 @@ impl LogisticRegression {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "learner"))]
 mod tests {
     use std::sync::Arc;
 

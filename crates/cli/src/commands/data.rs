@@ -7,6 +7,9 @@ pub struct Args {
     /// Replace files that fail their checksum instead of stopping.
     #[arg(long)]
     repair: bool,
+    /// Also write the four files, gzipped, into this folder (what the browser build fetches).
+    #[arg(long, value_name = "DIR")]
+    gzipped_into: Option<std::path::PathBuf>,
 }
 
 pub fn exec(args: Args) -> anyhow::Result<()> {
@@ -24,6 +27,10 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
             files.join(", "),
             root.display()
         ),
+    }
+    if let Some(dir) = args.gzipped_into {
+        provision::write_gzipped(&root, &dir)?;
+        say!("Wrote the four files, gzipped, into {}", dir.display());
     }
     Ok(())
 }

@@ -1,0 +1,236 @@
+//! The training loop of the browser build, one epoch per call so the page stays in control.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use burn::module::Module;
+use burn::optim::lr_scheduler::module_lr_scheduler::ModuleLrScheduler;
+use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::prelude::*;
+use mnist_config::ExperimentConfig;
+use mnist_data::{DatasetKind, ImageSet, MnistBatcher, RAW_FILES, Split, permutation};
+use mnist_model::LogisticRegression;
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+/// One epoch's numbers, as `metrics.csv` has them (accuracies in percent).
+#[derive(Debug, Serialize)]
+struct EpochReport {
+    epoch: usize,
+    train_loss: f64,
+    train_acc: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    valid_loss: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    valid_acc: Option<f64>,
+    test_loss: f64,
+    test_acc: f64,
+}
+
+/// Loss and accuracy summed over a pass as Burn's `LossMetric` and `AccuracyMetric` (and the
+/// native run's device metrics) sum them, so the epoch's numbers are the native run's to the
+/// bit: each batch's mean loss counts once (its tensor has one element), each batch's
+/// accuracy by its size.
+#[derive(Default)]
+struct Tally {
+    loss: f64,
+    batches: usize,
+    accuracy: f64,
+    items: usize,
+}
+
+impl Tally {
+    /// Adds a batch: its mean loss and count of correct predictions, read back in one
+    /// transfer.
+    fn add(&mut self, loss: Tensor<1>, output: Tensor<2>, targets: Tensor<1, Int>) {
+        let [batch, _] = output.dims();
+        let matches = output
+            .argmax(1)
+            .reshape([batch])
+            .equal(targets)
+            .int()
+            .sum()
+            .float();
+        let read = Tensor::cat(vec![loss.detach(), matches], 0)
+            .try_into_vec_as::<f64>()
+            .expect("the batch's metrics read back");
+        self.loss += read[0];
+        self.batches += 1;
+        self.accuracy += 100.0 * (read[1] / batch as f64) * batch as f64;
+        self.items += batch;
+    }
+
+    /// The pass's mean loss and accuracy.
+    fn means(&self) -> (f64, f64) {
+        (
+            self.loss / self.batches as f64,
+            self.accuracy / self.items as f64,
+        )
+    }
+}
+
+/// A run in progress.
+#[wasm_bindgen]
+pub struct Trainer {
+    config: ExperimentConfig,
+    device: Device,
+    model: Option<LogisticRegression>,
+    optimizer: ModuleOptimizer,
+    scheduler: ModuleLrScheduler,
+    train: MnistBatcher,
+    train_len: usize,
+    validation: Option<(MnistBatcher, usize)>,
+    test: (MnistBatcher, usize),
+    epoch: usize,
+}
+
+#[wasm_bindgen]
+impl Trainer {
+    /// A run of the config `toml` (named `name` in its errors) with `overrides` (one
+    /// `section.key=value` per line, as `--set` takes them) on the four raw MNIST files, each
+    /// checked against its SHA-256 first.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        name: &str,
+        toml: &str,
+        overrides: &str,
+        train_images: Vec<u8>,
+        train_labels: Vec<u8>,
+        test_images: Vec<u8>,
+        test_labels: Vec<u8>,
+    ) -> Result<Trainer, JsError> {
+        let overrides: Vec<String> = overrides
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty())
+            .map(String::from)
+            .collect();
+        let config = ExperimentConfig::parse(toml, Path::new(name), &overrides)
+            .map_err(|error| JsError::new(&error.to_string()))?;
+        let split = |split: Split, images: Vec<u8>, labels: Vec<u8>| {
+            let checked = |bytes: Vec<u8>, index: usize| {
+                let file = &RAW_FILES[index];
+                match file.verifies(&bytes) {
+                    true => Ok((bytes, PathBuf::from(file.name))),
+                    false => Err(JsError::new(&format!(
+                        "{}: not MNIST's file (its SHA-256 must be {})",
+                        file.name, file.sha256
+                    ))),
+                }
+            };
+            let first = match split {
+                Split::Train => 0,
+                Split::Test => 2,
+            };
+            let set = ImageSet::from_idx(
+                DatasetKind::Mnist,
+                split,
+                checked(images, first)?,
+                checked(labels, first + 1)?,
+            )
+            .map_err(|error| JsError::new(&error.to_string()))?;
+            Ok::<_, JsError>(config.data.prepared(set))
+        };
+        let train = split(Split::Train, train_images, train_labels)?;
+        let test = split(Split::Test, test_images, test_labels)?;
+        let (train, validation) = config.data.without_validation(train, config.seed);
+
+        let cpu = Device::flex();
+        cpu.seed(config.seed);
+        let record = config.model.init(&cpu).into_record();
+        let device = Device::flex().autodiff();
+        let model = config.model.init(&device).load_record(record);
+        let steps = config.epochs * train.len().div_ceil(config.data.batch_size);
+        let scaling = config.data.scaling();
+        let test_len = test.len();
+        Ok(Self {
+            optimizer: config.optimizer.optimizer(),
+            scheduler: config.optimizer.scheduler(steps),
+            train_len: train.len(),
+            train: MnistBatcher::new(Arc::new(train), scaling.clone()),
+            validation: validation.map(|images| {
+                let len = images.len();
+                (MnistBatcher::new(Arc::new(images), scaling.clone()), len)
+            }),
+            test: (MnistBatcher::new(Arc::new(test), scaling.clone()), test_len),
+            config,
+            device,
+            model: Some(model),
+            epoch: 0,
+        })
+    }
+
+    /// The backend training runs on.
+    pub fn backend(&self) -> String {
+        "flex (Burn's CPU backend, in WebAssembly)".into()
+    }
+
+    /// Epochs the config asks for.
+    pub fn epochs(&self) -> usize {
+        self.config.epochs
+    }
+
+    /// Images trained on per epoch (the training split less its validation images).
+    pub fn train_items(&self) -> usize {
+        self.train_len
+    }
+
+    /// Optimiser steps per epoch.
+    pub fn steps_per_epoch(&self) -> usize {
+        self.train_len.div_ceil(self.config.data.batch_size)
+    }
+
+    /// Trains one more epoch and tests; its numbers as JSON.
+    pub fn epoch(&mut self) -> Result<String, JsError> {
+        self.epoch += 1;
+        let batch_size = self.config.data.batch_size;
+        let order = permutation(self.config.seed, self.epoch, self.train_len);
+        let mut tally = Tally::default();
+        let mut model = self.model.take().expect("a model between epochs");
+        for indices in order.chunks(batch_size) {
+            let (images, labels) = self.train.host_batch(indices);
+            let batch = MnistBatcher::upload(images, labels, &self.device);
+            let (output, loss) = model.forward_loss(batch.images, batch.targets.clone());
+            let gradients = model.loss_to_backpropagate(loss.clone()).backward();
+            let gradients = GradientsParams::from_grads(gradients, &model);
+            model = self.optimizer.step(self.scheduler.step(), model, gradients);
+            tally.add(loss, output, batch.targets);
+        }
+        let evaluated = model.valid();
+        self.model = Some(model);
+        let (train_loss, train_acc) = tally.means();
+        let validated = self
+            .validation
+            .as_ref()
+            .map(|split| self.evaluate(&evaluated, split));
+        let (test_loss, test_acc) = self.evaluate(&evaluated, &self.test);
+        let report = EpochReport {
+            epoch: self.epoch,
+            train_loss,
+            train_acc,
+            valid_loss: validated.map(|(loss, _)| loss),
+            valid_acc: validated.map(|(_, acc)| acc),
+            test_loss,
+            test_acc,
+        };
+        serde_json::to_string(&report).map_err(|error| JsError::new(&error.to_string()))
+    }
+
+    /// The mean loss and accuracy of `model` on a split, in the config's test batches.
+    fn evaluate(
+        &self,
+        model: &LogisticRegression,
+        (batcher, len): &(MnistBatcher, usize),
+    ) -> (f64, f64) {
+        let device = &self.device;
+        let mut tally = Tally::default();
+        let indices: Vec<usize> = (0..*len).collect();
+        for chunk in indices.chunks(self.config.data.test_batch_size) {
+            let (images, labels) = batcher.host_batch(chunk);
+            let batch = MnistBatcher::upload(images, labels, device);
+            let (output, loss) = model.forward_loss(batch.images, batch.targets.clone());
+            tally.add(loss, output, batch.targets);
+        }
+        tally.means()
+    }
+}

@@ -1,0 +1,58 @@
+// The browser build (`just web`) in headless Chromium, driven by tests/web.rs: opens the
+// static folder at WEB_URL with the config's overrides in the query, trains, and prints ONE
+// line of JSON on stdout ({"epochs": [reports], "max_frame_gap_ms", "backend"}), or a
+// one-line reason on stderr and exit 1. Every wait is bounded.
+//
+// Environment: WEB_URL (the folder, served), CHROMIUM (its binary), OVERRIDES (JSON array of
+// `key=value`), LIMIT_S (how long training may take).
+import { chromium } from 'playwright-core';
+
+const env = (name) => {
+  if (!process.env[name]) throw new Error(`${name} is not set`);
+  return process.env[name];
+};
+const limit = Number(process.env.LIMIT_S || 240) * 1000;
+let browser = null;
+const fail = async (message) => {
+  process.stderr.write(`train: ${String(message).replace(/\s+/g, ' ').slice(0, 2000)}\n`);
+  if (browser) await browser.close().catch(() => {});
+  process.exit(1);
+};
+setTimeout(() => fail(`gave up after ${limit / 1000 + 60} s`), limit + 60_000).unref();
+
+try {
+  browser = await chromium.launch({ executablePath: env('CHROMIUM'), args: ['--no-sandbox'] });
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', (error) => errors.push(String(error)));
+  const query = JSON.parse(env('OVERRIDES')).map((o) => `set=${encodeURIComponent(o)}`).join('&');
+  await page.goto(`${env('WEB_URL')}/?${query}`, { timeout: 30_000 });
+  await page.waitForSelector('#train:not([disabled])', { timeout: 60_000 });
+  // The longest gap between two animation frames while training: a frozen page shows here.
+  await page.evaluate(() => {
+    window.maxFrameGap = 0;
+    let last = performance.now();
+    const tick = (now) => {
+      window.maxFrameGap = Math.max(window.maxFrameGap, now - last);
+      last = now;
+      if (!document.body.dataset.finished) requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  });
+  await page.click('#train');
+  await page.waitForFunction(() => document.body.dataset.finished || !document.getElementById('error').hidden,
+    null, { timeout: limit, polling: 500 });
+  const error = await page.$eval('#error', (node) => (node.hidden ? '' : node.textContent));
+  if (error) await fail(`the page says: ${error}`);
+  if (errors.length) await fail(`page errors: ${errors.join('; ')}`);
+  const result = await page.evaluate(() => ({
+    epochs: [...document.querySelectorAll('#epochs tbody tr')].map((row) => JSON.parse(row.dataset.report)),
+    max_frame_gap_ms: window.maxFrameGap,
+    backend: document.getElementById('backend').textContent,
+  }));
+  await browser.close();
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  process.exit(0);
+} catch (error) {
+  await fail(error?.stack || error);
+}

@@ -1,0 +1,125 @@
+//! The browser build (`just web`): its static folder, served by a plain file server
+//! (Python's `http.server`), trains the default config in headless Chromium, and every
+//! epoch's numbers are those of a native `mnist-burn train` of the same config and seed.
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use crate::support;
+use support::{COMMAND_SECONDS, Running, browser, can_run, config, output_within, repo_root};
+
+/// The folder `just web` writes beside the binary's build (`<target>/web`), or why not.
+fn web_folder() -> Result<PathBuf, String> {
+    let release = support::binary();
+    let folder = release
+        .parent()
+        .and_then(|release| release.parent())
+        .expect("the binary is in <target>/release")
+        .join("web");
+    match folder.join("mnist_web_bg.wasm").is_file() {
+        true => Ok(folder),
+        false => Err(format!(
+            "no browser build in {} (`just web` writes it)",
+            folder.display()
+        )),
+    }
+}
+
+#[test]
+fn the_page_trains_the_default_config_with_the_numbers_of_a_native_run() {
+    let test = "the_page_trains_the_default_config_with_the_numbers_of_a_native_run";
+    let ready = browser().and_then(|chromium| {
+        support::program("python3", &["--version"])?;
+        Ok((chromium, web_folder()?))
+    });
+    let Some((chromium, web)) = ready.map_err(|reason| can_run(Err(reason), test)).ok() else {
+        return;
+    };
+    let epochs = 3;
+    let overrides = [format!("epochs={epochs}")];
+    let dir = tempfile::tempdir().unwrap();
+    let default = config("default");
+    support::succeed(
+        dir.path(),
+        &[
+            "train",
+            "--config",
+            default.to_str().unwrap(),
+            "--set",
+            &overrides[0],
+            "--backend",
+            "flex",
+            "--out",
+            "native",
+            "--plain",
+        ],
+    );
+    let native = support::read_metrics(&dir.path().join("native"));
+
+    let mut server = Running::new(
+        Command::new("python3")
+            .args(["-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "-d"])
+            .arg(&web)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let line = server.first_line(30);
+    let port = line
+        .split(" port ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no port in {line:?}"));
+    let mut driver = Command::new("node");
+    driver
+        .arg(repo_root().join("tests/browser/train.mjs"))
+        .env("WEB_URL", format!("http://127.0.0.1:{port}"))
+        .env("CHROMIUM", &chromium)
+        .env("OVERRIDES", serde_json::to_string(&overrides).unwrap())
+        .env("LIMIT_S", "200");
+    let output = output_within(driver, COMMAND_SECONDS);
+    let (stdout, stderr) = support::text(&output);
+    assert!(output.status.success(), "{stderr}");
+    drop(server);
+    let page: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    println!(
+        "the page's longest frame while training: {:.0} ms; backend: {}",
+        page["max_frame_gap_ms"].as_f64().unwrap(),
+        page["backend"]
+    );
+    let shown = page["epochs"].as_array().unwrap();
+    assert_eq!(shown.len(), native.len(), "{stdout}");
+    for (page, native) in shown.iter().zip(&native) {
+        let number = |key: &str| {
+            page[key]
+                .as_f64()
+                .unwrap_or_else(|| panic!("{key} in {page}"))
+        };
+        assert_eq!(page["epoch"].as_u64(), Some(native.epoch as u64));
+        for (key, expected) in [
+            ("train_loss", native.train_loss),
+            ("valid_loss", native.valid_loss.unwrap()),
+            ("test_loss", native.test_loss),
+        ] {
+            let found = number(key);
+            assert!(
+                (found - expected).abs() <= 1e-4,
+                "epoch {}: {key} {found} in the page, {expected} native",
+                native.epoch
+            );
+        }
+        for (key, expected) in [
+            ("train_acc", native.train_acc),
+            ("valid_acc", native.valid_acc.unwrap()),
+            ("test_acc", native.test_acc),
+        ] {
+            let found = number(key);
+            assert!(
+                (found - expected).abs() <= 0.05,
+                "epoch {}: {key} {found}% in the page, {expected}% native",
+                native.epoch
+            );
+        }
+    }
+}
