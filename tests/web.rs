@@ -78,6 +78,9 @@ fn the_page_trains_the_default_config_with_the_numbers_of_a_native_run() {
         .env("CHROMIUM", &chromium)
         .env("OVERRIDES", serde_json::to_string(&overrides).unwrap())
         .env("LIMIT_S", "200");
+    if let Some(shots) = std::env::var_os("MNIST_BURN_SCREENSHOTS") {
+        driver.env("SCREENSHOT_DIR", shots);
+    }
     let output = output_within(driver, COMMAND_SECONDS);
     let (stdout, stderr) = support::text(&output);
     assert!(output.status.success(), "{stderr}");

@@ -4,7 +4,8 @@
 // one-line reason on stderr and exit 1. Every wait is bounded.
 //
 // Environment: WEB_URL (the folder, served), CHROMIUM (its binary), OVERRIDES (JSON array of
-// `key=value`), LIMIT_S (how long training may take).
+// `key=value`), LIMIT_S (how long training may take), SCREENSHOT_DIR (optional: writes
+// train.png there, 1280x900, once the second epoch is in, while training goes on).
 import { chromium } from 'playwright-core';
 
 const env = (name) => {
@@ -22,7 +23,7 @@ setTimeout(() => fail(`gave up after ${limit / 1000 + 60} s`), limit + 60_000).u
 
 try {
   browser = await chromium.launch({ executablePath: env('CHROMIUM'), args: ['--no-sandbox'] });
-  const page = await browser.newPage();
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   const errors = [];
   page.on('pageerror', (error) => errors.push(String(error)));
   const query = JSON.parse(env('OVERRIDES')).map((o) => `set=${encodeURIComponent(o)}`).join('&');
@@ -40,6 +41,10 @@ try {
     requestAnimationFrame(tick);
   });
   await page.click('#train');
+  if (process.env.SCREENSHOT_DIR) {
+    await page.waitForSelector('#epochs tbody tr:nth-child(2)', { timeout: limit });
+    await page.screenshot({ path: `${process.env.SCREENSHOT_DIR}/train.png` });
+  }
   await page.waitForFunction(() => document.body.dataset.finished || !document.getElementById('error').hidden,
     null, { timeout: limit, polling: 500 });
   const error = await page.$eval('#error', (node) => (node.hidden ? '' : node.textContent));

@@ -17,7 +17,7 @@ static QUIET: AtomicBool = AtomicBool::new(false);
 
 /// Runs `work` with every [`say!`] of every thread dropped: a command that trains internally
 /// (`profile`, `throughput`) keeps the runs' own progress lines out of its report.
-pub fn quietly<T>(work: impl FnOnce() -> T) -> T {
+pub(crate) fn quietly<T>(work: impl FnOnce() -> T) -> T {
     let was_quiet = QUIET.swap(true, Ordering::SeqCst);
     let result = work();
     QUIET.store(was_quiet, Ordering::SeqCst);

@@ -2,7 +2,7 @@
 // worker.js, so the page stays responsive; it posts one message per epoch.
 const $ = (id) => document.getElementById(id);
 const worker = new Worker('worker.js', { type: 'module' });
-const state = { running: false };
+const state = { running: false, overrides: new URLSearchParams(location.search).getAll('set') };
 
 function show(message) {
   $('error').hidden = !message;
@@ -43,7 +43,8 @@ worker.onmessage = ({ data }) => {
       break;
     case 'started':
       $('backend').textContent = `backend: ${data.backend}`;
-      $('status').textContent = `training ${data.epochs} epochs on ${data.train} images`;
+      $('status').textContent = `training ${data.epochs} epochs on ${data.train} images` +
+        (state.overrides.length ? ` (set in the address: ${state.overrides.join(' ')})` : '');
       break;
     case 'epoch':
       addEpoch(data.report);
@@ -67,8 +68,7 @@ $('train').addEventListener('click', () => {
   $('epochs').tBodies[0].replaceChildren();
   delete document.body.dataset.finished;
   setRunning(true);
-  const overrides = new URLSearchParams(location.search).getAll('set');
-  worker.postMessage({ kind: 'train', config: $('config').value, overrides });
+  worker.postMessage({ kind: 'train', config: $('config').value, overrides: state.overrides });
 });
 $('stop').addEventListener('click', () => worker.postMessage({ kind: 'stop' }));
 

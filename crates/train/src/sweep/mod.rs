@@ -24,10 +24,10 @@ pub use results::{
 pub use runner::{RunnerOptions, run_pending, train_arguments};
 pub use spec::SweepPlan;
 
-pub const PLAN_FILE: &str = "plan.toml";
-pub const BASE_FILE: &str = "base.toml";
+const PLAN_FILE: &str = "plan.toml";
+pub(crate) const BASE_FILE: &str = "base.toml";
 /// A trial's output, in its run folder.
-pub const TRIAL_LOG: &str = "train.log";
+pub(crate) const TRIAL_LOG: &str = "train.log";
 
 /// Writes the plan and the base config into a new sweep folder.
 pub fn write_plan(plan: &SweepPlan, sweep_dir: &Path) -> anyhow::Result<()> {
