@@ -1,6 +1,7 @@
 //! The browser build (`just web`): its static folder, served by a plain file server
-//! (Python's `http.server`), trains the default config in headless Chromium, and every
-//! epoch's numbers are those of a native `mnist-burn train` of the same config and seed.
+//! (Python's `http.server`), trains the default config in headless Chromium, stopped once
+//! and continued on the way, and every epoch's numbers are those of a native
+//! `mnist-burn train` of the same config and seed.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -90,6 +91,16 @@ fn the_page_trains_the_default_config_with_the_numbers_of_a_native_run() {
         "the page's longest frame while training: {:.0} ms; backend: {}",
         page["max_frame_gap_ms"].as_f64().unwrap(),
         page["backend"]
+    );
+    let stopped_at = page["stopped_at"].as_str().unwrap_or_default();
+    assert!(
+        stopped_at.starts_with("epoch "),
+        "the page stopped and said where: {stdout}"
+    );
+    let last = format!("epoch {epochs}, step ");
+    assert!(
+        page["last_step"].as_str().unwrap().starts_with(&last),
+        "after Continue it trained to the end: {stdout}"
     );
     let shown = page["epochs"].as_array().unwrap();
     assert_eq!(shown.len(), native.len(), "{stdout}");

@@ -1,7 +1,8 @@
 // The browser build (`just web`) in headless Chromium, driven by tests/web.rs: opens the
-// static folder at WEB_URL with the config's overrides in the query, trains, and prints ONE
-// line of JSON on stdout ({"epochs": [reports], "max_frame_gap_ms", "backend"}), or a
-// one-line reason on stderr and exit 1. Every wait is bounded.
+// static folder at WEB_URL with the config's overrides in the query, trains, stops once the
+// first epoch is in and continues, and prints ONE line of JSON on stdout ({"epochs":
+// [reports], "stopped_at", "last_step", "max_frame_gap_ms", "backend"}), or a one-line
+// reason on stderr and exit 1. Every wait is bounded.
 //
 // Environment: WEB_URL (the folder, served), CHROMIUM (its binary), OVERRIDES (JSON array of
 // `key=value`), LIMIT_S (how long training may take), SCREENSHOT_DIR (optional: writes
@@ -41,6 +42,12 @@ try {
     requestAnimationFrame(tick);
   });
   await page.click('#train');
+  // Stop in the second epoch, then continue: the run must go on exactly where it was.
+  await page.waitForSelector('#epochs tbody tr:nth-child(1)', { timeout: limit });
+  await page.click('#stop');
+  await page.waitForFunction(() => document.body.dataset.stopped, null, { timeout: 60_000 });
+  const stoppedAt = await page.evaluate(() => document.body.dataset.stopped);
+  await page.click('#continue');
   if (process.env.SCREENSHOT_DIR) {
     await page.waitForSelector('#epochs tbody tr:nth-child(2)', { timeout: limit });
     await page.screenshot({ path: `${process.env.SCREENSHOT_DIR}/train.png` });
@@ -50,13 +57,14 @@ try {
   const error = await page.$eval('#error', (node) => (node.hidden ? '' : node.textContent));
   if (error) await fail(`the page says: ${error}`);
   if (errors.length) await fail(`page errors: ${errors.join('; ')}`);
-  const result = await page.evaluate(() => ({
+  const shown = await page.evaluate(() => ({
     epochs: [...document.querySelectorAll('#epochs tbody tr')].map((row) => JSON.parse(row.dataset.report)),
+    last_step: document.getElementById('where').textContent,
     max_frame_gap_ms: window.maxFrameGap,
     backend: document.getElementById('backend').textContent,
   }));
   await browser.close();
-  process.stdout.write(`${JSON.stringify(result)}\n`);
+  process.stdout.write(`${JSON.stringify({ ...shown, stopped_at: stoppedAt })}\n`);
   process.exit(0);
 } catch (error) {
   await fail(error?.stack || error);

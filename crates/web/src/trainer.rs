@@ -81,7 +81,16 @@ pub struct Trainer {
     train_len: usize,
     validation: Option<(MnistBatcher, usize)>,
     test: (MnistBatcher, usize),
+    /// Epochs completed.
     epoch: usize,
+    progress: Option<InProgress>,
+}
+
+/// The epoch being trained: its order, the next batch, and the sums so far.
+struct InProgress {
+    order: Vec<usize>,
+    next: usize,
+    tally: Tally,
 }
 
 #[wasm_bindgen]
@@ -157,6 +166,7 @@ impl Trainer {
             device,
             model: Some(model),
             epoch: 0,
+            progress: None,
         })
     }
 
@@ -180,40 +190,64 @@ impl Trainer {
         self.train_len.div_ceil(self.config.data.batch_size)
     }
 
-    /// Trains one more epoch and tests; its numbers as JSON.
-    pub fn epoch(&mut self) -> Result<String, JsError> {
-        self.epoch += 1;
+    /// Trains up to `max_steps` more steps of the epoch in progress (starting the next one if
+    /// none is), so the page can stop between any two steps and continue exactly where it
+    /// was; after an epoch's last step, tests. As JSON: the epoch, the steps done in it, the
+    /// mean loss of these steps, and the epoch's report once it is complete.
+    pub fn steps(&mut self, max_steps: usize) -> Result<String, JsError> {
         let batch_size = self.config.data.batch_size;
-        let order = permutation(self.config.seed, self.epoch, self.train_len);
-        let mut tally = Tally::default();
-        let mut model = self.model.take().expect("a model between epochs");
-        for indices in order.chunks(batch_size) {
+        let (seed, train_len) = (self.config.seed, self.train_len);
+        let epoch = self.epoch;
+        let progress = self.progress.get_or_insert_with(|| InProgress {
+            order: permutation(seed, epoch + 1, train_len),
+            next: 0,
+            tally: Tally::default(),
+        });
+        let batches = progress.order.len().div_ceil(batch_size);
+        let (loss_before, steps_before) = (progress.tally.loss, progress.tally.batches);
+        let mut model = self.model.take().expect("a model between steps");
+        while progress.next < batches && progress.tally.batches - steps_before < max_steps {
+            let start = progress.next * batch_size;
+            let indices = &progress.order[start..(start + batch_size).min(train_len)];
             let (images, labels) = self.train.host_batch(indices);
             let batch = MnistBatcher::upload(images, labels, &self.device);
             let (output, loss) = model.forward_loss(batch.images, batch.targets.clone());
             let gradients = model.loss_to_backpropagate(loss.clone()).backward();
             let gradients = GradientsParams::from_grads(gradients, &model);
             model = self.optimizer.step(self.scheduler.step(), model, gradients);
-            tally.add(loss, output, batch.targets);
+            progress.tally.add(loss, output, batch.targets);
+            progress.next += 1;
         }
-        let evaluated = model.valid();
+        let stepped = progress.tally.batches - steps_before;
+        let mut update = serde_json::json!({
+            "epoch": epoch + 1,
+            "step": progress.next,
+            "loss": (progress.tally.loss - loss_before) / stepped.max(1) as f64,
+        });
+        if progress.next == batches {
+            let (train_loss, train_acc) = progress.tally.means();
+            self.progress = None;
+            self.epoch += 1;
+            let evaluated = model.valid();
+            let validated = self
+                .validation
+                .as_ref()
+                .map(|split| self.evaluate(&evaluated, split));
+            let (test_loss, test_acc) = self.evaluate(&evaluated, &self.test);
+            let report = EpochReport {
+                epoch: self.epoch,
+                train_loss,
+                train_acc,
+                valid_loss: validated.map(|(loss, _)| loss),
+                valid_acc: validated.map(|(_, acc)| acc),
+                test_loss,
+                test_acc,
+            };
+            update["report"] =
+                serde_json::to_value(&report).map_err(|error| JsError::new(&error.to_string()))?;
+        }
         self.model = Some(model);
-        let (train_loss, train_acc) = tally.means();
-        let validated = self
-            .validation
-            .as_ref()
-            .map(|split| self.evaluate(&evaluated, split));
-        let (test_loss, test_acc) = self.evaluate(&evaluated, &self.test);
-        let report = EpochReport {
-            epoch: self.epoch,
-            train_loss,
-            train_acc,
-            valid_loss: validated.map(|(loss, _)| loss),
-            valid_acc: validated.map(|(_, acc)| acc),
-            test_loss,
-            test_acc,
-        };
-        serde_json::to_string(&report).map_err(|error| JsError::new(&error.to_string()))
+        Ok(update.to_string())
     }
 
     /// The mean loss and accuracy of `model` on a split, in the config's test batches.

@@ -28,11 +28,33 @@ function addEpoch(report) {
   $('epochs').tBodies[0].append(row);
 }
 
-function setRunning(running) {
+function setRunning(running, resumable = false) {
   state.running = running;
   $('train').disabled = running;
   $('stop').disabled = !running;
+  $('continue').disabled = running || !resumable;
   $('config').readOnly = running;
+}
+
+// The training loss of every few steps, over the whole run.
+function drawCurve() {
+  const canvas = $('curve');
+  const context = canvas.getContext('2d');
+  context.clearRect(0, 0, canvas.width, canvas.height);
+  const points = state.losses;
+  if (points.length < 2) return;
+  const top = Math.max(...points.map((p) => p.loss));
+  const last = state.stepsPerEpoch * state.epochs;
+  context.strokeStyle = '#2e6bd6';
+  context.lineWidth = 1.5;
+  context.beginPath();
+  points.forEach((p, i) => {
+    const x = (p.at / last) * (canvas.width - 10) + 5;
+    const y = canvas.height - 5 - (p.loss / top) * (canvas.height - 10);
+    if (i === 0) context.moveTo(x, y);
+    else context.lineTo(x, y);
+  });
+  context.stroke();
 }
 
 worker.onmessage = ({ data }) => {
@@ -42,17 +64,28 @@ worker.onmessage = ({ data }) => {
       $('train').disabled = false;
       break;
     case 'started':
+      Object.assign(state, { losses: [], epochs: data.epochs, stepsPerEpoch: data.steps_per_epoch });
       $('backend').textContent = `backend: ${data.backend}`;
       $('status').textContent = `training ${data.epochs} epochs on ${data.train} images` +
         (state.overrides.length ? ` (set in the address: ${state.overrides.join(' ')})` : '');
       break;
+    case 'steps':
+      state.losses.push({ at: (data.epoch - 1) * state.stepsPerEpoch + data.step, loss: data.loss });
+      drawCurve();
+      $('speed').textContent = `${Math.round(data.steps_per_second)} steps/s`;
+      $('where').textContent = `epoch ${data.epoch}, step ${data.step} of ${state.stepsPerEpoch}: loss ${data.loss.toFixed(4)}`;
+      break;
     case 'epoch':
       addEpoch(data.report);
-      $('speed').textContent = `${Math.round(data.steps_per_second)} steps/s`;
+      break;
+    case 'stopped':
+      setRunning(false, true);
+      $('status').textContent = 'stopped; Continue goes on from here';
+      document.body.dataset.stopped = $('where').textContent;
       break;
     case 'finished':
       setRunning(false);
-      $('status').textContent = data.stopped ? `stopped after epoch ${data.epochs}` : `finished ${data.epochs} epochs`;
+      $('status').textContent = `finished ${data.epochs} epochs`;
       document.body.dataset.finished = String(data.epochs);
       break;
     case 'error':
@@ -71,6 +104,11 @@ $('train').addEventListener('click', () => {
   worker.postMessage({ kind: 'train', config: $('config').value, overrides: state.overrides });
 });
 $('stop').addEventListener('click', () => worker.postMessage({ kind: 'stop' }));
+$('continue').addEventListener('click', () => {
+  setRunning(true);
+  $('status').textContent = 'training on from where it stopped';
+  worker.postMessage({ kind: 'continue' });
+});
 
 const config = await fetch('default.toml');
 $('config').value = await config.text();

@@ -1,11 +1,17 @@
 // Trains in a Web Worker: fetches the four MNIST files (gzipped, beside the page), hands
-// them to the WebAssembly build, which checks their SHA-256, and runs one epoch per call,
-// posting each epoch's numbers. "stop" takes effect after the epoch in progress.
+// them to the WebAssembly build, which checks their SHA-256, and trains a few steps per call,
+// posting the loss as it goes and each epoch's numbers. "stop" takes effect after the steps
+// in progress (a few hundredths of a second); "continue" goes on exactly where it stopped.
 import init, { Trainer } from './mnist_web.js';
 
 const FILES = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'];
+// Steps per call: small enough to stop promptly and draw the curve within an epoch.
+const STEPS = 50;
 let files = null;
+let trainer = null;
 let stopRequested = false;
+// Seconds spent training the epoch in progress (a stop's pause not counted).
+let epochSeconds = 0;
 
 async function gunzipped(name) {
   const response = await fetch(`mnist/${name}.gz`);
@@ -20,29 +26,54 @@ async function load() {
   postMessage({ kind: 'ready' });
 }
 
-// Lets a "stop" message in between epochs.
+// Lets a "stop" message in between two calls.
 const yieldToMessages = () => new Promise((resolve) => setTimeout(resolve, 0));
 
-async function train({ config, overrides }) {
+// Trains until the run's last epoch, or a stop.
+async function run() {
   stopRequested = false;
-  const trainer = new Trainer('config.toml', config, overrides.join('\n'), ...files);
-  postMessage({ kind: 'started', backend: trainer.backend(), epochs: trainer.epochs(), train: trainer.train_items() });
   const epochs = trainer.epochs();
-  let done = 0;
-  while (done < epochs && !stopRequested) {
+  for (;;) {
+    if (stopRequested) {
+      postMessage({ kind: 'stopped' });
+      return;
+    }
     const started = performance.now();
-    const report = JSON.parse(trainer.epoch());
+    const update = JSON.parse(trainer.steps(STEPS));
     const seconds = (performance.now() - started) / 1000;
-    done = report.epoch;
-    postMessage({ kind: 'epoch', report: { ...report, seconds }, steps_per_second: trainer.steps_per_epoch() / seconds });
+    epochSeconds += seconds;
+    postMessage({ kind: 'steps', ...update, steps_per_second: STEPS / seconds });
+    if (update.report) {
+      postMessage({ kind: 'epoch', report: { ...update.report, seconds: epochSeconds } });
+      epochSeconds = 0;
+      if (update.report.epoch === epochs) {
+        postMessage({ kind: 'finished', epochs });
+        return;
+      }
+    }
     await yieldToMessages();
   }
-  trainer.free();
-  postMessage({ kind: 'finished', epochs: done, stopped: done < epochs });
+}
+
+function train({ config, overrides }) {
+  trainer?.free();
+  trainer = null;
+  trainer = new Trainer('config.toml', config, overrides.join('\n'), ...files);
+  epochSeconds = 0;
+  postMessage({
+    kind: 'started', backend: trainer.backend(), epochs: trainer.epochs(),
+    train: trainer.train_items(), steps_per_epoch: trainer.steps_per_epoch(),
+  });
+  return run();
 }
 
 onmessage = ({ data }) => {
-  const work = data.kind === 'load' ? load() : data.kind === 'train' ? train(data) : null;
-  if (data.kind === 'stop') stopRequested = true;
-  work?.catch((error) => postMessage({ kind: 'error', message: String(error?.message ?? error) }));
+  if (data.kind === 'stop') {
+    stopRequested = true;
+    return;
+  }
+  const work = { load, train: () => train(data), continue: run }[data.kind];
+  Promise.resolve()
+    .then(work)
+    .catch((error) => postMessage({ kind: 'error', message: String(error?.message ?? error) }));
 };
