@@ -238,12 +238,7 @@ pub fn install_from_tarball(
             },
             other => other,
         })?;
-        staged
-            .persist(&destination)
-            .map_err(|error| DataError::Io {
-                path: destination.clone(),
-                cause: error.error,
-            })?;
+        persist(staged, &destination)?;
         installed.push(file.name);
     }
     match wanted.iter().find(|file| !installed.contains(&file.name)) {
@@ -268,8 +263,14 @@ pub fn write_gzipped(root: &Path, dir: &Path) -> Result<(), DataError> {
     fs::create_dir_all(dir).map_err(io_error(dir))?;
     for file in &RAW_FILES {
         let source = file.path_in(root);
-        verify_file(file, &source)?;
-        let bytes = fs::read(&source).map_err(io_error(&source))?;
+        // Read once; only bytes that fail the check are read again, for the diagnosis.
+        let bytes = match fs::read(&source) {
+            Ok(bytes) if file.verifies(&bytes) => bytes,
+            _ => {
+                verify_file(file, &source)?;
+                fs::read(&source).map_err(io_error(&source))?
+            }
+        };
         let mut staged = tempfile::NamedTempFile::new_in(dir).map_err(io_error(dir))?;
         let mut encoder =
             flate2::write::GzEncoder::new(staged.as_file_mut(), flate2::Compression::best());
@@ -283,14 +284,17 @@ pub fn write_gzipped(root: &Path, dir: &Path) -> Result<(), DataError> {
             let readable = fs::Permissions::from_mode(0o644);
             fs::set_permissions(staged.path(), readable).map_err(io_error(staged.path()))?;
         }
-        let destination = dir.join(format!("{}.gz", file.name));
-        staged
-            .persist(&destination)
-            .map_err(|error| DataError::Io {
-                path: destination.clone(),
-                cause: error.error,
-            })?;
+        persist(staged, &dir.join(format!("{}.gz", file.name)))?;
     }
+    Ok(())
+}
+
+/// Renames a finished temporary file into place.
+fn persist(staged: tempfile::NamedTempFile, destination: &Path) -> Result<(), DataError> {
+    staged.persist(destination).map_err(|error| DataError::Io {
+        path: destination.to_path_buf(),
+        cause: error.error,
+    })?;
     Ok(())
 }
 

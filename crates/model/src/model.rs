@@ -1,6 +1,7 @@
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
+use burn::store::ModuleRecord;
 use burn::tensor::activation::sigmoid;
 #[cfg(feature = "learner")]
 use burn::train::ClassificationOutput;
@@ -41,6 +42,15 @@ impl ModelConfig {
             return Err(InvalidValue::new("n_outputs", "must be at least 2 classes"));
         }
         Ok(())
+    }
+
+    /// The initial weights of a run seeded with `seed`, whatever device it trains on: drawn
+    /// on the CPU (flex, seeded) and loaded onto the run's device, so every backend, and the
+    /// browser build, starts from the same values.
+    pub fn initial_weights(&self, seed: u64) -> ModuleRecord {
+        let cpu = Device::flex();
+        cpu.seed(seed);
+        self.init(&cpu).into_record()
     }
 
     /// A freshly initialised model (PyTorch's `nn.Linear` initialisation: weights and bias

@@ -16,7 +16,6 @@ use serde::Serialize;
 
 use crate::backend::BackendKind;
 use crate::plots::{FONT_NAME, PALETTE, draw_legend, legend_line, render};
-use crate::training::initial_weights;
 use mnist_config::ExperimentConfig;
 
 /// fastai's smoothing of the recorded loss: an exponential moving average, bias-corrected.
@@ -78,7 +77,7 @@ pub fn find_learning_rate(
     let mut model: LogisticRegression = config
         .model
         .init(&device)
-        .load_record(initial_weights(config));
+        .load_record(config.model.initial_weights(config.seed));
     let mut optimizer = config.optimizer.optimizer();
     let growth = (range.end / range.start).ln() / (range.steps - 1) as f64;
     let (mut average, mut lowest) = (0.0, f64::INFINITY);

@@ -12,7 +12,6 @@ use mnist_model::LogisticRegression;
 use serde::Serialize;
 
 use crate::backend::BackendKind;
-use crate::training::initial_weights;
 use mnist_config::ExperimentConfig;
 
 /// Largest accepted |difference| from the reference, for losses and for parameters, unless
@@ -82,7 +81,7 @@ pub fn trajectories(
     let batches: Vec<Vec<usize>> = indices.chunks(batch_size).map(<[_]>::to_vec).collect();
     let batcher = MnistBatcher::new(Arc::new(train), config.data.scaling());
 
-    let initial = initial_weights(config);
+    let initial = config.model.initial_weights(config.seed);
 
     let run = |backend: BackendKind| -> anyhow::Result<Trajectory> {
         let device = backend.device()?.autodiff();

@@ -18,7 +18,7 @@ use mnist_model::LogisticRegression;
 
 use crate::artifacts::EpochMetrics;
 use crate::backend::BackendKind;
-use crate::training::{self, Display, RunRequest, initial_weights};
+use crate::training::{self, Display, RunRequest};
 use mnist_config::ExperimentConfig;
 
 /// One part of a training step, in the order a step runs them.
@@ -156,7 +156,7 @@ impl<'a> Stepper<'a> {
         let model = config
             .model
             .init(&device)
-            .load_record(initial_weights(config));
+            .load_record(config.model.initial_weights(config.seed));
         Self {
             config,
             device,

@@ -10,7 +10,6 @@ use anyhow::anyhow;
 use burn::data::dataloader::{DataLoader, DataLoaderBuilder};
 use burn::module::Module;
 use burn::prelude::Device;
-use burn::store::ModuleRecord;
 use burn::train::metric::LearningRateMetric;
 use burn::train::renderer::tui::TuiMetricsRendererWrapper;
 use burn::train::{
@@ -224,14 +223,6 @@ pub fn train(request: &RunRequest) -> anyhow::Result<RunOutcome> {
     })
 }
 
-/// The starting weights for `config`'s seed, drawn on the CPU so that a seed gives the same
-/// starting weights on every backend (each backend's own generator would not).
-pub fn initial_weights(config: &ExperimentConfig) -> ModuleRecord {
-    let cpu = Device::flex();
-    cpu.seed(config.seed);
-    config.model.init(&cpu).into_record()
-}
-
 /// The splits evaluated after every epoch.
 struct Evaluated {
     /// Held out of the training split (`data.validation`), when the config asks for it.
@@ -364,7 +355,7 @@ fn fit(
     let model = config
         .model
         .init(&device.clone().autodiff())
-        .load_record(initial_weights(config))
+        .load_record(config.model.initial_weights(config.seed))
         .averaging_gradients_over(config.devices);
     let learner = Learner::new(
         model,

@@ -144,11 +144,11 @@ impl Trainer {
         let test = split(Split::Test, test_images, test_labels)?;
         let (train, validation) = config.data.without_validation(train, config.seed);
 
-        let cpu = Device::flex();
-        cpu.seed(config.seed);
-        let record = config.model.init(&cpu).into_record();
         let device = Device::flex().autodiff();
-        let model = config.model.init(&device).load_record(record);
+        let model = config
+            .model
+            .init(&device)
+            .load_record(config.model.initial_weights(config.seed));
         let steps = config.epochs * train.len().div_ceil(config.data.batch_size);
         let scaling = config.data.scaling();
         let test_len = test.len();
