@@ -268,7 +268,10 @@ web: data
     rm -rf "$out.partial"
     mkdir -p "$out.partial"
     wasm-bindgen --target web --no-typescript --out-dir "$out.partial" "$target/wasm32-unknown-unknown/release/mnist_web.wasm"
+    # serve's Draw view, weight templates, charts and styles, shared with the page.
+    assets=crates/serve/src/assets
     cp crates/web/www/* configs/default.toml "$out.partial/"
+    cp $assets/{common,charts,sketch,weights}.js $assets/{style,draw}.css "$out.partial/"
     setup=$(just _setup)
     eval "$setup"
     "{{bin}}" data --gzipped-into "$out.partial/mnist" >/dev/null

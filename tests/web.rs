@@ -1,7 +1,8 @@
 //! The browser build (`just web`): its static folder, served by a plain file server
 //! (Python's `http.server`), trains the default config in headless Chromium, stopped once
 //! and continued on the way, and every epoch's numbers are those of a native
-//! `mnist-burn train` of the same config and seed.
+//! `mnist-burn train` of the same config and seed; the model it downloads, imported, gives
+//! the page's test accuracy in `mnist-burn eval` and its answer for a drawing in `predict`.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -72,12 +73,15 @@ fn the_page_trains_the_default_config_with_the_numbers_of_a_native_run() {
         .nth(1)
         .and_then(|rest| rest.split_whitespace().next())
         .unwrap_or_else(|| panic!("no port in {line:?}"));
+    let out = dir.path().join("page");
+    std::fs::create_dir(&out).unwrap();
     let mut driver = Command::new("node");
     driver
         .arg(repo_root().join("tests/browser/train.mjs"))
         .env("WEB_URL", format!("http://127.0.0.1:{port}"))
         .env("CHROMIUM", &chromium)
         .env("OVERRIDES", serde_json::to_string(&overrides).unwrap())
+        .env("OUT_DIR", &out)
         .env("LIMIT_S", "200");
     if let Some(shots) = std::env::var_os("MNIST_BURN_SCREENSHOTS") {
         driver.env("SCREENSHOT_DIR", shots);
@@ -136,4 +140,66 @@ fn the_page_trains_the_default_config_with_the_numbers_of_a_native_run() {
             );
         }
     }
+    let last_test_acc = shown.last().unwrap()["test_acc"].as_f64().unwrap();
+    the_download_gives_the_pages_answers(dir.path(), &page["drawn"], last_test_acc);
+}
+
+/// `mnist-burn import` of the page's download (its model.safetensors with its config.toml),
+/// then `eval`: the page's last test accuracy; `predict` of the drawing the page answered:
+/// the page's probabilities (printed to 3 decimals).
+fn the_download_gives_the_pages_answers(
+    dir: &std::path::Path,
+    drawn: &serde_json::Value,
+    test_acc: f64,
+) {
+    let page = dir.join("page");
+    let [model, config, drawing] =
+        ["model.safetensors", "config.toml", "drawn.png"].map(|file| page.join(file));
+    support::succeed(
+        dir,
+        &[
+            "import",
+            model.to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+            "--out",
+            "imported",
+        ],
+    );
+    let evaluated = support::succeed(dir, &["eval", "imported"]);
+    assert!(
+        evaluated.contains(&format!("Test accuracy: {test_acc:.2}%")),
+        "the page showed {test_acc}%: {evaluated}"
+    );
+    let predicted = support::succeed(dir, &["predict", "imported", drawing.to_str().unwrap()]);
+    let listed = predicted
+        .split("  (")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no probabilities in {predicted:?}"));
+    let probabilities: Vec<f64> = listed
+        .split(", ")
+        .map(|pair| {
+            pair.split(": ")
+                .nth(1)
+                .unwrap()
+                .trim()
+                .trim_end_matches(')')
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    let shown = drawn["probabilities"].as_array().unwrap();
+    assert_eq!(probabilities.len(), shown.len(), "{predicted}");
+    for (digit, (cli, page)) in probabilities.iter().zip(shown).enumerate() {
+        let page = page.as_f64().unwrap();
+        assert!(
+            (cli - page).abs() <= 5e-4,
+            "digit {digit}: {page} in the page, {cli} from predict ({predicted})"
+        );
+    }
+    assert!(
+        predicted.contains(&format!(": {}  (", drawn["class"])),
+        "the page answered {}: {predicted}",
+        drawn["class"]
+    );
 }

@@ -1,12 +1,17 @@
 // The browser build (`just web`) in headless Chromium, driven by tests/web.rs: opens the
 // static folder at WEB_URL with the config's overrides in the query, trains, stops once the
-// first epoch is in and continues, and prints ONE line of JSON on stdout ({"epochs":
-// [reports], "stopped_at", "last_step", "max_frame_gap_ms", "backend"}), or a one-line
-// reason on stderr and exit 1. Every wait is bounded.
+// first epoch is in and continues; then draws a digit on the canvas for the trained model and
+// downloads the model. Prints ONE line of JSON on stdout ({"epochs": [reports], "stopped_at",
+// "last_step", "max_frame_gap_ms", "backend", "drawn": {"class", "probabilities"}}), or a
+// one-line reason on stderr and exit 1. Every wait is bounded.
 //
 // Environment: WEB_URL (the folder, served), CHROMIUM (its binary), OVERRIDES (JSON array of
-// `key=value`), LIMIT_S (how long training may take), SCREENSHOT_DIR (optional: writes
-// train.png there, 1280x900, once the second epoch is in, while training goes on).
+// `key=value`), LIMIT_S (how long training may take), OUT_DIR (where the drawing goes as
+// drawn.png, and the downloads: model.safetensors, config.toml), SCREENSHOT_DIR (optional:
+// writes train.png there, 1280x900, once the second epoch is in, while training goes on, and
+// train-draw.png of the draw canvas with the trained model's answer).
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { chromium } from 'playwright-core';
 
 const env = (name) => {
@@ -57,6 +62,37 @@ try {
   const error = await page.$eval('#error', (node) => (node.hidden ? '' : node.textContent));
   if (error) await fail(`the page says: ${error}`);
   if (errors.length) await fail(`page errors: ${errors.join('; ')}`);
+
+  // The trained model answers a drawn loop, and downloads.
+  const out = env('OUT_DIR');
+  await page.locator('#draw-canvas').scrollIntoViewIfNeeded();
+  const box = await page.locator('#draw-canvas').boundingBox();
+  const points = 30;
+  const at = (i) => [box.x + box.width * (0.5 + 0.25 * Math.sin((2 * Math.PI * i) / points)),
+    box.y + box.height * (0.5 - 0.3 * Math.cos((2 * Math.PI * i) / points))];
+  await page.mouse.move(...at(0));
+  await page.mouse.down();
+  for (let i = 1; i <= points; i++) await page.mouse.move(...at(i), { steps: 2 });
+  await page.mouse.up();
+  await page.waitForFunction(() => Number(document.body.dataset.predictions) > 0 && document.body.dataset.predicting === '0',
+    null, { timeout: 30_000 });
+  const png = await page.$eval('#draw-canvas', (canvas) => canvas.toDataURL('image/png'));
+  writeFileSync(path.join(out, 'drawn.png'), Buffer.from(png.split(',')[1], 'base64'));
+  const drawn = await page.$eval('#draw-class', (node) => ({
+    class: Number(node.textContent), probabilities: JSON.parse(node.dataset.probabilities),
+  }));
+  if (process.env.SCREENSHOT_DIR) {
+    await page.waitForTimeout(400); // the bars' transition
+    await page.screenshot({ path: `${process.env.SCREENSHOT_DIR}/train-draw.png` });
+  }
+  const downloads = [];
+  page.on('download', (download) => downloads.push(download));
+  await page.click('#download');
+  const deadline = Date.now() + 30_000;
+  while (downloads.length < 2 && Date.now() < deadline) await page.waitForTimeout(100);
+  if (downloads.length < 2) await fail(`${downloads.length} of the 2 downloads came`);
+  for (const download of downloads) await download.saveAs(path.join(out, download.suggestedFilename()));
+
   const shown = await page.evaluate(() => ({
     epochs: [...document.querySelectorAll('#epochs tbody tr')].map((row) => JSON.parse(row.dataset.report)),
     last_step: document.getElementById('where').textContent,
@@ -64,7 +100,7 @@ try {
     backend: document.getElementById('backend').textContent,
   }));
   await browser.close();
-  process.stdout.write(`${JSON.stringify({ ...shown, stopped_at: stoppedAt })}\n`);
+  process.stdout.write(`${JSON.stringify({ ...shown, stopped_at: stoppedAt, drawn })}\n`);
   process.exit(0);
 } catch (error) {
   await fail(error?.stack || error);

@@ -133,6 +133,30 @@ impl ExperimentConfig {
         toml::to_string_pretty(self).expect("a config serialises to TOML")
     }
 
+    /// What an exported model's file says of itself (safetensors header metadata, the same from
+    /// `mnist-burn export` and the browser's download): how its inputs are made, what its
+    /// outputs are, its classes, and `source`, where its weights came from.
+    pub fn export_metadata(&self, source: &str) -> Vec<(String, String)> {
+        let data = &self.data;
+        [
+            (
+                "activation",
+                format!("{:?}", self.model.activation).to_lowercase(),
+            ),
+            (
+                "preprocessing",
+                if data.deskew { "deskew" } else { "" }.into(),
+            ),
+            ("mean", data.mean.to_string()),
+            ("std", data.std.to_string()),
+            ("classes", data.dataset.class_names().join(",")),
+            ("source", source.into()),
+        ]
+        .into_iter()
+        .map(|(key, value)| (format!("mnist_burn.{key}"), value))
+        .collect()
+    }
+
     /// The dotted keys whose values differ between `self` and `other`.
     pub fn differing_keys(&self, other: &Self) -> Vec<String> {
         let (mine, theirs) = (self.flat(), other.flat());

@@ -6,7 +6,11 @@
 //! is kept to reproduce its results.
 
 mod model;
+mod prediction;
+#[cfg(feature = "store")]
+mod pytorch;
 #[cfg(feature = "learner")]
 mod step;
 
 pub use model::{LogisticRegression, ModelConfig, OutputActivation};
+pub use prediction::Prediction;

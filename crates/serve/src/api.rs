@@ -201,7 +201,7 @@ pub async fn predict(
             true => pixels_from_json(&body)?,
             false => pixels_from_picture(&body)?,
         };
-        Ok(Json(model.predict(&pixels, state.models.device())).into_response())
+        Ok(Json(model.predict(&pixels)).into_response())
     })
     .await
 }

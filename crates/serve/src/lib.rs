@@ -143,6 +143,8 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ("/runs.js", SCRIPT, include_str!("assets/runs.js")),
     ("/run.js", SCRIPT, include_str!("assets/run.js")),
     ("/draw.js", SCRIPT, include_str!("assets/draw.js")),
+    ("/sketch.js", SCRIPT, include_str!("assets/sketch.js")),
+    ("/weights.js", SCRIPT, include_str!("assets/weights.js")),
     ("/main.js", SCRIPT, include_str!("assets/main.js")),
     ("/style.css", STYLE, include_str!("assets/style.css")),
     ("/draw.css", STYLE, include_str!("assets/draw.css")),

@@ -20,11 +20,11 @@ pub struct ModelCache {
     loaded: Mutex<HashMap<String, Arc<LoadedModel>>>,
 }
 
-/// A run's model with its weights copied out, for the exact explanation of a decision.
+/// A run's model, with its templates and bias read out once for the weights view.
 pub struct LoadedModel {
     pub trained: TrainedModel,
-    /// `[784, 10]`, input-major as Burn stores it.
-    weights: Vec<f32>,
+    /// Each class's 28x28 template.
+    templates: Vec<Vec<f32>>,
     pub bias: Vec<f32>,
     modified: Option<SystemTime>,
 }
@@ -95,9 +95,14 @@ impl ModelCache {
                 .try_to_vec()
                 .expect("weights are floats")
         };
-        let weights = floats(trained.model.weights().into_data());
+        let templates = trained.model.templates();
         let bias = floats(trained.model.bias().into_data());
-        if weights.len() != IMAGE_PIXELS * NUM_CLASSES || bias.len() != NUM_CLASSES {
+        if templates.len() != NUM_CLASSES
+            || templates
+                .iter()
+                .any(|template| template.len() != IMAGE_PIXELS)
+            || bias.len() != NUM_CLASSES
+        {
             return Err(ApiError::unprocessable(format!(
                 "run {}: its model is not 784 inputs by 10 classes",
                 run.id
@@ -105,7 +110,7 @@ impl ModelCache {
         }
         Ok(LoadedModel {
             trained,
-            weights,
+            templates,
             bias,
             modified,
         })
@@ -118,34 +123,20 @@ fn modified(file: &Path) -> Option<SystemTime> {
 
 impl LoadedModel {
     /// Classifies an MNIST-style picture and explains the decision.
-    pub fn predict(&self, pixels: &[u8; IMAGE_PIXELS], device: &Device) -> PredictionReport {
-        let prediction = self.trained.predict_pixels(pixels, device);
-        let scaling = self.trained.scaling();
-        let class = prediction.class;
-        let contributions = prediction
-            .seen
-            .iter()
-            .enumerate()
-            .map(|(index, &pixel)| scaling.scale(pixel) * self.weights[index * NUM_CLASSES + class])
-            .collect();
+    pub fn predict(&self, pixels: &[u8; IMAGE_PIXELS]) -> PredictionReport {
+        let prediction = self.trained.predict_pixels(pixels);
         PredictionReport {
-            class,
-            label: self.trained.dataset().class_names()[class],
+            class: prediction.class,
+            label: self.trained.dataset().class_names()[prediction.class],
             probabilities: prediction.probabilities,
             input: prediction.seen.to_vec(),
-            contributions,
-            bias: self.bias[class],
+            contributions: prediction.contributions,
+            bias: prediction.bias,
         }
     }
 
     /// Each class's 784 weights (a 28x28 template, row-major).
-    pub fn templates(&self) -> Vec<Vec<f32>> {
-        (0..NUM_CLASSES)
-            .map(|class| {
-                (0..IMAGE_PIXELS)
-                    .map(|pixel| self.weights[pixel * NUM_CLASSES + class])
-                    .collect()
-            })
-            .collect()
+    pub fn templates(&self) -> &[Vec<f32>] {
+        &self.templates
     }
 }

@@ -8,8 +8,8 @@ use burn::module::Module;
 use burn::prelude::*;
 use burn::store::ModuleRecord;
 use burn::tensor::activation::softmax;
-use mnist_data::{DatasetKind, IMAGE_PIXELS, ImageSet, PixelScaling, preprocess};
-use mnist_model::LogisticRegression;
+use mnist_data::{DatasetKind, ImageSet, PixelScaling, preprocess};
+use mnist_model::{LogisticRegression, Prediction};
 
 use crate::run_folder::{CONFIG_FILE, MODEL_STEM};
 use mnist_config::ExperimentConfig;
@@ -92,34 +92,19 @@ impl TrainedModel {
 
     /// Class probabilities for one picture file of any size and colour, converted to MNIST's
     /// format first.
-    pub fn predict_file(&self, path: &Path, device: &Device) -> anyhow::Result<Prediction> {
+    pub fn predict_file(&self, path: &Path) -> anyhow::Result<Prediction> {
         let picture = image::ImageReader::open(path)
             .with_context(|| format!("{}: cannot open", path.display()))?
             .with_guessed_format()
             .with_context(|| format!("{}: cannot read", path.display()))?
             .decode()
             .map_err(|error| anyhow!("{}: not a readable image ({error})", path.display()))?;
-        Ok(self.predict_pixels(&preprocess::mnist_style(&picture), device))
+        Ok(self.predict_pixels(&preprocess::mnist_style(&picture)))
     }
 
-    /// Class probabilities for one MNIST-style picture (784 pixels, light ink on black),
-    /// prepared first as the run's data was (deskewed if it was).
-    pub fn predict_pixels(&self, pixels: &[u8], device: &Device) -> Prediction {
-        let seen = self.config.data.prepare(pixels);
-        let input = self.scaling().tensor(std::iter::once(&seen[..]), device);
-        let probabilities = probabilities(self.model.forward(input));
-        let class = probabilities
-            .iter()
-            .enumerate()
-            .fold(
-                0,
-                |best, (class, &p)| if p > probabilities[best] { class } else { best },
-            );
-        Prediction {
-            class,
-            probabilities,
-            seen,
-        }
+    /// Class probabilities for one MNIST-style picture, prepared as the run's data was.
+    pub fn predict_pixels(&self, pixels: &[u8]) -> Prediction {
+        self.model.predict_pixels(&self.config.data, pixels)
     }
 }
 
@@ -130,13 +115,4 @@ pub(crate) fn probabilities(scores: Tensor<2>) -> Vec<f32> {
         .convert::<f32>()
         .try_to_vec()
         .expect("probabilities are floats")
-}
-
-/// What the model says about one picture.
-#[derive(Debug, Clone)]
-pub struct Prediction {
-    pub class: usize,
-    pub probabilities: Vec<f32>,
-    /// The picture the model was given: the one asked about, deskewed if the run deskews.
-    pub seen: [u8; IMAGE_PIXELS],
 }

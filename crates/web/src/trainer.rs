@@ -8,7 +8,7 @@ use burn::optim::lr_scheduler::module_lr_scheduler::ModuleLrScheduler;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use mnist_config::ExperimentConfig;
-use mnist_data::{DatasetKind, ImageSet, MnistBatcher, RAW_FILES, Split, permutation};
+use mnist_data::{DatasetKind, ImageSet, MnistBatcher, RAW_FILES, Split, permutation, preprocess};
 use mnist_model::LogisticRegression;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
@@ -31,7 +31,7 @@ struct EpochReport {
 /// native run's device metrics) sum them, so the epoch's numbers are the native run's to the
 /// bit: each batch's mean loss counts once (its tensor has one element), each batch's
 /// accuracy by its size.
-#[derive(Default)]
+#[derive(Default, Clone, Copy)]
 struct Tally {
     loss: f64,
     batches: usize,
@@ -204,7 +204,12 @@ impl Trainer {
             tally: Tally::default(),
         });
         let batches = progress.order.len().div_ceil(batch_size);
-        let (loss_before, steps_before) = (progress.tally.loss, progress.tally.batches);
+        let Tally {
+            loss: loss_before,
+            batches: steps_before,
+            accuracy: accuracy_before,
+            items: items_before,
+        } = progress.tally;
         let mut model = self.model.take().expect("a model between steps");
         while progress.next < batches && progress.tally.batches - steps_before < max_steps {
             let start = progress.next * batch_size;
@@ -223,6 +228,8 @@ impl Trainer {
             "epoch": epoch + 1,
             "step": progress.next,
             "loss": (progress.tally.loss - loss_before) / stepped.max(1) as f64,
+            "accuracy": (progress.tally.accuracy - accuracy_before)
+                / (progress.tally.items - items_before).max(1) as f64,
         });
         if progress.next == batches {
             let (train_loss, train_acc) = progress.tally.means();
@@ -248,6 +255,49 @@ impl Trainer {
         }
         self.model = Some(model);
         Ok(update.to_string())
+    }
+
+    /// The model's answer for a picture of any size (the page's canvas, `width` x `height`
+    /// RGBA pixels), converted as `mnist-burn predict` and `serve` convert pictures: as JSON,
+    /// the class, the probabilities, the 784 pixels seen, each pixel's contribution to the
+    /// class's score and the class's bias (serve's `/predict` answer).
+    pub fn predict(&self, rgba: Vec<u8>, width: u32, height: u32) -> Result<String, JsError> {
+        let picture = image::RgbaImage::from_raw(width, height, rgba)
+            .ok_or_else(|| JsError::new("the picture's pixels do not fill its size"))?;
+        let pixels = preprocess::mnist_style(&image::DynamicImage::ImageRgba8(picture));
+        let prediction = self.trained().predict_pixels(&self.config.data, &pixels);
+        Ok(serde_json::json!({
+            "class": prediction.class,
+            "probabilities": prediction.probabilities,
+            "input": prediction.seen.to_vec(),
+            "contributions": prediction.contributions,
+            "bias": prediction.bias,
+        })
+        .to_string())
+    }
+
+    /// Each class's weights as a 28x28 template, as JSON: the pictures forming as it trains.
+    pub fn templates(&self) -> String {
+        serde_json::json!(self.trained().templates()).to_string()
+    }
+
+    /// The model as a safetensors file in PyTorch's layout and names, with the metadata of
+    /// `mnist-burn export`: what `mnist-burn import` and `torch`'s `load_state_dict` take.
+    pub fn safetensors(&self) -> Result<Vec<u8>, JsError> {
+        self.trained()
+            .to_pytorch_safetensors(self.config.export_metadata("trained in the browser"))
+            .map_err(|error| JsError::new(&format!("cannot write safetensors: {error}")))
+    }
+
+    /// The run's whole config as TOML (defaults and the address's overrides filled in): the
+    /// `--config` for `mnist-burn import` of the downloaded model.
+    pub fn config_toml(&self) -> String {
+        self.config.to_toml()
+    }
+
+    /// The model as it stands, off the autodiff graph.
+    fn trained(&self) -> LogisticRegression {
+        self.model.as_ref().expect("a model between steps").valid()
     }
 
     /// The mean loss and accuracy of `model` on a split, in the config's test batches.

@@ -24,7 +24,7 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
     let names = trained.dataset().class_names();
     let mut failed = 0;
     for image in &args.images {
-        match trained.predict_file(image, &device) {
+        match trained.predict_file(image) {
             Ok(prediction) => {
                 let probabilities: Vec<String> = names
                     .iter()

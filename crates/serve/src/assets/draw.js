@@ -1,260 +1,42 @@
-// mnist-burn serve: the Draw view: the drawing canvas, the file input and drop, the
-// predictions (one request at a time), the probability bars, the 28x28 preview and the
-// pixel x weight heat map, and the model chooser.
+// mnist-burn serve: the Draw view's model: the chooser of runs with a model, their class
+// names, and predictions through the API. The canvas and the answer are sketch.js's.
 
 import { $, api, el, fmtPct, runUrl, state } from './common.js';
-import { diverging, maxAbs, paint28 } from './charts.js';
+import { predictAgain, setClassNames, setupSketch } from './sketch.js';
 
-const canvas = $('#draw-canvas');
-const pen = canvas.getContext('2d');
-const STROKE = 20;
-const drawState = { active: false, pointer: null, last: null, ink: false };
 const classNames = new Map(); // run id -> class names (from /weights), for the bar labels
-let predictions = 0;
 
-function clearCanvas() {
-  pen.setTransform(1, 0, 0, 1, 0, 0);
-  pen.fillStyle = '#000';
-  pen.fillRect(0, 0, canvas.width, canvas.height);
-  drawState.ink = false;
-}
-
-function canvasPoint(event) {
-  const rect = canvas.getBoundingClientRect();
-  return {
-    x: ((event.clientX - rect.left) * canvas.width) / rect.width,
-    y: ((event.clientY - rect.top) * canvas.height) / rect.height,
-  };
-}
-
-function strokeTo(from, to) {
-  pen.strokeStyle = '#fff';
-  pen.fillStyle = '#fff';
-  pen.lineWidth = STROKE * (canvas.width / 280);
-  pen.lineCap = 'round';
-  pen.lineJoin = 'round';
-  pen.beginPath();
-  if (from.x === to.x && from.y === to.y) {
-    pen.arc(to.x, to.y, pen.lineWidth / 2, 0, Math.PI * 2);
-    pen.fill();
-    return;
-  }
-  pen.moveTo(from.x, from.y);
-  pen.lineTo(to.x, to.y);
-  pen.stroke();
-}
-
-function endStroke(event) {
-  if (!drawState.active || (event && event.pointerId !== drawState.pointer)) return;
-  drawState.active = false;
-  try {
-    if (canvas.hasPointerCapture(drawState.pointer)) canvas.releasePointerCapture(drawState.pointer);
-  } catch (_) { /* already released */ }
-  drawState.pointer = null;
-  requestPrediction('canvas');
-}
-
-export function setupDrawing() {
-  clearCanvas();
-  canvas.addEventListener('pointerdown', (event) => {
-    if (event.pointerType === 'mouse' && event.button !== 0) return;
-    if (drawState.active) return;
-    event.preventDefault();
-    canvas.setPointerCapture(event.pointerId);
-    drawState.active = true;
-    drawState.pointer = event.pointerId;
-    const p = canvasPoint(event);
-    strokeTo(p, p);
-    drawState.last = p;
-    drawState.ink = true;
-    requestPrediction('canvas');
-  });
-  canvas.addEventListener('pointermove', (event) => {
-    if (!drawState.active || event.pointerId !== drawState.pointer) return;
-    event.preventDefault();
-    const events = typeof event.getCoalescedEvents === 'function' ? event.getCoalescedEvents() : [];
-    for (const e of events.length ? events : [event]) {
-      const p = canvasPoint(e);
-      strokeTo(drawState.last, p);
-      drawState.last = p;
-    }
-    requestPrediction('canvas');
-  });
-  canvas.addEventListener('pointerup', endStroke);
-  canvas.addEventListener('pointercancel', endStroke);
-  canvas.addEventListener('lostpointercapture', endStroke);
-  canvas.addEventListener('contextmenu', (event) => event.preventDefault());
-
-  $('#draw-clear').addEventListener('click', () => {
-    clearCanvas();
-    predictor.generation++;
-    predictor.pending = null;
-    markPredicting();
-    clearResult();
-    drawMessage('');
-  });
-
-  const input = $('#file-input');
-  input.addEventListener('change', () => {
-    const file = input.files && input.files[0];
-    if (file) useFile(file);
-    input.value = '';
-  });
-
-  const zone = $('#drop-zone');
-  const hasFiles = (event) => event.dataTransfer && Array.from(event.dataTransfer.types || []).includes('Files');
-  zone.addEventListener('dragenter', (event) => {
-    if (!hasFiles(event)) return;
-    event.preventDefault();
-    zone.classList.add('dragging');
-  });
-  zone.addEventListener('dragover', (event) => {
-    if (!hasFiles(event)) return;
-    event.preventDefault();
-    event.dataTransfer.dropEffect = 'copy';
-    zone.classList.add('dragging');
-  });
-  zone.addEventListener('dragleave', (event) => {
-    if (event.relatedTarget && zone.contains(event.relatedTarget)) return;
-    zone.classList.remove('dragging');
-  });
-  zone.addEventListener('drop', (event) => {
-    event.preventDefault();
-    zone.classList.remove('dragging');
-    const file = event.dataTransfer && event.dataTransfer.files && event.dataTransfer.files[0];
-    if (!file) return;
-    if (file.type && !file.type.startsWith('image/')) {
-      drawMessage(`\u201c${file.name}\u201d is not an image.`, true);
-      return;
-    }
-    useFile(file);
-  });
-  // A file dropped next to the canvas must not make the browser leave the page.
-  window.addEventListener('dragover', (event) => {
-    if (hasFiles(event)) event.preventDefault();
-  });
-  window.addEventListener('drop', (event) => {
-    if (hasFiles(event)) event.preventDefault();
-  });
-
-  $('#draw-run').addEventListener('change', () => {
-    loadClassNames($('#draw-run').value);
-    if (drawState.ink) requestPrediction(predictor.lastJob || 'canvas');
-  });
-
-  buildBars(null);
-  clearResult();
-}
-
-/** Shows an uploaded or dropped image in the canvas (fitted, on black) and predicts it. */
-async function useFile(file) {
-  drawMessage(`Reading ${file.name || 'the image'}\u2026`);
-  try {
-    const bitmap = await createImageBitmap(file);
-    clearCanvas();
-    const scale = Math.min(canvas.width / bitmap.width, canvas.height / bitmap.height);
-    const w = bitmap.width * scale;
-    const h = bitmap.height * scale;
-    pen.imageSmoothingEnabled = true;
-    pen.drawImage(bitmap, (canvas.width - w) / 2, (canvas.height - h) / 2, w, h);
-    drawMessage(`${file.name || 'Image'} (${bitmap.width}\u00d7${bitmap.height})`);
-    if (bitmap.close) bitmap.close();
-  } catch (_) {
-    clearCanvas();
-    drawMessage(`${file.name || 'The file'}: the browser cannot show it; the server still tries to read it.`);
-  }
-  drawState.ink = true;
-  requestPrediction(file);
-}
-
-function drawMessage(text, isError) {
-  const msg = $('#draw-msg');
-  msg.textContent = text;
-  msg.classList.toggle('error', Boolean(isError));
-}
-
-// At most one request in flight; while it runs, only the newest wish is kept, sent after.
-const predictor = { busy: false, pending: null, generation: 0, lastJob: null };
-
-function markPredicting() {
-  document.body.dataset.predicting = predictor.busy || predictor.pending ? '1' : '0';
-}
-
-function requestPrediction(job) {
-  predictor.pending = job;
-  markPredicting();
-  pumpPredictions();
-}
-
-function canvasBlob() {
+function canvasBlob(canvas) {
   return new Promise((resolve, reject) => {
     canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error('the canvas gave no PNG'))), 'image/png');
   });
 }
 
-async function pumpPredictions() {
-  if (predictor.busy || !predictor.pending) {
-    markPredicting();
-    return;
+/** Asks the chosen run's model about the canvas, or sends a file's bytes as they are. */
+async function predict(job, canvas) {
+  let body;
+  let type;
+  if (job === 'canvas') {
+    body = await canvasBlob(canvas);
+    type = 'image/png';
+  } else {
+    // Read first: a disk-backed File body is streamed differently, and developer tools
+    // cannot show its response.
+    body = await job.arrayBuffer();
+    type = job.type && job.type !== 'application/json' ? job.type : 'application/octet-stream';
   }
-  const runId = $('#draw-run').value;
-  if (!runId) {
-    predictor.pending = null;
-    markPredicting();
-    drawMessage('No run has a trained model yet: train one, it appears in the list by itself.', true);
-    return;
-  }
-  const job = predictor.pending;
-  predictor.pending = null;
-  predictor.busy = true;
-  markPredicting();
-  const generation = predictor.generation;
-  try {
-    let body;
-    let type;
-    if (job === 'canvas') {
-      body = await canvasBlob();
-      type = 'image/png';
-    } else {
-      // The file's bytes as they are (read first: a disk-backed File body is streamed
-      // differently, and developer tools cannot show its response).
-      body = await job.arrayBuffer();
-      type = job.type && job.type !== 'application/json' ? job.type : 'application/octet-stream';
-    }
-    predictor.lastJob = job;
-    const data = await api(runUrl(runId, '/predict'), { method: 'POST', headers: { 'Content-Type': type }, body });
-    if (generation === predictor.generation) {
-      renderPrediction(data, runId);
-      if ($('#draw-msg').classList.contains('error')) drawMessage('');
-    }
-  } catch (error) {
-    if (generation === predictor.generation) {
-      drawMessage(`Prediction failed: ${error.message}`, true);
-      if (job !== 'canvas') clearResult(); // what is shown belongs to another picture
-    }
-  } finally {
-    predictor.busy = false;
-    pumpPredictions();
-  }
+  return api(runUrl($('#draw-run').value, '/predict'), { method: 'POST', headers: { 'Content-Type': type }, body });
 }
 
-const bars = [];
-
-function buildBars(names) {
-  const root = $('#probabilities');
-  root.replaceChildren();
-  bars.length = 0;
-  for (let k = 0; k < 10; k++) {
-    const row = el('div', 'prob');
-    const label = el('span', 'prob-label', names ? names[k] : String(k));
-    const track = el('span', 'prob-track');
-    const fill = el('span', 'prob-fill');
-    track.append(fill);
-    const pct = el('span', 'prob-pct', '');
-    row.append(label, track, pct);
-    root.append(row);
-    bars.push({ row, label, fill, pct });
-  }
+export function setupDrawing() {
+  setupSketch({
+    missing: () => ($('#draw-run').value ? null : 'No run has a trained model yet: train one, it appears in the list by itself.'),
+    predict,
+  });
+  $('#draw-run').addEventListener('change', () => {
+    loadClassNames($('#draw-run').value);
+    predictAgain();
+  });
 }
 
 async function loadClassNames(id) {
@@ -270,54 +52,7 @@ async function loadClassNames(id) {
 }
 
 function applyClassNames(id) {
-  if (id !== $('#draw-run').value) return;
-  const names = classNames.get(id);
-  bars.forEach((b, k) => {
-    b.label.textContent = names ? names[k] : String(k);
-  });
-  $('#probabilities').classList.toggle('long-labels', Boolean(names && names.some((n) => n.length > 2)));
-}
-
-function clearResult() {
-  $('#draw-class').textContent = '';
-  $('#draw-class').classList.remove('long');
-  $('#draw-confidence').textContent = 'draw a digit';
-  for (const b of bars) {
-    b.fill.style.width = '0%';
-    b.pct.textContent = '';
-    b.row.classList.remove('top');
-  }
-  const black = new Array(784).fill(0);
-  paint28($('#draw-input'), black, () => [0, 0, 0]);
-  paint28($('#draw-heatmap'), black, () => [247, 247, 247]);
-  $('#heatmap-caption').textContent = 'pixel \u00d7 weight for the predicted class';
-}
-
-function renderPrediction(data, runId) {
-  const probs = data.probabilities || [];
-  const cls = Number.isInteger(data.class) ? data.class : probs.indexOf(Math.max(...probs));
-  const label = data.label !== undefined && data.label !== null ? String(data.label) : String(cls);
-  const big = $('#draw-class');
-  big.textContent = label;
-  big.classList.toggle('long', label.length > 2);
-  const confidence = probs[cls];
-  const names = classNames.get(runId);
-  $('#draw-confidence').textContent = Number.isFinite(confidence) ? `${(confidence * 100).toFixed(1)}% sure` : '';
-  bars.forEach((b, k) => {
-    const p = Number.isFinite(probs[k]) ? probs[k] : 0;
-    b.fill.style.width = `${(p * 100).toFixed(2)}%`;
-    b.pct.textContent = `${(p * 100).toFixed(1)}%`;
-    b.row.classList.toggle('top', k === cls);
-    b.row.title = `${names ? names[k] : k}: ${(p * 100).toFixed(3)}%`;
-  });
-  if (Array.isArray(data.input)) paint28($('#draw-input'), data.input, (v) => [v, v, v]);
-  if (Array.isArray(data.contributions)) {
-    const max = maxAbs(data.contributions) || 1;
-    paint28($('#draw-heatmap'), data.contributions, (v) => diverging(v / max));
-  }
-  $('#heatmap-caption').textContent = `pixel \u00d7 weight for class ${label}: what pushed the model to its answer`;
-  predictions += 1;
-  document.body.dataset.predictions = String(predictions);
+  if (id === $('#draw-run').value) setClassNames(classNames.get(id));
 }
 
 /** Keeps the model chooser in step with the list: runs with a model, newest first. */
@@ -349,7 +84,7 @@ export function updateDrawRuns() {
     select.value = choice;
     if (choice !== current) {
       loadClassNames(choice);
-      if (drawState.ink && current) requestPrediction(predictor.lastJob || 'canvas');
+      if (current) predictAgain();
     }
   } else {
     withModel.forEach((r, i) => {

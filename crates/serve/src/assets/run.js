@@ -1,8 +1,9 @@
 // mnist-burn serve: the view of one run (#run/<id>): its stats, loss and accuracy curves,
 // config, weight templates and the evaluation (confusion matrix, per-class table).
 
-import { $, DASH, api, badge, el, fmtNum, fmtPct, fmtSmall, fmtStarted, fmtWall, runHash, runUrl, state } from './common.js';
-import { diverging, drawChart, maxAbs, paint28 } from './charts.js';
+import { $, DASH, api, badge, el, fmtNum, fmtPct, fmtStarted, fmtWall, runHash, runUrl, state } from './common.js';
+import { drawChart, paint28 } from './charts.js';
+import { renderWeights } from './weights.js';
 
 const runView = {
   id: null,
@@ -191,37 +192,6 @@ async function loadWeights(s) {
     msg.textContent = '';
     msg.append(el('span', 'error', `Cannot load the weights: ${error.message}`));
   }
-}
-
-function renderWeights(data) {
-  const container = $('#weights');
-  container.replaceChildren();
-  const all = data.weights.flat();
-  const max = maxAbs(all) || 1;
-  data.weights.forEach((w, k) => {
-    const figure = el('figure');
-    const canvas = el('canvas', 'pixelated');
-    canvas.width = 28;
-    canvas.height = 28;
-    paint28(canvas, w, (v) => diverging(v / max));
-    const name = (data.classes && data.classes[k]) || String(k);
-    canvas.setAttribute('aria-label', `Weights of class ${name}`);
-    const caption = el('figcaption', '', name);
-    if (data.bias && Number.isFinite(data.bias[k])) caption.append(el('span', '', `bias ${fmtSmall(data.bias[k])}`));
-    figure.append(canvas, caption);
-    container.append(figure);
-  });
-  const bar = $('#weights-bar');
-  const ctx = bar.getContext('2d');
-  const image = ctx.createImageData(256, 1);
-  for (let i = 0; i < 256; i++) {
-    const c = diverging((i / 255) * 2 - 1);
-    image.data.set([c[0], c[1], c[2], 255], i * 4);
-  }
-  ctx.putImageData(image, 0, 0);
-  $('#weights-min').textContent = fmtSmall(-max);
-  $('#weights-max').textContent = `+${fmtSmall(max)}`;
-  $('#weights-scale').hidden = false;
 }
 
 async function loadEval(s) {

@@ -10,7 +10,6 @@ mod onnx;
 use std::path::{Path, PathBuf};
 
 use anyhow::anyhow;
-use burn::store::{BurnToPyTorchAdapter, ModuleSnapshot, SafetensorsStore};
 use mnist_data::{IMAGE_PIXELS, NUM_CLASSES};
 use mnist_model::OutputActivation;
 use serde::Serialize;
@@ -142,33 +141,10 @@ pub fn export(
     Ok((out.to_path_buf(), sidecar_path))
 }
 
-/// The model through burn-store's PyTorch adapter (which transposes the linear weight), with
-/// the sidecar's facts in the header's metadata too.
+/// The model in PyTorch's layout, with the sidecar's facts in the header's metadata too.
 fn safetensors_bytes(trained: &TrainedModel, sidecar: &Sidecar) -> anyhow::Result<Vec<u8>> {
-    let mut store = SafetensorsStore::from_bytes(None)
-        .with_to_adapter(BurnToPyTorchAdapter)
-        .metadata(
-            "mnist_burn.activation",
-            format!("{:?}", sidecar.activation).to_lowercase(),
-        )
-        .metadata(
-            "mnist_burn.preprocessing",
-            sidecar
-                .preprocessing
-                .iter()
-                .map(|step| step.step)
-                .collect::<Vec<_>>()
-                .join(","),
-        )
-        .metadata("mnist_burn.mean", sidecar.normalization.mean.to_string())
-        .metadata("mnist_burn.std", sidecar.normalization.std.to_string())
-        .metadata("mnist_burn.classes", sidecar.classes.join(","))
-        .metadata("mnist_burn.source", sidecar.source.clone());
     trained
         .model
-        .save_into(&mut store)
-        .map_err(|error| anyhow!("cannot write safetensors: {error}"))?;
-    store
-        .get_bytes()
+        .to_pytorch_safetensors(trained.config.export_metadata(&sidecar.source))
         .map_err(|error| anyhow!("cannot write safetensors: {error}"))
 }
