@@ -54,16 +54,22 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-/// Sends one request; the status and the body parsed as JSON (Null if it is not JSON).
-fn call(app: &Router, request: Request<Body>) -> (StatusCode, Value, header::HeaderMap) {
+/// Sends one request; the status, the headers and the body.
+fn raw(app: &Router, request: Request<Body>) -> (StatusCode, header::HeaderMap, Vec<u8>) {
     runtime().block_on(async {
         let response = app.clone().oneshot(request).await.unwrap();
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = to_bytes(response.into_body(), usize::MAX).await.unwrap();
-        let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        (status, json, headers)
+        (status, headers, bytes.to_vec())
     })
+}
+
+/// Sends one request; the status and the body parsed as JSON (Null if it is not JSON).
+fn call(app: &Router, request: Request<Body>) -> (StatusCode, Value, header::HeaderMap) {
+    let (status, headers, bytes) = raw(app, request);
+    let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    (status, json, headers)
 }
 
 fn get(app: &Router, uri: &str) -> (StatusCode, Value) {
@@ -137,6 +143,79 @@ fn never_reads_outside_the_runs_folder() {
     }
     let answer = post(&app, "/api/runs/..%2Fgood/predict", "image/png", vec![1, 2]);
     assert_error(answer, StatusCode::NOT_FOUND, "no run named `../good`");
+}
+
+#[test]
+fn the_train_view_serves_the_browser_build_and_nothing_beside_it() {
+    let root = tempfile::tempdir().unwrap();
+    let web = root.path().join("web");
+    fs::create_dir_all(web.join("mnist")).unwrap();
+    for (file, bytes) in [
+        ("index.html", &b"<!doctype html><title>train</title>"[..]),
+        ("mnist_web_bg.wasm", b"\0asm\x01\0\0\0"),
+        ("mnist/t10k-labels-idx1-ubyte.gz", b"\x1f\x8b"),
+    ] {
+        fs::write(web.join(file), bytes).unwrap();
+    }
+    fs::write(root.path().join("secret.txt"), "outside").unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(root.path().join("secret.txt"), web.join("link.js")).unwrap();
+    let device = BackendKind::preferred().unwrap().device().unwrap();
+    let served =
+        router(AppState::new(root.path().to_path_buf(), device).with_browser_build(web.clone()));
+    let fetch = |uri: &str| raw(&served, Request::get(uri).body(Body::empty()).unwrap());
+
+    let (status, headers, body) = fetch("/train/");
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, fs::read(web.join("index.html")).unwrap());
+    assert_eq!(headers[header::CONTENT_TYPE], "text/html; charset=utf-8");
+    let policy = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+    assert!(
+        policy.contains("script-src 'self' 'wasm-unsafe-eval'"),
+        "{policy}"
+    );
+    assert!(!policy.contains("'unsafe-eval'") && !policy.contains("'unsafe-inline'"));
+    assert_eq!(fetch("/train").0, StatusCode::PERMANENT_REDIRECT);
+    let (status, headers, body) = fetch("/train/mnist_web_bg.wasm");
+    assert_eq!((status, &body[..4]), (StatusCode::OK, &b"\0asm"[..]));
+    assert_eq!(headers[header::CONTENT_TYPE], "application/wasm");
+    let gzipped = fetch("/train/mnist/t10k-labels-idx1-ubyte.gz");
+    assert_eq!(gzipped.1[header::CONTENT_TYPE], "application/gzip");
+    // The rest of the site keeps its stricter policy.
+    let (_, headers, _) = fetch("/");
+    assert!(
+        !headers[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap()
+            .contains("wasm")
+    );
+
+    for (uri, status) in [
+        ("/train/../secret.txt", StatusCode::BAD_REQUEST),
+        ("/train/%2E%2E/secret.txt", StatusCode::BAD_REQUEST),
+        ("/train/mnist/..%2F..%2Fsecret.txt", StatusCode::BAD_REQUEST),
+        ("/train/%2Fetc%2Fpasswd", StatusCode::BAD_REQUEST),
+        ("/train/link.js", StatusCode::NOT_FOUND),
+        ("/train/mnist", StatusCode::NOT_FOUND),
+        ("/train/nothing.js", StatusCode::NOT_FOUND),
+    ] {
+        let (found, _, body) = fetch(uri);
+        assert_eq!(found, status, "{uri}: {}", String::from_utf8_lossy(&body));
+        assert!(!String::from_utf8_lossy(&body).contains("outside"), "{uri}");
+    }
+
+    let without = app(root.path());
+    let (status, _, body) = raw(
+        &without,
+        Request::get("/train/").body(Body::empty()).unwrap(),
+    );
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(String::from_utf8_lossy(&body).contains("just web"));
+    assert_error(
+        get(&without, "/train/worker.js"),
+        StatusCode::NOT_FOUND,
+        "just web",
+    );
 }
 
 #[test]

@@ -27,35 +27,124 @@ fn web_folder() -> Result<PathBuf, String> {
     }
 }
 
+/// A run of the page: the backend it is asked for, the config's overrides, Chromium's extra
+/// flags and how close to the native run its numbers must be.
+struct PageRun {
+    test: &'static str,
+    backend: &'static str,
+    /// For `wgpu`: `required` (skipped without an adapter) or `absent` (skipped with one).
+    webgpu: &'static str,
+    overrides: &'static [&'static str],
+    chromium_args: &'static [&'static str],
+    /// Loss and accuracy (percentage points) tolerances.
+    within: (f64, f64),
+    limit_s: u64,
+}
+
 #[test]
 fn the_page_trains_the_default_config_with_the_numbers_of_a_native_run() {
-    let test = "the_page_trains_the_default_config_with_the_numbers_of_a_native_run";
+    let page = trains_like_a_native_run(PageRun {
+        test: "the_page_trains_the_default_config_with_the_numbers_of_a_native_run",
+        backend: "flex",
+        webgpu: "",
+        overrides: &["epochs=3"],
+        chromium_args: &[],
+        within: (1e-4, 0.05),
+        limit_s: 200,
+    });
+    if let Some(page) = page {
+        assert!(
+            page["backend"]
+                .as_str()
+                .unwrap()
+                .starts_with("backend: flex"),
+            "{page}"
+        );
+    }
+}
+
+/// WebGPU on Chromium's SwiftShader adapter (a CPU rasteriser, so slow: a slice of the data),
+/// compared with the CPU's numbers (the native flex run's, which the CPU path matches).
+#[test]
+fn on_webgpu_the_page_trains_with_the_cpu_paths_numbers() {
+    let page = trains_like_a_native_run(PageRun {
+        test: "on_webgpu_the_page_trains_with_the_cpu_paths_numbers",
+        backend: "wgpu",
+        webgpu: "required",
+        // Two calls of the page's 50 steps per epoch, so it stops within the second.
+        overrides: &[
+            "epochs=2",
+            "data.train_limit=3000",
+            "data.validation=500",
+            "data.test_limit=1000",
+            "data.batch_size=32",
+        ],
+        chromium_args: &["--enable-unsafe-webgpu", "--use-webgpu-adapter=swiftshader"],
+        within: (1e-4, 0.05),
+        limit_s: 300,
+    });
+    if let Some(page) = page {
+        assert!(
+            page["backend"]
+                .as_str()
+                .unwrap()
+                .starts_with("backend: wgpu"),
+            "{page}"
+        );
+    }
+}
+
+/// Asked for WebGPU where Chromium offers none (no flags, headless): the page says so in one
+/// line and trains on the CPU, with the CPU's numbers.
+#[test]
+fn without_webgpu_the_page_says_so_and_trains_on_the_cpu() {
+    let page = trains_like_a_native_run(PageRun {
+        test: "without_webgpu_the_page_says_so_and_trains_on_the_cpu",
+        backend: "wgpu",
+        webgpu: "absent",
+        // Epochs long enough for the stop to land in the second one.
+        overrides: &["epochs=2", "data.test_limit=1000"],
+        chromium_args: &[],
+        within: (1e-4, 0.05),
+        limit_s: 120,
+    });
+    let Some(page) = page else { return };
+    let notice = page["notice"].as_str().unwrap();
+    assert!(
+        notice.starts_with("WebGPU is not available here (") && !notice.contains('\n'),
+        "{page}"
+    );
+    assert!(
+        notice.ends_with("): training on the CPU instead"),
+        "{notice}"
+    );
+    assert!(
+        page["backend"]
+            .as_str()
+            .unwrap()
+            .starts_with("backend: flex"),
+        "{page}"
+    );
+}
+
+/// Trains in the page as `run` says and checks it against a native run; the page's report,
+/// or `None` where the test was skipped.
+fn trains_like_a_native_run(run: PageRun) -> Option<serde_json::Value> {
     let ready = browser().and_then(|chromium| {
         support::program("python3", &["--version"])?;
         Ok((chromium, web_folder()?))
     });
-    let Some((chromium, web)) = ready.map_err(|reason| can_run(Err(reason), test)).ok() else {
-        return;
-    };
-    let epochs = 3;
-    let overrides = [format!("epochs={epochs}")];
+    let (chromium, web) = ready
+        .map_err(|reason| can_run(Err(reason), run.test))
+        .ok()?;
     let dir = tempfile::tempdir().unwrap();
     let default = config("default");
-    support::succeed(
-        dir.path(),
-        &[
-            "train",
-            "--config",
-            default.to_str().unwrap(),
-            "--set",
-            &overrides[0],
-            "--backend",
-            "flex",
-            "--out",
-            "native",
-            "--plain",
-        ],
-    );
+    let mut train = vec!["train", "--config", default.to_str().unwrap()];
+    for set in run.overrides {
+        train.extend(["--set", set]);
+    }
+    train.extend(["--backend", "flex", "--out", "native", "--plain"]);
+    support::succeed(dir.path(), &train);
     let native = support::read_metrics(&dir.path().join("native"));
 
     let mut server = Running::new(
@@ -80,9 +169,15 @@ fn the_page_trains_the_default_config_with_the_numbers_of_a_native_run() {
         .arg(repo_root().join("tests/browser/train.mjs"))
         .env("WEB_URL", format!("http://127.0.0.1:{port}"))
         .env("CHROMIUM", &chromium)
-        .env("OVERRIDES", serde_json::to_string(&overrides).unwrap())
+        .env("OVERRIDES", serde_json::to_string(run.overrides).unwrap())
+        .env(
+            "CHROMIUM_ARGS",
+            serde_json::to_string(run.chromium_args).unwrap(),
+        )
+        .env("BACKEND", run.backend)
+        .env("WEBGPU", run.webgpu)
         .env("OUT_DIR", &out)
-        .env("LIMIT_S", "200");
+        .env("LIMIT_S", run.limit_s.to_string());
     if let Some(shots) = std::env::var_os("MNIST_BURN_SCREENSHOTS") {
         driver.env("SCREENSHOT_DIR", shots);
     }
@@ -91,6 +186,10 @@ fn the_page_trains_the_default_config_with_the_numbers_of_a_native_run() {
     assert!(output.status.success(), "{stderr}");
     drop(server);
     let page: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    if let Some(reason) = page["skipped"].as_str() {
+        support::report_skip(run.test, reason);
+        return None;
+    }
     println!(
         "the page's longest frame while training: {:.0} ms; backend: {}",
         page["max_frame_gap_ms"].as_f64().unwrap(),
@@ -101,6 +200,7 @@ fn the_page_trains_the_default_config_with_the_numbers_of_a_native_run() {
         stopped_at.starts_with("epoch "),
         "the page stopped and said where: {stdout}"
     );
+    let epochs = native.last().unwrap().epoch;
     let last = format!("epoch {epochs}, step ");
     assert!(
         page["last_step"].as_str().unwrap().starts_with(&last),
@@ -122,7 +222,7 @@ fn the_page_trains_the_default_config_with_the_numbers_of_a_native_run() {
         ] {
             let found = number(key);
             assert!(
-                (found - expected).abs() <= 1e-4,
+                (found - expected).abs() <= run.within.0,
                 "epoch {}: {key} {found} in the page, {expected} native",
                 native.epoch
             );
@@ -134,7 +234,7 @@ fn the_page_trains_the_default_config_with_the_numbers_of_a_native_run() {
         ] {
             let found = number(key);
             assert!(
-                (found - expected).abs() <= 0.05,
+                (found - expected).abs() <= run.within.1,
                 "epoch {}: {key} {found}% in the page, {expected}% native",
                 native.epoch
             );
@@ -142,6 +242,7 @@ fn the_page_trains_the_default_config_with_the_numbers_of_a_native_run() {
     }
     let last_test_acc = shown.last().unwrap()["test_acc"].as_f64().unwrap();
     the_download_gives_the_pages_answers(dir.path(), &page["drawn"], last_test_acc);
+    Some(page)
 }
 
 /// `mnist-burn import` of the page's download (its model.safetensors with its config.toml),

@@ -2,10 +2,15 @@
 // static folder at WEB_URL with the config's overrides in the query, trains, stops once the
 // first epoch is in and continues; then draws a digit on the canvas for the trained model and
 // downloads the model. Prints ONE line of JSON on stdout ({"epochs": [reports], "stopped_at",
-// "last_step", "max_frame_gap_ms", "backend", "drawn": {"class", "probabilities"}}), or a
+// "last_step", "max_frame_gap_ms", "backend", "notice", "drawn": {"class", "probabilities"}}), or a
 // one-line reason on stderr and exit 1. Every wait is bounded.
 //
-// Environment: WEB_URL (the folder, served), CHROMIUM (its binary), OVERRIDES (JSON array of
+// With BACKEND=wgpu it asks for WebGPU: WEBGPU=required prints {"skipped": reason} instead
+// where the browser offers no adapter (or the page falls back to the CPU), WEBGPU=absent
+// where it does offer one (the page's fallback to the CPU cannot be seen there).
+//
+// Environment: WEB_URL (the folder, served), CHROMIUM (its binary), CHROMIUM_ARGS (JSON array,
+// optional), BACKEND (flex or wgpu; flex when unset), OVERRIDES (JSON array of
 // `key=value`), LIMIT_S (how long training may take), OUT_DIR (where the drawing goes as
 // drawn.png, and the downloads: model.safetensors, config.toml), SCREENSHOT_DIR (optional:
 // writes train.png there, 1280x900, once the second epoch is in, while training goes on, and
@@ -28,13 +33,28 @@ const fail = async (message) => {
 setTimeout(() => fail(`gave up after ${limit / 1000 + 60} s`), limit + 60_000).unref();
 
 try {
-  browser = await chromium.launch({ executablePath: env('CHROMIUM'), args: ['--no-sandbox'] });
+  const args = ['--no-sandbox', ...JSON.parse(process.env.CHROMIUM_ARGS || '[]')];
+  browser = await chromium.launch({ executablePath: env('CHROMIUM'), args });
+  const backend = process.env.BACKEND || 'flex';
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   const errors = [];
   page.on('pageerror', (error) => errors.push(String(error)));
   const query = JSON.parse(env('OVERRIDES')).map((o) => `set=${encodeURIComponent(o)}`).join('&');
-  await page.goto(`${env('WEB_URL')}/?${query}`, { timeout: 30_000 });
+  await page.goto(`${env('WEB_URL')}/?${query}&backend=${backend}`, { timeout: 30_000 });
   await page.waitForSelector('#train:not([disabled])', { timeout: 60_000 });
+  const skip = async (reason) => {
+    await browser.close();
+    process.stdout.write(`${JSON.stringify({ skipped: reason })}\n`);
+    process.exit(0);
+  };
+  if (backend === 'wgpu') {
+    const adapter = await page.evaluate(async () => {
+      const found = navigator.gpu && await navigator.gpu.requestAdapter();
+      return found ? `${found.info?.vendor} ${found.info?.architecture}` : null;
+    });
+    if (!adapter && process.env.WEBGPU === 'required') await skip(`this Chromium offers no WebGPU adapter (flags: ${args.join(' ')})`);
+    if (adapter && process.env.WEBGPU === 'absent') await skip(`this Chromium offers a WebGPU adapter (${adapter})`);
+  }
   // The longest gap between two animation frames while training: a frozen page shows here.
   await page.evaluate(() => {
     window.maxFrameGap = 0;
@@ -47,6 +67,12 @@ try {
     requestAnimationFrame(tick);
   });
   await page.click('#train');
+  if (backend === 'wgpu') {
+    await page.waitForFunction(() => document.getElementById('backend').textContent || !document.getElementById('error').hidden,
+      null, { timeout: 60_000 });
+    const notice = await page.$eval('#notice', (node) => (node.hidden ? '' : node.textContent));
+    if (notice && process.env.WEBGPU === 'required') await skip(`the page says: ${notice}`);
+  }
   // Stop in the second epoch, then continue: the run must go on exactly where it was.
   await page.waitForSelector('#epochs tbody tr:nth-child(1)', { timeout: limit });
   await page.click('#stop');
@@ -98,6 +124,7 @@ try {
     last_step: document.getElementById('where').textContent,
     max_frame_gap_ms: window.maxFrameGap,
     backend: document.getElementById('backend').textContent,
+    notice: document.getElementById('notice').hidden ? '' : document.getElementById('notice').textContent,
   }));
   await browser.close();
   process.stdout.write(`${JSON.stringify({ ...shown, stopped_at: stoppedAt, drawn })}\n`);

@@ -1,3 +1,4 @@
+use burn::module::Param;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
@@ -139,6 +140,20 @@ impl LogisticRegression {
         match &self.linear.bias {
             Some(bias) => bias.val(),
             None => Tensor::zeros([self.linear.weight.dims()[1]], &self.linear.weight.device()),
+        }
+    }
+
+    /// This model with `weights` (`[n_inputs, n_outputs]`) and `bias` as its parameters, on
+    /// `device`: how a model trained where reads cannot block (WebGPU in a browser) comes to
+    /// the CPU once its parameters have been read back asynchronously.
+    pub fn with_parameters(&self, weights: TensorData, bias: TensorData, device: &Device) -> Self {
+        Self {
+            linear: Linear {
+                weight: Param::from_data(weights, device),
+                bias: Some(Param::from_data(bias, device)),
+            },
+            activation: self.activation,
+            gradient_scale: self.gradient_scale,
         }
     }
 

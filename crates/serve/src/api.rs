@@ -43,7 +43,7 @@ impl ApiError {
         Self::not_found(format!("no run named `{id}`"))
     }
 
-    fn bad_request(message: impl Into<String>) -> Self {
+    pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, message)
     }
 
@@ -76,7 +76,7 @@ impl IntoResponse for ApiError {
 type Answer = Result<Response, ApiError>;
 
 /// Runs blocking work (files, the model) off the async threads.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(work)

@@ -3,10 +3,11 @@
 //! works offline; every response carries headers that allow nothing but those files.
 
 mod api;
+mod browser_build;
 mod models;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,7 +15,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use burn::prelude::Device;
 use hyper::server::conn::http1;
@@ -42,6 +43,8 @@ pub const MAX_CONNECTIONS: usize = 256;
 pub struct AppState {
     runs_dir: Arc<PathBuf>,
     models: Arc<ModelCache>,
+    /// The browser build's folder, served as the Train view.
+    browser_build: Option<Arc<Path>>,
 }
 
 impl AppState {
@@ -50,7 +53,14 @@ impl AppState {
         Self {
             runs_dir: Arc::new(runs_dir),
             models: Arc::new(ModelCache::new(device)),
+            browser_build: None,
         }
+    }
+
+    /// Serves `folder` (what `just web` writes) as the Train view, under `/train/`.
+    pub fn with_browser_build(mut self, folder: PathBuf) -> Self {
+        self.browser_build = Some(folder.into());
+        self
     }
 }
 
@@ -66,6 +76,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/runs/{id}/weights", get(api::weights))
         .route("/api/runs/{id}/eval", get(api::evaluation))
         .route("/api/runs/{id}/predict", post(api::predict))
+        .route("/train", get(|| async { Redirect::permanent("/train/") }))
+        .route("/train/", get(browser_build::page))
+        .route("/train/{*path}", get(browser_build::file))
         .fallback(|| async { ApiError::not_found("no such page or API endpoint") })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -84,6 +97,12 @@ pub async fn run(address: SocketAddr, state: AppState) -> anyhow::Result<()> {
         "Serving the runs in {} at http://{bound}/  (Ctrl-C stops)",
         state.runs_dir.display()
     );
+    if let Some(folder) = &state.browser_build {
+        say!(
+            "Train in the browser at http://{bound}/train/  (the browser build in {})",
+            folder.display()
+        );
+    }
     let app = router(state);
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     let mut stop = std::pin::pin!(stop_signal());
@@ -158,7 +177,7 @@ async fn asset(content_type: &'static str, body: &'static str) -> Response {
 }
 
 /// Only this origin's own files, no framing, no sniffing, no referrer; no CORS header, so
-/// other origins' pages cannot read the API.
+/// other origins' pages cannot read the API. A handler's own policy stays (the Train view's).
 async fn conservative_headers(mut response: Response) -> Response {
     let headers = response.headers_mut();
     for (name, value) in [
@@ -173,7 +192,9 @@ async fn conservative_headers(mut response: Response) -> Response {
         (header::REFERRER_POLICY, "no-referrer"),
         (header::CACHE_CONTROL, "no-store"),
     ] {
-        headers.insert(name, HeaderValue::from_static(value));
+        headers
+            .entry(name)
+            .or_insert(HeaderValue::from_static(value));
     }
     response
 }

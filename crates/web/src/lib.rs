@@ -4,6 +4,8 @@
 //! `Learner` (which does not build for WebAssembly).
 #![cfg(target_arch = "wasm32")]
 
+mod device;
+mod tally;
 mod trainer;
 
 pub use trainer::Trainer;

@@ -1,4 +1,5 @@
-//! The training loop of the browser build, one epoch per call so the page stays in control.
+//! The training loop of the browser build, a few steps per call so the page stays in control.
+//! Every read of a tensor is asynchronous (WebGPU's reads cannot block), and one per call.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -12,6 +13,9 @@ use mnist_data::{DatasetKind, ImageSet, MnistBatcher, RAW_FILES, Split, permutat
 use mnist_model::LogisticRegression;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
+
+use crate::device;
+use crate::tally::Tally;
 
 /// One epoch's numbers, as `metrics.csv` has them (accuracies in percent).
 #[derive(Debug, Serialize)]
@@ -27,53 +31,13 @@ struct EpochReport {
     test_acc: f64,
 }
 
-/// Loss and accuracy summed over a pass as Burn's `LossMetric` and `AccuracyMetric` (and the
-/// native run's device metrics) sum them, so the epoch's numbers are the native run's to the
-/// bit: each batch's mean loss counts once (its tensor has one element), each batch's
-/// accuracy by its size.
-#[derive(Default, Clone, Copy)]
-struct Tally {
-    loss: f64,
-    batches: usize,
-    accuracy: f64,
-    items: usize,
-}
-
-impl Tally {
-    /// Adds a batch: its mean loss and count of correct predictions, read back in one
-    /// transfer.
-    fn add(&mut self, loss: Tensor<1>, output: Tensor<2>, targets: Tensor<1, Int>) {
-        let [batch, _] = output.dims();
-        let matches = output
-            .argmax(1)
-            .reshape([batch])
-            .equal(targets)
-            .int()
-            .sum()
-            .float();
-        let read = Tensor::cat(vec![loss.detach(), matches], 0)
-            .try_into_vec_as::<f64>()
-            .expect("the batch's metrics read back");
-        self.loss += read[0];
-        self.batches += 1;
-        self.accuracy += 100.0 * (read[1] / batch as f64) * batch as f64;
-        self.items += batch;
-    }
-
-    /// The pass's mean loss and accuracy.
-    fn means(&self) -> (f64, f64) {
-        (
-            self.loss / self.batches as f64,
-            self.accuracy / self.items as f64,
-        )
-    }
-}
-
 /// A run in progress.
 #[wasm_bindgen]
 pub struct Trainer {
     config: ExperimentConfig,
     device: Device,
+    backend: String,
+    notice: Option<String>,
     model: Option<LogisticRegression>,
     optimizer: ModuleOptimizer,
     scheduler: ModuleLrScheduler,
@@ -97,12 +61,14 @@ struct InProgress {
 impl Trainer {
     /// A run of the config `toml` (named `name` in its errors) with `overrides` (one
     /// `section.key=value` per line, as `--set` takes them) on the four raw MNIST files, each
-    /// checked against its SHA-256 first.
-    #[wasm_bindgen(constructor)]
-    pub fn new(
-        name: &str,
-        toml: &str,
-        overrides: &str,
+    /// checked against its SHA-256 first, on `backend` (`flex`, or `wgpu` where the browser
+    /// offers WebGPU; flex otherwise, and [`Self::notice`] says why).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn create(
+        name: String,
+        toml: String,
+        overrides: String,
+        backend: String,
         train_images: Vec<u8>,
         train_labels: Vec<u8>,
         test_images: Vec<u8>,
@@ -114,7 +80,7 @@ impl Trainer {
             .filter(|line| !line.is_empty())
             .map(String::from)
             .collect();
-        let config = ExperimentConfig::parse(toml, Path::new(name), &overrides)
+        let config = ExperimentConfig::parse(&toml, Path::new(&name), &overrides)
             .map_err(|error| JsError::new(&error.to_string()))?;
         let split = |split: Split, images: Vec<u8>, labels: Vec<u8>| {
             let checked = |bytes: Vec<u8>, index: usize| {
@@ -144,7 +110,10 @@ impl Trainer {
         let test = split(Split::Test, test_images, test_labels)?;
         let (train, validation) = config.data.without_validation(train, config.seed);
 
-        let device = Device::flex().autodiff();
+        let chosen = device::choose(&backend)
+            .await
+            .map_err(|error| JsError::new(&error))?;
+        let device = chosen.device.autodiff();
         let model = config
             .model
             .init(&device)
@@ -164,6 +133,8 @@ impl Trainer {
             test: (MnistBatcher::new(Arc::new(test), scaling.clone()), test_len),
             config,
             device,
+            backend: chosen.name,
+            notice: chosen.notice,
             model: Some(model),
             epoch: 0,
             progress: None,
@@ -172,7 +143,12 @@ impl Trainer {
 
     /// The backend training runs on.
     pub fn backend(&self) -> String {
-        "flex (Burn's CPU backend, in WebAssembly)".into()
+        self.backend.clone()
+    }
+
+    /// Why training is not on the backend asked for, if it is not.
+    pub fn notice(&self) -> Option<String> {
+        self.notice.clone()
     }
 
     /// Epochs the config asks for.
@@ -193,8 +169,8 @@ impl Trainer {
     /// Trains up to `max_steps` more steps of the epoch in progress (starting the next one if
     /// none is), so the page can stop between any two steps and continue exactly where it
     /// was; after an epoch's last step, tests. As JSON: the epoch, the steps done in it, the
-    /// mean loss of these steps, and the epoch's report once it is complete.
-    pub fn steps(&mut self, max_steps: usize) -> Result<String, JsError> {
+    /// mean loss and accuracy of these steps, and the epoch's report once it is complete.
+    pub async fn steps(&mut self, max_steps: usize) -> Result<String, JsError> {
         let batch_size = self.config.data.batch_size;
         let (seed, train_len) = (self.config.seed, self.train_len);
         let epoch = self.epoch;
@@ -204,14 +180,10 @@ impl Trainer {
             tally: Tally::default(),
         });
         let batches = progress.order.len().div_ceil(batch_size);
-        let Tally {
-            loss: loss_before,
-            batches: steps_before,
-            accuracy: accuracy_before,
-            items: items_before,
-        } = progress.tally;
+        let before = (progress.tally.loss, progress.tally.accuracy);
+        let (steps_before, items_before) = (progress.tally.batches, progress.tally.items);
         let mut model = self.model.take().expect("a model between steps");
-        while progress.next < batches && progress.tally.batches - steps_before < max_steps {
+        for _ in 0..max_steps.min(batches - progress.next) {
             let start = progress.next * batch_size;
             let indices = &progress.order[start..(start + batch_size).min(train_len)];
             let (images, labels) = self.train.host_batch(indices);
@@ -223,24 +195,25 @@ impl Trainer {
             progress.tally.add(loss, output, batch.targets);
             progress.next += 1;
         }
-        let stepped = progress.tally.batches - steps_before;
+        self.model = Some(model);
+        let tally = &mut progress.tally;
+        tally.read().await?;
         let mut update = serde_json::json!({
             "epoch": epoch + 1,
             "step": progress.next,
-            "loss": (progress.tally.loss - loss_before) / stepped.max(1) as f64,
-            "accuracy": (progress.tally.accuracy - accuracy_before)
-                / (progress.tally.items - items_before).max(1) as f64,
+            "loss": (tally.loss - before.0) / (tally.batches - steps_before).max(1) as f64,
+            "accuracy": (tally.accuracy - before.1) / (tally.items - items_before).max(1) as f64,
         });
         if progress.next == batches {
-            let (train_loss, train_acc) = progress.tally.means();
+            let (train_loss, train_acc) = tally.means();
             self.progress = None;
             self.epoch += 1;
-            let evaluated = model.valid();
-            let validated = self
-                .validation
-                .as_ref()
-                .map(|split| self.evaluate(&evaluated, split));
-            let (test_loss, test_acc) = self.evaluate(&evaluated, &self.test);
+            let evaluated = self.model.as_ref().expect("a model between steps").valid();
+            let validated = match &self.validation {
+                Some(split) => Some(self.evaluate(&evaluated, split).await?),
+                None => None,
+            };
+            let (test_loss, test_acc) = self.evaluate(&evaluated, &self.test).await?;
             let report = EpochReport {
                 epoch: self.epoch,
                 train_loss,
@@ -253,7 +226,6 @@ impl Trainer {
             update["report"] =
                 serde_json::to_value(&report).map_err(|error| JsError::new(&error.to_string()))?;
         }
-        self.model = Some(model);
         Ok(update.to_string())
     }
 
@@ -261,11 +233,14 @@ impl Trainer {
     /// RGBA pixels), converted as `mnist-burn predict` and `serve` convert pictures: as JSON,
     /// the class, the probabilities, the 784 pixels seen, each pixel's contribution to the
     /// class's score and the class's bias (serve's `/predict` answer).
-    pub fn predict(&self, rgba: Vec<u8>, width: u32, height: u32) -> Result<String, JsError> {
+    pub async fn predict(&self, rgba: Vec<u8>, width: u32, height: u32) -> Result<String, JsError> {
         let picture = image::RgbaImage::from_raw(width, height, rgba)
             .ok_or_else(|| JsError::new("the picture's pixels do not fill its size"))?;
         let pixels = preprocess::mnist_style(&image::DynamicImage::ImageRgba8(picture));
-        let prediction = self.trained().predict_pixels(&self.config.data, &pixels);
+        let prediction = self
+            .on_cpu()
+            .await?
+            .predict_pixels(&self.config.data, &pixels);
         Ok(serde_json::json!({
             "class": prediction.class,
             "probabilities": prediction.probabilities,
@@ -277,14 +252,15 @@ impl Trainer {
     }
 
     /// Each class's weights as a 28x28 template, as JSON: the pictures forming as it trains.
-    pub fn templates(&self) -> String {
-        serde_json::json!(self.trained().templates()).to_string()
+    pub async fn templates(&self) -> Result<String, JsError> {
+        Ok(serde_json::json!(self.on_cpu().await?.templates()).to_string())
     }
 
     /// The model as a safetensors file in PyTorch's layout and names, with the metadata of
     /// `mnist-burn export`: what `mnist-burn import` and `torch`'s `load_state_dict` take.
-    pub fn safetensors(&self) -> Result<Vec<u8>, JsError> {
-        self.trained()
+    pub async fn safetensors(&self) -> Result<Vec<u8>, JsError> {
+        self.on_cpu()
+            .await?
             .to_pytorch_safetensors(self.config.export_metadata("trained in the browser"))
             .map_err(|error| JsError::new(&format!("cannot write safetensors: {error}")))
     }
@@ -295,26 +271,31 @@ impl Trainer {
         self.config.to_toml()
     }
 
-    /// The model as it stands, off the autodiff graph.
-    fn trained(&self) -> LogisticRegression {
-        self.model.as_ref().expect("a model between steps").valid()
+    /// The model as it stands, on the CPU (its parameters read back asynchronously, as WebGPU
+    /// requires), for the questions that read it as a whole.
+    async fn on_cpu(&self) -> Result<LogisticRegression, JsError> {
+        let model = self.model.as_ref().expect("a model between steps").valid();
+        let read = |error| JsError::new(&format!("cannot read the model: {error:?}"));
+        let weights = model.weights().into_data_async().await.map_err(read)?;
+        let bias = model.bias().into_data_async().await.map_err(read)?;
+        Ok(model.with_parameters(weights, bias, &Device::flex()))
     }
 
     /// The mean loss and accuracy of `model` on a split, in the config's test batches.
-    fn evaluate(
+    async fn evaluate(
         &self,
         model: &LogisticRegression,
         (batcher, len): &(MnistBatcher, usize),
-    ) -> (f64, f64) {
-        let device = &self.device;
+    ) -> Result<(f64, f64), JsError> {
         let mut tally = Tally::default();
         let indices: Vec<usize> = (0..*len).collect();
         for chunk in indices.chunks(self.config.data.test_batch_size) {
             let (images, labels) = batcher.host_batch(chunk);
-            let batch = MnistBatcher::upload(images, labels, device);
+            let batch = MnistBatcher::upload(images, labels, &model.weights().device());
             let (output, loss) = model.forward_loss(batch.images, batch.targets.clone());
             tally.add(loss, output, batch.targets);
         }
-        tally.means()
+        tally.read().await?;
+        Ok(tally.means())
     }
 }

@@ -59,7 +59,7 @@ async function run() {
     if (fresh) templatesSent = performance.now();
     postMessage({
       kind: 'steps', ...update, steps_per_second: STEPS / seconds,
-      templates: fresh ? JSON.parse(trainer.templates()) : undefined,
+      templates: fresh ? JSON.parse(await exclusive(() => trainer.templates())) : undefined,
     });
     if (update.report) {
       postMessage({ kind: 'epoch', report: { ...update.report, seconds: epochSeconds } });
@@ -73,14 +73,14 @@ async function run() {
   }
 }
 
-async function train({ config, overrides }) {
+async function train({ config, overrides, backend }) {
   await busy;
   trainer?.free();
   trainer = null;
-  trainer = new Trainer('config.toml', config, overrides.join('\n'), ...files);
+  trainer = await Trainer.create('config.toml', config, overrides.join('\n'), backend, ...files);
   epochSeconds = 0;
   postMessage({
-    kind: 'started', backend: trainer.backend(), epochs: trainer.epochs(),
+    kind: 'started', backend: trainer.backend(), notice: trainer.notice(), epochs: trainer.epochs(),
     train: trainer.train_items(), steps_per_epoch: trainer.steps_per_epoch(),
   });
   return run();
@@ -88,10 +88,10 @@ async function train({ config, overrides }) {
 
 // Requests that carry an id get their answer under the same id.
 const answers = {
-  predict: ({ rgba, width, height }) => exclusive(() => ({
-    prediction: JSON.parse(trainer.predict(new Uint8Array(rgba), width, height)),
+  predict: ({ rgba, width, height }) => exclusive(async () => ({
+    prediction: JSON.parse(await trainer.predict(new Uint8Array(rgba), width, height)),
   })),
-  download: () => exclusive(() => ({ safetensors: trainer.safetensors(), config: trainer.config_toml() })),
+  download: () => exclusive(async () => ({ safetensors: await trainer.safetensors(), config: trainer.config_toml() })),
 };
 
 onmessage = ({ data }) => {

@@ -22,6 +22,17 @@ pub struct Args {
     /// compiled one).
     #[arg(long, short)]
     backend: Option<BackendKind>,
+    /// The browser build to serve as the Train view, at /train/ (default: the one `just web`
+    /// wrote beside this binary, if it did).
+    #[arg(long, value_name = "DIR")]
+    web: Option<PathBuf>,
+}
+
+/// What `just web` writes for this binary: `<target>/web` beside `<target>/release`.
+fn browser_build_beside_binary() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let folder = exe.parent()?.parent()?.join("web");
+    folder.join("mnist_web_bg.wasm").is_file().then_some(folder)
 }
 
 pub fn exec(args: Args) -> anyhow::Result<()> {
@@ -34,7 +45,19 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
             args.host
         );
     }
-    let state = AppState::new(args.runs_dir, device);
+    let mut state = AppState::new(args.runs_dir, device);
+    match args.web {
+        Some(folder) if !folder.join("index.html").is_file() => anyhow::bail!(
+            "{}: not a browser build (no index.html; `just web` writes one)",
+            folder.display()
+        ),
+        Some(folder) => state = state.with_browser_build(folder),
+        None => {
+            if let Some(folder) = browser_build_beside_binary() {
+                state = state.with_browser_build(folder);
+            }
+        }
+    }
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?

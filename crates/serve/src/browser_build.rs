@@ -1,0 +1,97 @@
+//! The Train view: the browser build's folder (`just web`) under `/train/`, so the page that
+//! trains in the browser comes from the same server as the runs. Only files inside that
+//! folder are read (plain path components, resolved and checked against it); WebAssembly
+//! needs one more permission in the page's content security policy.
+
+use std::fs;
+use std::path::{Component, Path, PathBuf};
+
+use axum::extract::{Path as UrlPath, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::AppState;
+use crate::api::{ApiError, blocking};
+
+/// What the Train view's pages may do beyond the rest of the site: compile WebAssembly.
+const POLICY: &str = "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; \
+     script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; connect-src 'self'; \
+     frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+/// `GET /train/`: the page, or a page saying how to build it.
+pub async fn page(state: State<AppState>) -> Response {
+    if state.browser_build.is_none() {
+        let page = "<!doctype html><meta charset=\"utf-8\"><title>mnist-burn: no browser build</title>\
+            <p>This server has no browser build to train in. <code>just web</code> writes it; start \
+            <code>mnist-burn serve</code> again (or give it with <code>--web DIR</code>). \
+            <a href=\"/\">Back to the runs</a></p>";
+        return (
+            StatusCode::NOT_FOUND,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            page,
+        )
+            .into_response();
+    }
+    serve(&state, "index.html").await
+}
+
+/// `GET /train/{*path}`: its scripts, styles, WebAssembly, config and MNIST files.
+pub async fn file(state: State<AppState>, UrlPath(path): UrlPath<String>) -> Response {
+    serve(&state, &path).await
+}
+
+async fn serve(state: &AppState, path: &str) -> Response {
+    let folder = state.browser_build.clone();
+    let path = path.to_string();
+    match blocking(move || read(folder.as_deref(), &path)).await {
+        Ok((bytes, content_type)) => {
+            let mut response = ([(header::CONTENT_TYPE, content_type)], bytes).into_response();
+            response.headers_mut().insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(POLICY),
+            );
+            response
+        }
+        Err(error) => error.into_response(),
+    }
+}
+
+fn read(folder: Option<&Path>, path: &str) -> Result<(Vec<u8>, &'static str), ApiError> {
+    let folder = folder.ok_or_else(|| {
+        ApiError::not_found(
+            "this server has no browser build: `just web` writes it, then start `serve` again \
+             (or give it with --web DIR)",
+        )
+    })?;
+    let relative = PathBuf::from(path);
+    if path.is_empty()
+        || !relative
+            .components()
+            .all(|c| matches!(c, Component::Normal(_)))
+    {
+        return Err(ApiError::bad_request(format!(
+            "not a file of the page: {path:?}"
+        )));
+    }
+    let missing = || ApiError::not_found(format!("the page has no file {path:?}"));
+    // Resolved, links and all, and still inside the folder.
+    let file = fs::canonicalize(folder.join(&relative)).map_err(|_| missing())?;
+    let root = fs::canonicalize(folder).map_err(|_| missing())?;
+    if !file.starts_with(&root) || !file.is_file() {
+        return Err(missing());
+    }
+    let bytes = fs::read(&file).map_err(|_| missing())?;
+    Ok((bytes, content_type(&file)))
+}
+
+fn content_type(file: &Path) -> &'static str {
+    match file.extension().and_then(|extension| extension.to_str()) {
+        Some("html") => "text/html; charset=utf-8",
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("wasm") => "application/wasm",
+        Some("toml") => "text/plain; charset=utf-8",
+        Some("gz") => "application/gzip",
+        _ => "application/octet-stream",
+    }
+}
