@@ -188,6 +188,18 @@ fn the_page_lists_runs_live_and_classifies_drawings_like_predict() {
         uploaded, original,
         "a 28x28 MNIST picture reaches the model deskewed, and only that"
     );
+    // The Train tab: the browser build beside the binary (`serve`'s default), trained in.
+    match crate::web::web_folder() {
+        Ok(_) => {
+            let report = &seen["train_view"];
+            assert_eq!(report["epoch"], 1, "{seen}");
+            assert!(report["test_acc"].as_f64().unwrap() > 70.0, "{seen}");
+        }
+        Err(reason) => {
+            assert_eq!(seen["train_view"], "absent", "{seen}");
+            println!("the Train view is not checked: {reason}");
+        }
+    }
 }
 
 /// Starts `serve` on `dir/runs` (made if missing) at a free port; returns it and its address.

@@ -11,7 +11,7 @@ use crate::support;
 use support::{COMMAND_SECONDS, Running, browser, can_run, config, output_within, repo_root};
 
 /// The folder `just web` writes beside the binary's build (`<target>/web`), or why not.
-fn web_folder() -> Result<PathBuf, String> {
+pub(crate) fn web_folder() -> Result<PathBuf, String> {
     let release = support::binary();
     let folder = release
         .parent()

@@ -11,7 +11,8 @@
 //   SCREENSHOT_DIR  optional: writes runs.png, run.png and draw.png there (1280x900 viewport)
 //
 // Output: {"runs": [ids], "live_epochs": [distinct epochs values seen],
-//          "bar": {"shown", "input": [784]}, "loop": {...}, "upload": {"shown"}}
+//          "bar": {"shown", "input": [784]}, "loop": {...}, "upload": {"shown"},
+//          "train_view": the Train view's epoch report, or "absent" (no browser build)}
 
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -279,8 +280,25 @@ async function main() {
     checkPageHealth();
   }
 
+  // (f) the Train tab: the browser build under /train/, where the server has one (its
+  // WebAssembly must compile under the page's policy); a short run in it.
+  step = 'the Train view';
+  const trainHref = await page.getAttribute('a[data-tab="train"]', 'href');
+  const query = ['epochs=1', 'data.train_limit=2000', 'data.validation=0', 'data.test_limit=500'].map((set) => `set=${set}`).join('&');
+  const trainPage = await page.goto(`${env('SERVE_URL')}${trainHref}?${query}`, { timeout: 30_000 });
+  let trainView = 'absent';
+  if (trainPage.status() === 200) {
+    await page.waitForSelector('#train:not([disabled])', { timeout: 60_000 });
+    await page.click('#train');
+    await page.waitForFunction(() => document.body.dataset.finished || !document.getElementById('error').hidden, null, { timeout: 60_000 });
+    const error = await page.$eval('#error', (node) => (node.hidden ? '' : node.textContent));
+    if (error) throw new Error(`the Train view says: ${error}`);
+    trainView = await page.$eval('#epochs tbody tr', (row) => JSON.parse(row.dataset.report));
+    checkPageHealth();
+  }
+
   step = 'done';
-  return JSON.stringify({ runs, drawn_on: runId, live_epochs: liveEpochs, bar, loop, upload });
+  return JSON.stringify({ runs, drawn_on: runId, live_epochs: liveEpochs, bar, loop, upload, train_view: trainView });
 }
 
 main().then(

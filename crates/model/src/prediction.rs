@@ -44,7 +44,7 @@ impl LogisticRegression {
                 .zip(weights)
                 .map(|(&pixel, weight)| scaling.scale(pixel) * weight)
                 .collect(),
-            bias: floats(self.bias().slice([class..class + 1]))[0],
+            bias: floats(self.bias().slice(class..class + 1))[0],
             probabilities,
             seen,
         }

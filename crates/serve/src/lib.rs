@@ -21,7 +21,6 @@ use burn::prelude::Device;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
-use mnist_train::say;
 use tokio::sync::Semaphore;
 
 pub use api::ApiError;
@@ -93,16 +92,20 @@ pub async fn run(address: SocketAddr, state: AppState) -> anyhow::Result<()> {
         .await
         .map_err(|error| anyhow::anyhow!("cannot listen on {address}: {error}"))?;
     let bound = listener.local_addr()?;
-    say!(
-        "Serving the runs in {} at http://{bound}/  (Ctrl-C stops)",
+    let mut started = format!(
+        "Serving the runs in {} at http://{bound}/  (Ctrl-C stops)\n",
         state.runs_dir.display()
     );
     if let Some(folder) = &state.browser_build {
-        say!(
-            "Train in the browser at http://{bound}/train/  (the browser build in {})",
+        started += &format!(
+            "Train in the browser at http://{bound}/train/  (the browser build in {})\n",
             folder.display()
         );
     }
+    // One write (the text's one piece, ending in its last newline): a reader that takes the
+    // first line and closes the pipe must not catch the server between two lines (a closed
+    // standard output ends the program).
+    mnist_train::output::write(format_args!("{started}"));
     let app = router(state);
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     let mut stop = std::pin::pin!(stop_signal());
