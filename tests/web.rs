@@ -38,6 +38,8 @@ struct PageRun {
     chromium_args: &'static [&'static str],
     /// Loss and accuracy (percentage points) tolerances.
     within: (f64, f64),
+    /// Writes the README's screenshots (with `MNIST_BURN_SCREENSHOTS`).
+    screenshots: bool,
     limit_s: u64,
 }
 
@@ -50,6 +52,7 @@ fn the_page_trains_the_default_config_with_the_numbers_of_a_native_run() {
         overrides: &["epochs=3"],
         chromium_args: &[],
         within: (1e-4, 0.05),
+        screenshots: true,
         limit_s: 200,
     });
     if let Some(page) = page {
@@ -81,6 +84,7 @@ fn on_webgpu_the_page_trains_with_the_cpu_paths_numbers() {
         ],
         chromium_args: &["--enable-unsafe-webgpu", "--use-webgpu-adapter=swiftshader"],
         within: (1e-4, 0.05),
+        screenshots: false,
         limit_s: 300,
     });
     if let Some(page) = page {
@@ -106,6 +110,7 @@ fn without_webgpu_the_page_says_so_and_trains_on_the_cpu() {
         overrides: &["epochs=2", "data.test_limit=1000"],
         chromium_args: &[],
         within: (1e-4, 0.05),
+        screenshots: false,
         limit_s: 120,
     });
     let Some(page) = page else { return };
@@ -178,7 +183,7 @@ fn trains_like_a_native_run(run: PageRun) -> Option<serde_json::Value> {
         .env("WEBGPU", run.webgpu)
         .env("OUT_DIR", &out)
         .env("LIMIT_S", run.limit_s.to_string());
-    if let Some(shots) = std::env::var_os("MNIST_BURN_SCREENSHOTS") {
+    if let Some(shots) = std::env::var_os("MNIST_BURN_SCREENSHOTS").filter(|_| run.screenshots) {
         driver.env("SCREENSHOT_DIR", shots);
     }
     let output = output_within(driver, COMMAND_SECONDS);

@@ -4,6 +4,7 @@
 use std::cell::RefCell;
 
 use burn::prelude::*;
+use burn::tensor::wgpu::WgpuInitError;
 use burn::tensor::wgpu::wgpu::DeviceType;
 
 /// The device a run trains on, what to call it, and why it is not the one asked for.
@@ -48,7 +49,12 @@ async fn webgpu() -> Result<(Device, String), String> {
     let (device, setup) = Device::wgpu_options()
         .init_with_setup_async()
         .await
-        .map_err(|error| error.to_string())?;
+        .map_err(|error| match error {
+            WgpuInitError::AdapterUnavailable { .. } => {
+                "the browser offers no WebGPU adapter".into()
+            }
+            other => other.to_string(),
+        })?;
     let adapter = setup.adapter.get_info();
     let kind = match adapter.device_type {
         DeviceType::DiscreteGpu => "a discrete GPU",
