@@ -259,7 +259,8 @@ web: data
     version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)
     if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $version" ]; then
         echo "Installing wasm-bindgen-cli $version (a few minutes, once)" >&2
-        cargo install --quiet wasm-bindgen-cli --version "=$version" --no-default-features
+        # --force: cargo's own record may say it is installed when the binary is gone.
+        cargo install --quiet --force wasm-bindgen-cli --version "=$version" --no-default-features
     fi
     quiet=--quiet; [ -t 2 ] && quiet=
     cargo build --release $quiet -p mnist-web --target wasm32-unknown-unknown

@@ -18,7 +18,7 @@ use support::{
 const MODULES: [&str; 5] = ["torch", "safetensors", "onnx", "onnxruntime", "numpy"];
 
 /// Rows of a CSV of floats, skipping `header` lines and `skip_columns` leading columns.
-fn float_rows(path: &Path, header: usize, skip_columns: usize) -> Vec<Vec<f64>> {
+pub(crate) fn float_rows(path: &Path, header: usize, skip_columns: usize) -> Vec<Vec<f64>> {
     fs::read_to_string(path)
         .unwrap()
         .lines()
@@ -32,7 +32,7 @@ fn float_rows(path: &Path, header: usize, skip_columns: usize) -> Vec<Vec<f64>> 
         .collect()
 }
 
-fn argmax(row: &[f64]) -> usize {
+pub(crate) fn argmax(row: &[f64]) -> usize {
     (0..row.len()).fold(0, |best, i| if row[i] > row[best] { i } else { best })
 }
 

@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
+use crate::interchange::{argmax, float_rows};
 use crate::support;
 use support::{COMMAND_SECONDS, Running, browser, can_run, config, output_within, repo_root};
 
@@ -272,11 +273,12 @@ fn the_download_gives_the_pages_answers(
             "imported",
         ],
     );
-    let evaluated = support::succeed(dir, &["eval", "imported"]);
+    let evaluated = support::succeed(dir, &["eval", "imported", "--probabilities"]);
     assert!(
         evaluated.contains(&format!("Test accuracy: {test_acc:.2}%")),
         "the page showed {test_acc}%: {evaluated}"
     );
+    in_pytorch_as_imported(dir, &model);
     let predicted = support::succeed(dir, &["predict", "imported", drawing.to_str().unwrap()]);
     let listed = predicted
         .split("  (")
@@ -308,4 +310,28 @@ fn the_download_gives_the_pages_answers(
         "the page answered {}: {predicted}",
         drawn["class"]
     );
+}
+
+/// The download in PyTorch (`examples/python/load_safetensors.py`, which reads how to feed
+/// it from the file's own header) classifies all 10,000 test images; those the run evaluates
+/// (its config may limit them) get the imported run's probabilities.
+fn in_pytorch_as_imported(dir: &std::path::Path, model: &std::path::Path) {
+    let python = match support::python_with(&["torch", "safetensors", "numpy"]) {
+        Ok(python) => python,
+        Err(reason) => return println!("the download is not checked in PyTorch: {reason}"),
+    };
+    let images = support::real_mnist_dir().join("test/t10k-images-idx3-ubyte");
+    let out = dir.join("pytorch.csv");
+    support::run_python_example(&python, "load_safetensors.py", &[model, &images, &out]);
+    let theirs = float_rows(&out, 0, 0);
+    let ours = float_rows(&dir.join("imported/probabilities.csv"), 1, 1);
+    assert_eq!(theirs.len(), 10_000);
+    assert!(!ours.is_empty() && ours.len() <= theirs.len());
+    for (index, (a, b)) in ours.iter().zip(&theirs).enumerate() {
+        assert_eq!(argmax(a), argmax(b), "image {index}: {a:?} vs {b:?}");
+        assert!(
+            a.iter().zip(b).all(|(p, q)| (p - q).abs() < 1e-5),
+            "image {index}: {a:?} vs {b:?}"
+        );
+    }
 }

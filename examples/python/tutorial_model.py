@@ -26,10 +26,17 @@ def model_inputs(images, sidecar_path):
     """Pixels 0..255 of [N, 28, 28] images as the exported model's float32 [N, 784] input:
     the sidecar's preprocessing steps, then its normalization."""
     sidecar = json.load(open(sidecar_path))
-    for step in sidecar["preprocessing"]:
-        if step["step"] != "deskew":
-            raise ValueError(f"unknown preprocessing step {step['step']!r}")
-        images = deskew(images)
     scaling = sidecar["normalization"]
+    steps = [step["step"] for step in sidecar["preprocessing"]]
+    return scaled_inputs(images, steps, scaling["mean"], scaling["std"])
+
+
+def scaled_inputs(images, steps, mean, std):
+    """The same, from the facts themselves: `steps` ("deskew" or none), then
+    (pixel / 255 - mean) / std."""
+    for step in steps:
+        if step != "deskew":
+            raise ValueError(f"unknown preprocessing step {step!r}")
+        images = deskew(images)
     pixels = images.reshape(len(images), 784).astype(np.float32) / 255.0
-    return ((pixels - scaling["mean"]) / scaling["std"]).astype(np.float32)
+    return ((pixels - mean) / std).astype(np.float32)
