@@ -5,12 +5,15 @@
 //! PyTorch tutorial does (`torch.sigmoid(self.linear(x))` fed to `nn.CrossEntropyLoss`), which
 //! is kept to reproduce its results.
 
+mod fused_loss;
 mod model;
 mod prediction;
 #[cfg(feature = "store")]
 mod pytorch;
 #[cfg(feature = "learner")]
 mod step;
+#[cfg(all(test, feature = "learner"))]
+mod test_batches;
 
 pub use model::{LogisticRegression, ModelConfig, OutputActivation};
 pub use prediction::Prediction;

@@ -10,7 +10,7 @@ impl TrainStep for LogisticRegression {
     type Output = ClassificationOutput;
 
     fn step(&self, batch: MnistBatch) -> TrainOutput<ClassificationOutput> {
-        let item = self.forward_classification(batch.images, batch.targets);
+        let item = self.training_classification(batch.images, batch.targets);
         let gradients = self.loss_to_backpropagate(item.loss.clone()).backward();
         TrainOutput::new(self, gradients, item)
     }

@@ -183,7 +183,7 @@ impl<'a> Stepper<'a> {
         let batch = MnistBatcher::upload(images, labels, &self.device);
         lap(Phase::Upload);
         let model = self.model.take().expect("a model between steps");
-        let item = model.forward_classification(batch.images, batch.targets);
+        let item = model.training_classification(batch.images, batch.targets);
         lap(Phase::Forward);
         let gradients = model.loss_to_backpropagate(item.loss.clone()).backward();
         lap(Phase::Backward);

@@ -188,7 +188,7 @@ impl Trainer {
             let indices = &progress.order[start..(start + batch_size).min(train_len)];
             let (images, labels) = self.train.host_batch(indices);
             let batch = MnistBatcher::upload(images, labels, &self.device);
-            let (output, loss) = model.forward_loss(batch.images, batch.targets.clone());
+            let (output, loss) = model.training_loss(batch.images, batch.targets.clone());
             let gradients = model.loss_to_backpropagate(loss.clone()).backward();
             let gradients = GradientsParams::from_grads(gradients, &model);
             model = self.optimizer.step(self.scheduler.step(), model, gradients);
