@@ -75,7 +75,7 @@ fn on_webgpu_the_page_trains_with_the_cpu_paths_numbers() {
         test: "on_webgpu_the_page_trains_with_the_cpu_paths_numbers",
         backend: "wgpu",
         webgpu: "required",
-        // Two calls of the page's 50 steps per epoch, so it stops within the second.
+        // Two calls of the page's 50 steps per epoch: the stop lands between them.
         overrides: &[
             "epochs=2",
             "data.train_limit=3000",
@@ -107,8 +107,8 @@ fn without_webgpu_the_page_says_so_and_trains_on_the_cpu() {
         test: "without_webgpu_the_page_says_so_and_trains_on_the_cpu",
         backend: "wgpu",
         webgpu: "absent",
-        // Epochs long enough for the stop to land in the second one.
-        overrides: &["epochs=2", "data.test_limit=1000"],
+        // More than one epoch after the first steps, where the stop is asked for.
+        overrides: &["epochs=3", "data.test_limit=1000"],
         chromium_args: &[],
         within: (1e-4, 0.05),
         screenshots: false,
