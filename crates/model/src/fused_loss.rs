@@ -259,7 +259,6 @@ impl<B: Backend> Backward<B, 3> for LinearCrossEntropyBackward {
 
 #[cfg(all(test, feature = "learner"))]
 mod tests {
-    use burn::optim::GradientsParams;
     use burn::prelude::Device;
 
     use crate::test_batches::real_batch;
@@ -286,17 +285,12 @@ mod tests {
         } else {
             model.forward_loss(batch.images, batch.targets)
         };
-        let grads = GradientsParams::from_grads(
-            model.loss_to_backpropagate(loss.clone()).backward(),
-            model,
-        );
-        let linear = &model.linear;
-        let bias = linear.bias.as_ref().expect("the layer has a bias");
+        let grads = model.loss_to_backpropagate(loss.clone()).backward();
         Step {
             scores: bits(scores.flatten(0, 1)),
             loss: bits(loss),
-            weight_grad: bits(grads.get::<2>(linear.weight.id).unwrap().flatten(0, 1)),
-            bias_grad: bits(grads.get::<1>(bias.id).unwrap()),
+            weight_grad: bits(model.weights().grad(&grads).unwrap().flatten(0, 1)),
+            bias_grad: bits(model.bias().grad(&grads).unwrap()),
         }
     }
 

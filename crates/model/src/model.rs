@@ -70,7 +70,7 @@ impl ModelConfig {
 /// `activation(x · Wᵀ + b)`, for `x` of shape `[batch, n_inputs]`.
 #[derive(Module, Debug)]
 pub struct LogisticRegression {
-    pub(crate) linear: Linear,
+    linear: Linear,
     #[module(skip)]
     activation: OutputActivation,
     /// Multiplies the loss before backpropagation (not the loss reported): 1 / devices when
@@ -132,7 +132,7 @@ impl LogisticRegression {
         match &self.linear.bias {
             Some(bias) => linear_cross_entropy(
                 images,
-                self.linear.weight.val(),
+                self.weights(),
                 bias.val(),
                 targets,
                 self.activation == OutputActivation::Sigmoid,
