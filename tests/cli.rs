@@ -6,7 +6,7 @@ use std::path::Path;
 use crate::support;
 
 use mnist_data::{DatasetKind, ImageSet, Split};
-use mnist_train::{BackendKind, TrainedModel};
+use mnist_train::TrainedModel;
 use support::reference::{Weights, assert_reported, mnist_test, mnist_train};
 use support::{
     assert_one_line_error, config, device_reads, learned, read_metrics, run_in, succeed, text,
@@ -217,36 +217,6 @@ fn config_mistakes_are_one_line_and_exit_2() {
 }
 
 #[test]
-fn a_backend_that_is_not_compiled_in_says_which_feature_to_build() {
-    // The test is compiled with the binary's features, so it knows which backends are absent.
-    let Some(absent) = BackendKind::ALL
-        .into_iter()
-        .find(|kind| !kind.is_compiled())
-    else {
-        support::report_skip(
-            "a_backend_that_is_not_compiled_in_says_which_feature_to_build",
-            "every backend is compiled into this build",
-        );
-        return;
-    };
-    let scratch = tempfile::tempdir().unwrap();
-    let smoke = config("smoke");
-    let output = run_in(
-        scratch.path(),
-        &[
-            "train",
-            "--config",
-            smoke.to_str().unwrap(),
-            "--backend",
-            absent.name(),
-        ],
-    );
-    let advice = format!("build with `--features {}`", absent.feature());
-    assert_one_line_error(&output, 2, &advice);
-    assert!(!scratch.path().join("runs").exists());
-}
-
-#[test]
 fn an_existing_run_folder_is_not_overwritten() {
     let scratch = tempfile::tempdir().unwrap();
     let out = scratch.path().join("taken");
@@ -328,6 +298,47 @@ fn a_closed_pipe_interrupts_a_run_which_then_resumes() {
     let record = fs::read_to_string(run.join("run.toml")).unwrap();
     assert!(record.contains("status = \"finished\""), "{record}");
     assert_eq!(read_metrics(&run).len(), 40);
+}
+
+/// Standard output that fails for another reason than a closed pipe (a full disk): one line
+/// on standard error, and the run ends interrupted, to be resumed, instead of a panic that
+/// leaves it `running` for ever.
+#[test]
+fn a_full_standard_output_interrupts_a_run_with_one_line() {
+    use std::process::{Command, Stdio};
+
+    let scratch = tempfile::tempdir().unwrap();
+    let smoke = config("smoke");
+    let run = scratch.path().join("run");
+    let full = fs::File::options().write(true).open("/dev/full").unwrap();
+    let mut command = Command::new(support::binary());
+    command
+        .args([
+            "train",
+            "--config",
+            smoke.to_str().unwrap(),
+            "--plain",
+            "--out",
+        ])
+        .arg(&run)
+        .stdout(Stdio::from(full))
+        .stderr(Stdio::piped());
+    let child = support::Running::new(command.spawn().unwrap());
+    let output = child.finish(120);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert_eq!(
+        stderr.trim(),
+        "error: cannot write to standard output: No space left on device (os error 28)"
+    );
+    let record = fs::read_to_string(run.join("run.toml")).unwrap();
+    assert!(record.contains("status = \"interrupted\""), "{record}");
+    succeed(
+        scratch.path(),
+        &["train", "--resume", run.to_str().unwrap(), "--plain"],
+    );
+    let record = fs::read_to_string(run.join("run.toml")).unwrap();
+    assert!(record.contains("status = \"finished\""), "{record}");
 }
 
 #[test]
@@ -441,21 +452,29 @@ fn a_resumed_run_keeps_its_backend_and_refuses_changes_its_checkpoints_cannot_fo
 #[test]
 fn reading_metrics_in_windows_changes_no_number() {
     let work = tempfile::tempdir().unwrap();
-    let every_step = smoke_run(work.path(), "every", &["--debug-syncs"]);
+    // Burn's loop hands the metrics every step, which the CPU reads at once.
+    let every_step = smoke_run(work.path(), "every", &["--debug-syncs", "--burn-loop"]);
     let windowed = smoke_run(
         work.path(),
         "windowed",
-        &["--debug-syncs", "--sync-every", "10"],
+        &["--debug-syncs", "--burn-loop", "--sync-every", "10"],
     );
+    // This program's loop hands them several steps at a time: read as they come.
+    let batched = smoke_run(work.path(), "batched", &["--debug-syncs"]);
     // 2,000 images in batches of 32: 63 steps; the test split is one batch of 1,000.
     assert_eq!(device_reads(&every_step), [(63, 1)], "{every_step}");
-    let reads = device_reads(&windowed);
-    assert_eq!(reads.len(), 1, "{windowed}");
-    assert!(reads[0].0 <= 63 / 10 + 2 && reads[0].1 == 1, "{windowed}");
-    assert_eq!(
-        learned(&work.path().join("every")),
-        learned(&work.path().join("windowed"))
-    );
+    for (run, most) in [(&windowed, 63 / 10 + 2), (&batched, 63)] {
+        let reads = device_reads(run);
+        assert_eq!(reads.len(), 1, "{run}");
+        assert!(reads[0].0 <= most && reads[0].1 == 1, "{run}");
+    }
+    for run in ["windowed", "batched"] {
+        assert_eq!(
+            learned(&work.path().join("every")),
+            learned(&work.path().join(run)),
+            "{run}"
+        );
+    }
 }
 
 #[test]
@@ -675,5 +694,44 @@ fn early_stopping_keeps_the_best_validation_epoch() {
         let mut args = vec!["train", "--config", smoke.to_str().unwrap()];
         args.extend(set);
         assert_one_line_error(&run_in(work.path(), &args), 2, needle);
+    }
+}
+
+/// This program's training loop hands the metrics several steps at a time; Burn's hands them
+/// one: every metric of every epoch is the same, bit for bit, for the tutorial's config and
+/// the default one (validation split, momentum, cosine schedule).
+#[test]
+fn the_batched_loop_gives_the_numbers_of_burns_loop_bit_for_bit() {
+    let scratch = tempfile::tempdir().unwrap();
+    for (name, set) in [("seed", "epochs=3"), ("default", "epochs=3")] {
+        let config = config(name);
+        let mut runs = Vec::new();
+        for (out, extra) in [("batched", None), ("burn", Some("--burn-loop"))] {
+            let out = format!("{name}-{out}");
+            let mut args = vec![
+                "train",
+                "--config",
+                config.to_str().unwrap(),
+                "--set",
+                set,
+                "--out",
+                &out,
+                "--plain",
+            ];
+            args.extend(extra);
+            succeed(scratch.path(), &args);
+            let csv = fs::read_to_string(scratch.path().join(&out).join("metrics.csv")).unwrap();
+            // Every column but the two timings.
+            let columns: Vec<String> = csv
+                .lines()
+                .map(|line| {
+                    let cells: Vec<&str> = line.split(',').collect();
+                    cells[..cells.len() - 2].join(",")
+                })
+                .collect();
+            runs.push(columns);
+        }
+        assert_eq!(runs[0], runs[1], "{name}: the loops differ");
+        assert_eq!(runs[0].len(), 4, "{name}: a header and three epochs");
     }
 }

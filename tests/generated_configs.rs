@@ -7,8 +7,8 @@ use std::path::Path;
 use burn::train::Interrupter;
 use mnist_model::OutputActivation;
 use mnist_train::{
-    BackendKind, Display, ExperimentConfig, LrSchedule, OptimizerKind, RunEnd, RunRecord,
-    RunRequest, RunStatus,
+    BackendKind, Display, ExperimentConfig, LrSchedule, OptimizerKind, RunDir, RunEnd, RunRecord,
+    RunRequest, RunStatus, TrainingLoop,
 };
 use proptest::prelude::*;
 
@@ -95,13 +95,13 @@ proptest! {
             config_path: &path,
             name: "generated",
             backend: BackendKind::Flex,
-            out: Some(&out),
-            force: false,
+            run_dir: RunDir::New { out: Some(&out), force: false },
             display: Display::Plain,
             completed: Vec::new(),
             interrupter: Interrupter::new(),
             sync_every: None,
             debug_syncs: false,
+            training_loop: TrainingLoop::Batched,
         });
         prop_assert!(outcome.is_ok(), "{}: {:#}", loaded.to_toml(), outcome.unwrap_err());
         let outcome = outcome.unwrap();

@@ -92,10 +92,7 @@ fn inspect_reports_what_the_data_and_the_batcher_hold() {
         stdout.contains('█'),
         "digits drawn in the terminal: {stdout}"
     );
-    assert_picture(
-        &work.path().join("runs/inspect/mnist-train.png"),
-        (600, 190),
-    );
+    assert_picture(&work.path().join("inspect/mnist-train.png"), (600, 190));
 
     // A normalising, deskewing config changes what the batch holds, and says where it came
     // from.
@@ -369,7 +366,7 @@ fn predict_agrees_with_eval_on_test_images_and_handles_any_picture() {
         "one bad file fails the call: {stderr}"
     );
     assert!(
-        stderr.contains("notes.png: not a readable image"),
+        stderr.contains("notes.png: not a picture this program reads"),
         "{stderr}"
     );
     assert!(
@@ -473,9 +470,9 @@ fn profile_times_every_phase_of_a_step_and_draws_them() {
             "--backend",
             "flex",
             "--steps",
-            "20",
+            "300",
             "--warmup",
-            "2",
+            "20",
             "--out",
             "profile",
         ],
@@ -485,7 +482,7 @@ fn profile_times_every_phase_of_a_step_and_draws_them() {
     )
     .unwrap();
     assert_eq!(found["backend"], "flex");
-    assert_eq!(found["steps"], 20);
+    assert_eq!(found["steps"], 300);
     let phases = found["phases_us"].as_object().unwrap();
     let names: Vec<&str> = phases.keys().map(String::as_str).collect();
     for phase in [
@@ -504,12 +501,16 @@ fn profile_times_every_phase_of_a_step_and_draws_them() {
         );
     }
     assert_eq!(phases.len(), 6, "{found}");
+    // The phases, each timed apart, against whole steps timed in a loop of their own: the
+    // syncs between phases cost something, and the machine is shared, so only the scale is
+    // checked, not the digits.
     let sum: f64 = phases.values().map(|value| value.as_f64().unwrap()).sum();
-    let total = found["phases_total_us"].as_f64().unwrap();
-    assert!((sum - total).abs() <= 1e-6 * total, "{sum} vs {total}");
-    for whole in ["unbracketed_step_us", "learner_step_us"] {
-        assert!(found[whole].as_f64().unwrap() > 0.0, "{whole}: {found}");
-    }
+    let step = found["unbracketed_step_us"].as_f64().unwrap();
+    assert!(
+        (0.4 * step..=3.0 * step).contains(&sum),
+        "phases add up to {sum} us, a whole step takes {step} us: {found}"
+    );
+    assert!(found["learner_step_us"].as_f64().unwrap() > 0.0, "{found}");
     assert_picture(
         &work.path().join("profile/profile.png"),
         (760, 110 + 42 * 6),

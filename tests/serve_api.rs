@@ -181,6 +181,31 @@ fn the_train_view_serves_the_browser_build_and_nothing_beside_it() {
     assert_eq!(headers[header::CONTENT_TYPE], "application/wasm");
     let gzipped = fetch("/train/mnist/t10k-labels-idx1-ubyte.gz");
     assert_eq!(gzipped.1[header::CONTENT_TYPE], "application/gzip");
+    // A browser that accepts a compressed copy gets the smallest one there is, labelled so.
+    fs::write(web.join("mnist_web_bg.wasm.br"), b"brotli bytes").unwrap();
+    fs::write(web.join("mnist_web_bg.wasm.gz"), b"gzip bytes").unwrap();
+    let accepting = |coding: &str| {
+        let request = Request::get("/train/mnist_web_bg.wasm")
+            .header(header::ACCEPT_ENCODING, coding)
+            .body(Body::empty())
+            .unwrap();
+        let (status, headers, body) = raw(&served, request);
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(headers[header::CONTENT_TYPE], "application/wasm");
+        let encoding = headers
+            .get(header::CONTENT_ENCODING)
+            .map(|v| v.to_str().unwrap().to_string());
+        (encoding, body)
+    };
+    assert_eq!(
+        accepting("gzip, deflate, br"),
+        (Some("br".into()), b"brotli bytes".to_vec())
+    );
+    assert_eq!(
+        accepting("gzip;q=1.0"),
+        (Some("gzip".into()), b"gzip bytes".to_vec())
+    );
+    assert_eq!(accepting("identity"), (None, b"\0asm\x01\0\0\0".to_vec()));
     // The rest of the site keeps its stricter policy.
     let (_, headers, _) = fetch("/");
     assert!(

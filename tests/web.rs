@@ -42,6 +42,9 @@ struct PageRun {
     /// Writes the README's screenshots (with `MNIST_BURN_SCREENSHOTS`).
     screenshots: bool,
     limit_s: u64,
+    /// Drops pictures as people send them on the canvas (a transparent drawing, a photo
+    /// stored sideways) and checks the page sees what `predict` sees.
+    drops: bool,
 }
 
 #[test]
@@ -55,6 +58,7 @@ fn the_page_trains_the_default_config_with_the_numbers_of_a_native_run() {
         within: (1e-4, 0.05),
         screenshots: true,
         limit_s: 200,
+        drops: true,
     });
     if let Some(page) = page {
         assert!(
@@ -87,6 +91,7 @@ fn on_webgpu_the_page_trains_with_the_cpu_paths_numbers() {
         within: (1e-4, 0.05),
         screenshots: false,
         limit_s: 300,
+        drops: false,
     });
     if let Some(page) = page {
         assert!(
@@ -113,6 +118,7 @@ fn without_webgpu_the_page_says_so_and_trains_on_the_cpu() {
         within: (1e-4, 0.05),
         screenshots: false,
         limit_s: 120,
+        drops: false,
     });
     let Some(page) = page else { return };
     let notice = page["notice"].as_str().unwrap();
@@ -187,6 +193,24 @@ fn trains_like_a_native_run(run: PageRun) -> Option<serde_json::Value> {
     if let Some(shots) = std::env::var_os("MNIST_BURN_SCREENSHOTS").filter(|_| run.screenshots) {
         driver.env("SCREENSHOT_DIR", shots);
     }
+    let kinds: &[&str] = if run.drops {
+        &[
+            "transparent-dark.png",
+            "transparent-light.png",
+            "sideways.jpg",
+        ]
+    } else {
+        &[]
+    };
+    let drops: Vec<std::path::PathBuf> = kinds
+        .iter()
+        .map(|kind| {
+            let path = dir.path().join(kind);
+            crate::pictures::save_as(kind, &crate::pictures::test_ink(3), &path);
+            path
+        })
+        .collect();
+    driver.env("DROP_FILES", serde_json::to_string(&drops).unwrap());
     let output = output_within(driver, COMMAND_SECONDS);
     let (stdout, stderr) = support::text(&output);
     assert!(output.status.success(), "{stderr}");
@@ -248,6 +272,7 @@ fn trains_like_a_native_run(run: PageRun) -> Option<serde_json::Value> {
     }
     let last_test_acc = shown.last().unwrap()["test_acc"].as_f64().unwrap();
     the_download_gives_the_pages_answers(dir.path(), &page["drawn"], last_test_acc);
+    the_page_sees_dropped_pictures_as_predict_does(dir.path(), &drops, &page["dropped"]);
     Some(page)
 }
 
@@ -318,7 +343,9 @@ fn the_download_gives_the_pages_answers(
 fn in_pytorch_as_imported(dir: &std::path::Path, model: &std::path::Path) {
     let python = match support::python_with(&["torch", "safetensors", "numpy"]) {
         Ok(python) => python,
-        Err(reason) => return println!("the download is not checked in PyTorch: {reason}"),
+        Err(reason) => {
+            return support::report_skip("the browser download in PyTorch", &reason);
+        }
     };
     let images = support::real_mnist_dir().join("test/t10k-images-idx3-ubyte");
     let out = dir.join("pytorch.csv");
@@ -333,5 +360,40 @@ fn in_pytorch_as_imported(dir: &std::path::Path, model: &std::path::Path) {
             a.iter().zip(b).all(|(p, q)| (p - q).abs() < 1e-5),
             "image {index}: {a:?} vs {b:?}"
         );
+    }
+}
+
+/// Each dropped picture reached the page's model as the 28x28 picture `predict` gives the
+/// imported model (the same config, so the same conversion and deskew): pixel for pixel, but
+/// for a step of the resampling's rounding here and there (the browser's and the machine's
+/// maths libraries may differ in the last bit).
+fn the_page_sees_dropped_pictures_as_predict_does(
+    dir: &std::path::Path,
+    files: &[std::path::PathBuf],
+    dropped: &serde_json::Value,
+) {
+    if files.is_empty() {
+        return;
+    }
+    let mut args = vec!["predict".to_string(), "imported".into(), "--json".into()];
+    args.extend(files.iter().map(|file| file.display().to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let predicted = support::succeed(dir, &args);
+    let dropped = dropped.as_array().unwrap();
+    assert_eq!(dropped.len(), files.len(), "{dropped:?}");
+    for ((file, line), page) in files.iter().zip(predicted.lines()).zip(dropped) {
+        let cli: serde_json::Value = serde_json::from_str(line).unwrap();
+        let (ours, theirs) = (
+            cli["input"].as_array().unwrap(),
+            page["input"].as_array().unwrap(),
+        );
+        assert_eq!(ours.len(), 784);
+        let far = ours
+            .iter()
+            .zip(theirs)
+            .filter(|(a, b)| a.as_i64().unwrap().abs_diff(b.as_i64().unwrap()) > 1)
+            .count();
+        assert_eq!(far, 0, "{}: the page saw another picture", file.display());
+        assert_eq!(cli["class"], page["class"], "{}", file.display());
     }
 }

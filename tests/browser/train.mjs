@@ -2,8 +2,9 @@
 // static folder at WEB_URL with the config's overrides in the query, trains, stops once the
 // first epoch is in and continues; then draws a digit on the canvas for the trained model and
 // downloads the model. Prints ONE line of JSON on stdout ({"epochs": [reports], "stopped_at",
-// "last_step", "max_frame_gap_ms", "backend", "notice", "drawn": {"class", "probabilities"}}), or a
-// one-line reason on stderr and exit 1. Every wait is bounded.
+// "last_step", "max_frame_gap_ms", "backend", "notice", "drawn": {"class", "probabilities"},
+// "dropped": [{"class", "input"}] for the DROP_FILES}), or a one-line reason on stderr and exit
+// 1. Every wait is bounded.
 //
 // With BACKEND=wgpu it asks for WebGPU: WEBGPU=required prints {"skipped": reason} instead
 // where the browser offers no adapter (or the page falls back to the CPU), WEBGPU=absent
@@ -14,7 +15,8 @@
 // `key=value`), LIMIT_S (how long training may take), OUT_DIR (where the drawing goes as
 // drawn.png, and the downloads: model.safetensors, config.toml), SCREENSHOT_DIR (optional:
 // writes train.png there, 1280x900, once the second epoch is in, while training goes on, and
-// train-draw.png of the draw canvas with the trained model's answer).
+// train-draw.png of the draw canvas with the trained model's answer), DROP_FILES (optional: a
+// JSON array of picture files to drop on the canvas once trained).
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
@@ -114,6 +116,18 @@ try {
     await page.waitForTimeout(400); // the bars' transition
     await page.screenshot({ path: `${process.env.SCREENSHOT_DIR}/train-draw.png` });
   }
+  // Files dropped on the canvas (chosen through its file input, as a drop hands them over):
+  // the 28x28 picture the model was given for each.
+  const dropped = [];
+  for (const file of JSON.parse(process.env.DROP_FILES || '[]')) {
+    const before = Number(await page.evaluate(() => document.body.dataset.predictions));
+    await page.setInputFiles('#file-input', file);
+    await page.waitForFunction((count) => Number(document.body.dataset.predictions) > count
+      && document.body.dataset.predicting === '0', before, { timeout: 30_000 });
+    dropped.push(await page.$eval('#draw-class', (node) => ({
+      class: Number(node.textContent), input: JSON.parse(node.dataset.input),
+    })));
+  }
   const downloads = [];
   page.on('download', (download) => downloads.push(download));
   await page.click('#download');
@@ -130,7 +144,7 @@ try {
     notice: document.getElementById('notice').hidden ? '' : document.getElementById('notice').textContent,
   }));
   await browser.close();
-  process.stdout.write(`${JSON.stringify({ ...shown, stopped_at: stoppedAt, drawn })}\n`);
+  process.stdout.write(`${JSON.stringify({ ...shown, stopped_at: stoppedAt, drawn, dropped })}\n`);
   process.exit(0);
 } catch (error) {
   await fail(error?.stack || error);

@@ -192,8 +192,9 @@ pub fn real_mnist_dir() -> PathBuf {
     dir
 }
 
-/// Whether the test can run; if not, prints the one-line reason it is skipped. A test that
-/// needs something a machine may lack calls this first and returns when it says no.
+/// Whether the test can run; if not, prints the one-line reason it is skipped (and fails in
+/// CI, see [`report_skip`]). A test that needs something a machine may lack calls this first
+/// and returns when it says no.
 pub fn can_run(requirement: Result<(), String>, test: &str) -> bool {
     match requirement {
         Ok(()) => true,
@@ -204,8 +205,19 @@ pub fn can_run(requirement: Result<(), String>, test: &str) -> bool {
     }
 }
 
-/// Prints why a test is skipped, and adds it to the list `just test` shows at the end.
+/// Whether this is CI (`CI=true`, as CI services set it), which installs everything the tests
+/// need: there a test that would skip fails instead.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|value| value == "true" || value == "1")
+}
+
+/// Prints why a test is skipped, and adds it to the list `just test` shows at the end; in CI
+/// the test fails instead, naming what is missing.
 pub fn report_skip(test: &str, reason: &str) {
+    assert!(
+        !in_ci(),
+        "{test} cannot run: {reason} (CI installs everything the tests need)"
+    );
     let line = format!("SKIPPED {test}: {reason}");
     println!("{line}");
     if let Some(log) = std::env::var_os("MNIST_BURN_SKIPS") {
@@ -287,6 +299,14 @@ impl Running {
     /// The process id, for signals.
     pub fn id(&self) -> u32 {
         self.0.as_ref().expect("running").id()
+    }
+
+    /// Kills the process outright (SIGKILL) and waits for it.
+    pub fn kill(&mut self) {
+        let child = self.0.as_mut().expect("running");
+        child.kill().expect("the process can be killed");
+        child.wait().expect("the killed process is reaped");
+        self.0 = None;
     }
 
     /// The first line the process writes to its standard output (piped), waiting at most

@@ -8,9 +8,10 @@ use clap::Parser;
 
 use crate::commands::{self, Command};
 
-/// Multinomial logistic regression on MNIST, trained with Burn.
+/// Train a handwritten-digit classifier (logistic regression on MNIST) with Burn, then look
+/// at it, serve it, sweep it and export it.
 #[derive(Debug, Parser)]
-#[command(name = "mnist-burn", version, about)]
+#[command(name = "mnist-burn", version)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -24,7 +25,7 @@ pub fn main() -> ExitCode {
         Err(error) => {
             let status = mnist_train::exit_status(&error);
             if status != 130 {
-                eprintln!("error: {error:#}");
+                tell!("error: {error:#}");
             }
             ExitCode::from(status)
         }

@@ -9,6 +9,7 @@ mod early_stopping;
 mod error;
 mod load;
 mod suggest;
+mod text_file;
 mod validate;
 
 use burn::optim::decay::WeightDecayConfig;
@@ -17,12 +18,13 @@ use burn::optim::lr_scheduler::module_lr_scheduler::ModuleLrScheduler;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{AdamConfig, ModuleOptimizer, SgdConfig};
 use burn::prelude::*;
-use mnist_data::DataConfig;
+use mnist_data::{AugmentConfig, DataConfig};
 use mnist_model::ModelConfig;
 use serde::{Deserialize, Serialize};
 
 pub use early_stopping::{EarlyStoppingConfig, Keep, StopMetric};
 pub use error::{ConfigError, Hint, Location};
+pub use text_file::{MAX_TEXT_BYTES, read_text};
 
 /// Everything that defines a training run.
 #[derive(Config, Debug, PartialEq)]
@@ -48,6 +50,9 @@ pub struct ExperimentConfig {
     pub optimizer: OptimizerConfig,
     /// Stop when the validation split stops improving (`[early_stopping]`; off without it).
     pub early_stopping: Option<EarlyStoppingConfig>,
+    /// Draw each training image a little differently every epoch (`[augment]`; off without
+    /// it).
+    pub augment: Option<AugmentConfig>,
 }
 
 /// Which optimiser updates the weights.

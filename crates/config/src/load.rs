@@ -10,7 +10,7 @@ impl ExperimentConfig {
     /// Reads `path`, applies `overrides` (`section.key=value`), fills in defaults and checks
     /// every value.
     pub fn load(path: &Path, overrides: &[String]) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|cause| ConfigError::Read {
+        let text = crate::read_text(path).map_err(|cause| ConfigError::Read {
             path: at(path, None),
             cause,
         })?;

@@ -9,6 +9,7 @@ pub(super) fn closest_known_key(key: &str) -> Option<String> {
     every_key.data.train_limit = Some(1);
     every_key.data.test_limit = Some(1);
     every_key.early_stopping = Some(super::EarlyStoppingConfig::default());
+    every_key.augment = Some(mnist_data::AugmentConfig::default());
     let every_key = toml::Table::try_from(every_key).ok()?;
     let (section, name) = match key.rsplit_once('.') {
         Some((section, name)) => (Some(section), name),

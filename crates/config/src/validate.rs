@@ -62,6 +62,12 @@ impl ExperimentConfig {
         if let Some(early_stopping) = &self.early_stopping {
             early_stopping.validate(self.data.validation)?;
         }
+        if let Some((key, bound)) = self.augment.as_ref().and_then(|a| a.out_of_bounds()) {
+            return Err((
+                format!("augment.{key}"),
+                format!("must be a number from 0 to {bound}"),
+            ));
+        }
         // TOML integers are signed 64-bit: a larger seed could not be written to config.toml.
         if self.seed > i64::MAX as u64 {
             return Err(("seed".into(), format!("must be at most {}", i64::MAX)));

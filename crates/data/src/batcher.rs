@@ -4,7 +4,7 @@ use std::sync::Arc;
 use burn::data::dataloader::batcher::Batcher;
 use burn::prelude::*;
 
-use crate::{IMAGE_PIXELS, ImageSet};
+use crate::{AugmentConfig, IMAGE_PIXELS, ImageSet};
 
 /// A batch as the model reads it.
 #[derive(Clone, Debug)]
@@ -55,31 +55,76 @@ impl PixelScaling {
     }
 }
 
+/// One training image as an epoch draws it: which image, and in which epoch (what its
+/// augmentation is drawn from).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Draw {
+    pub index: usize,
+    pub epoch: usize,
+}
+
 /// Builds batches from image indices: looks each image up in the split held in memory,
 /// scales it and flattens it into one row, all into one buffer uploaded as a single tensor.
+/// Training batches ([`Draw`]s) are augmented first when the batcher is told how.
 #[derive(Clone, Debug)]
 pub struct MnistBatcher {
     images: Arc<ImageSet>,
     scaling: PixelScaling,
+    /// The augmentation of training images, and the seed it is drawn from.
+    augment: Option<(AugmentConfig, u64)>,
 }
 
 impl MnistBatcher {
     /// Batches images of `images`, scaled by `scaling`.
     pub fn new(images: Arc<ImageSet>, scaling: PixelScaling) -> Self {
-        Self { images, scaling }
+        Self {
+            images,
+            scaling,
+            augment: None,
+        }
+    }
+
+    /// Augments the images of training batches as `augment` says (when it does anything),
+    /// drawn from `seed`.
+    pub fn augmented(self, augment: Option<AugmentConfig>, seed: u64) -> Self {
+        Self {
+            augment: augment
+                .filter(AugmentConfig::is_active)
+                .map(|config| (config, seed)),
+            ..self
+        }
     }
 
     /// A batch's scaled images and labels on the host: the part of [`Batcher::batch`] before
     /// any device is involved (the step profiler times the two apart).
     pub fn host_batch(&self, indices: &[usize]) -> (TensorData, TensorData) {
-        let labels: Vec<i64> = indices
-            .iter()
-            .map(|&index| i64::from(self.images.label(index)))
-            .collect();
         let images = self
             .scaling
             .data(indices.iter().map(|&index| self.images.image(index)));
-        (images, TensorData::new(labels, [indices.len()]))
+        (images, self.labels(indices.iter().copied()))
+    }
+
+    /// [`host_batch`](Self::host_batch) of a training batch: each image augmented as its
+    /// draw says, when the batcher augments.
+    pub fn host_training_batch(&self, draws: &[Draw]) -> (TensorData, TensorData) {
+        let Some((augment, seed)) = &self.augment else {
+            let indices: Vec<usize> = draws.iter().map(|draw| draw.index).collect();
+            return self.host_batch(&indices);
+        };
+        let drawn: Vec<[u8; IMAGE_PIXELS]> = draws
+            .iter()
+            .map(|draw| augment.apply(self.images.image(draw.index), *seed, draw.epoch, draw.index))
+            .collect();
+        let images = self.scaling.data(drawn.iter().map(|image| &image[..]));
+        (images, self.labels(draws.iter().map(|draw| draw.index)))
+    }
+
+    fn labels(&self, indices: impl ExactSizeIterator<Item = usize>) -> TensorData {
+        let count = indices.len();
+        let labels: Vec<i64> = indices
+            .map(|index| i64::from(self.images.label(index)))
+            .collect();
+        TensorData::new(labels, [count])
     }
 
     /// The batch [`host_batch`](Self::host_batch) built, on `device`.
@@ -95,6 +140,14 @@ impl MnistBatcher {
 impl Batcher<usize, MnistBatch> for MnistBatcher {
     fn batch(&self, indices: Vec<usize>, device: &Device) -> MnistBatch {
         let (images, labels) = self.host_batch(&indices);
+        Self::upload(images, labels, device)
+    }
+}
+
+#[cfg(feature = "loader")]
+impl Batcher<Draw, MnistBatch> for MnistBatcher {
+    fn batch(&self, draws: Vec<Draw>, device: &Device) -> MnistBatch {
+        let (images, labels) = self.host_training_batch(&draws);
         Self::upload(images, labels, device)
     }
 }

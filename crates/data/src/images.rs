@@ -489,7 +489,7 @@ mod tests {
         assert!(
             error
                 .to_string()
-                .contains("apt-get install dataset-fashion-mnist"),
+                .contains("dataset-fashion-mnist (`just fashion-data` installs it)"),
             "{error}"
         );
     }

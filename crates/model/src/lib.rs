@@ -17,3 +17,5 @@ mod test_batches;
 
 pub use model::{LogisticRegression, ModelConfig, OutputActivation};
 pub use prediction::Prediction;
+#[cfg(feature = "learner")]
+pub use step::{TrainingStep, TrainingSteps};

@@ -311,7 +311,7 @@ mod tests {
         // The reported loss is the real one, whatever the scaling.
         let batch = real_batch(32, &device);
         let reported = |model: &LogisticRegression| {
-            let loss = model.step(batch.clone()).item.loss;
+            let loss = model.step(batch.clone()).item.into_first().loss;
             loss.into_data()
                 .convert::<f32>()
                 .try_to_vec::<f32>()

@@ -2,7 +2,6 @@
 //! is a 4xx (or 503 when the test split is missing) with `{"error": "<one line>"}`.
 
 use std::fs;
-use std::io::Cursor;
 
 use axum::Json;
 use axum::body::Bytes;
@@ -10,7 +9,7 @@ use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use mnist_data::{IMAGE_PIXELS, Split, preprocess};
+use mnist_data::{IMAGE_PIXELS, Split, picture, preprocess};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -241,20 +240,11 @@ fn pixels_from_json(body: &[u8]) -> Result<[u8; IMAGE_PIXELS], ApiError> {
 
 /// Decodes an uploaded picture (bounded in size) and converts it as `predict` does.
 fn pixels_from_picture(body: &[u8]) -> Result<[u8; IMAGE_PIXELS], ApiError> {
-    let unreadable = |error: &dyn std::fmt::Display| {
+    let picture = picture::decode_picture(body).map_err(|error| {
         ApiError::bad_request(format!(
-            "the body is not a picture this server reads (PNG, JPEG, GIF, BMP, WebP, ...), \
-             nor JSON with Content-Type: application/json: {error}"
+            "{error}; a body that is not a picture must be JSON with Content-Type: \
+             application/json"
         ))
-    };
-    let mut reader = image::ImageReader::new(Cursor::new(body))
-        .with_guessed_format()
-        .map_err(|error| unreadable(&error))?;
-    let mut limits = image::Limits::default();
-    limits.max_image_width = Some(4096);
-    limits.max_image_height = Some(4096);
-    limits.max_alloc = Some(64 * 1024 * 1024);
-    reader.limits(limits);
-    let picture = reader.decode().map_err(|error| unreadable(&error))?;
+    })?;
     Ok(preprocess::mnist_style(&picture))
 }

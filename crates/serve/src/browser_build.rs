@@ -1,13 +1,15 @@
 //! The Train view: the browser build's folder (`just web`) under `/train/`, so the page that
 //! trains in the browser comes from the same server as the runs. Only files inside that
 //! folder are read (plain path components, resolved and checked against it); WebAssembly
-//! needs one more permission in the page's content security policy.
+//! needs one more permission in the page's content security policy. A file with a compressed
+//! copy beside it (`just web` writes Brotli and gzip ones of the WebAssembly) is sent
+//! compressed to a browser that accepts it.
 
 use std::fs;
 use std::path::{Component, Path, PathBuf};
 
 use axum::extract::{Path as UrlPath, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::AppState;
@@ -32,24 +34,61 @@ pub async fn page(state: State<AppState>) -> Response {
         )
             .into_response();
     }
-    serve(&state, "index.html").await
+    serve(&state, "index.html", Vec::new()).await
 }
 
 /// `GET /train/{*path}`: its scripts, styles, WebAssembly, config and MNIST files.
-pub async fn file(state: State<AppState>, UrlPath(path): UrlPath<String>) -> Response {
-    serve(&state, &path).await
+pub async fn file(
+    state: State<AppState>,
+    headers: HeaderMap,
+    UrlPath(path): UrlPath<String>,
+) -> Response {
+    let accepted: Vec<&'static str> = CODINGS
+        .into_iter()
+        .filter(|coding| {
+            headers
+                .get_all(header::ACCEPT_ENCODING)
+                .iter()
+                .filter_map(|value| value.to_str().ok())
+                .flat_map(|value| value.split(','))
+                .any(|accepted| accepted.split(';').next().unwrap_or("").trim() == *coding)
+        })
+        .collect();
+    serve(&state, &path, accepted).await
 }
 
-async fn serve(state: &AppState, path: &str) -> Response {
+/// The compressed copies a file may have beside it (`FILE.br`, `FILE.gz`), the smallest
+/// first.
+const CODINGS: [&str; 2] = ["br", "gzip"];
+
+async fn serve(state: &AppState, path: &str, accepted: Vec<&'static str>) -> Response {
     let folder = state.browser_build.clone();
     let path = path.to_string();
-    match blocking(move || read(folder.as_deref(), &path)).await {
-        Ok((bytes, content_type)) => {
+    let found = blocking(move || {
+        let compressed = accepted.into_iter().find_map(|coding| {
+            let suffix = if coding == "br" { "br" } else { "gz" };
+            let (bytes, _) = read(folder.as_deref(), &format!("{path}.{suffix}")).ok()?;
+            Some((bytes, content_type(Path::new(&path)), Some(coding)))
+        });
+        match compressed {
+            Some(found) => Ok(found),
+            None => read(folder.as_deref(), &path)
+                .map(|(bytes, content_type)| (bytes, content_type, None)),
+        }
+    })
+    .await;
+    match found {
+        Ok((bytes, content_type, coding)) => {
             let mut response = ([(header::CONTENT_TYPE, content_type)], bytes).into_response();
-            response.headers_mut().insert(
+            let headers = response.headers_mut();
+            headers.insert(
                 header::CONTENT_SECURITY_POLICY,
                 HeaderValue::from_static(POLICY),
             );
+            headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+            if let Some(coding) = coding {
+                headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
+            }
             response
         }
         Err(error) => error.into_response(),

@@ -4,9 +4,9 @@
 
 mod api;
 mod browser_build;
+mod connections;
 mod models;
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,10 +20,12 @@ use axum::routing::{get, post};
 use burn::prelude::Device;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::service::TowerToHyperService;
-use tokio::sync::Semaphore;
+use tokio::net::TcpListener;
+use tower::ServiceExt;
 
 pub use api::ApiError;
+pub use connections::default_cap as default_connection_cap;
+use connections::{Connections, InFlight};
 use models::ModelCache;
 
 /// The largest request body accepted (a predict upload); larger ones get 413.
@@ -34,8 +36,6 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(5);
 /// The longest a request may take from its headers to its response (a body that trickles
 /// in counts): past it the answer is 408.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-/// Connections served at once; those beyond are closed as they arrive.
-pub const MAX_CONNECTIONS: usize = 256;
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -86,11 +86,14 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves `router` on `address` until Ctrl-C (or SIGTERM), printing where.
-pub async fn run(address: SocketAddr, state: AppState) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(address)
-        .await
-        .map_err(|error| anyhow::anyhow!("cannot listen on {address}: {error}"))?;
+/// Serves `router` on `listener` until Ctrl-C (or SIGTERM), printing where, with at most
+/// `max_connections` open at once ([`default_connection_cap`]: what the file-descriptor
+/// limit allows): beyond that the oldest idle connection is closed to make room.
+pub async fn run(
+    listener: TcpListener,
+    state: AppState,
+    max_connections: usize,
+) -> anyhow::Result<()> {
     let bound = listener.local_addr()?;
     let mut started = format!(
         "Serving the runs in {} at http://{bound}/  (Ctrl-C stops)\n",
@@ -107,30 +110,48 @@ pub async fn run(address: SocketAddr, state: AppState) -> anyhow::Result<()> {
     // standard output ends the program).
     mnist_train::output::write(format_args!("{started}"));
     let app = router(state);
-    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let connections = Connections::new(max_connections);
     let mut stop = std::pin::pin!(stop_signal());
     loop {
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => stream,
-                // Out of file descriptors and the like: the next accept may succeed.
-                Err(_) => continue,
+                // Out of file descriptors and the like: give the open connections a moment
+                // to end before the next accept.
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
             },
             () = &mut stop => return Ok(()),
         };
-        // Over the cap: dropping the stream closes it at once.
-        let Ok(slot) = slots.clone().try_acquire_owned() else {
+        // Every connection busy with a request: dropping the stream closes it at once.
+        let Some(admitted) = connections.admit() else {
             continue;
         };
-        let service = TowerToHyperService::new(app.clone());
+        let app = app.clone();
+        let in_flight = admitted.in_flight.clone();
+        let service = hyper::service::service_fn(move |request| {
+            let counted = InFlight::start(&in_flight);
+            let answer = app.clone().oneshot(request);
+            async move {
+                let response = answer.await;
+                drop(counted);
+                response
+            }
+        });
         tokio::spawn(async move {
             let connection = http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(HEADER_READ_TIMEOUT)
                 .serve_connection(TokioIo::new(stream), service);
-            // A failed connection (a client gone, a header timeout) concerns only itself.
-            let _ = connection.await;
-            drop(slot);
+            // A failed connection (a client gone, a header timeout) concerns only itself; one
+            // closed to make room is dropped, which closes its socket.
+            let mut admitted = admitted;
+            tokio::select! {
+                _ = connection => {}
+                _ = &mut admitted.evicted => {}
+            }
         });
     }
 }

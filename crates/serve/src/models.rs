@@ -40,6 +40,9 @@ pub struct PredictionReport {
     /// Scaled pixel times weight for the predicted class: with `bias`, its score.
     pub contributions: Vec<f32>,
     pub bias: f32,
+    /// The second likeliest class, when the answer is below the run's confidence threshold
+    /// (chosen on its validation split) and so not sure enough to stand alone.
+    pub unsure_between: Option<[usize; 2]>,
 }
 
 impl ModelCache {
@@ -125,7 +128,13 @@ impl LoadedModel {
     /// Classifies an MNIST-style picture and explains the decision.
     pub fn predict(&self, pixels: &[u8; IMAGE_PIXELS]) -> PredictionReport {
         let prediction = self.trained.predict_pixels(pixels);
+        let [(best, confidence), (second, _)] = mnist_train::top_two(&prediction.probabilities);
+        let unsure = self
+            .trained
+            .confidence
+            .is_some_and(|threshold| threshold.is_unsure(confidence));
         PredictionReport {
+            unsure_between: unsure.then_some([best, second]),
             class: prediction.class,
             label: self.trained.dataset().class_names()[prediction.class],
             probabilities: prediction.probabilities,

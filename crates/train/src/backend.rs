@@ -120,15 +120,20 @@ impl BackendKind {
             #[cfg(feature = "tch")]
             Self::TchCuda => Ok(Device::libtorch_cuda(0)),
             #[allow(unreachable_patterns)]
-            requested => Err(NotCompiled {
-                requested,
-                feature: requested.feature(),
-                available: Self::compiled()
-                    .iter()
-                    .map(|kind| kind.name())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            }),
+            requested => Err(requested.not_compiled(&Self::compiled())),
+        }
+    }
+
+    /// The error for this backend missing from a binary that has `compiled`.
+    fn not_compiled(self, compiled: &[Self]) -> NotCompiled {
+        NotCompiled {
+            requested: self,
+            feature: self.feature(),
+            available: compiled
+                .iter()
+                .map(|kind| kind.name())
+                .collect::<Vec<_>>()
+                .join(", "),
         }
     }
 }
@@ -245,5 +250,39 @@ impl BackendKind {
 impl fmt::Display for BackendKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::failure::exit_status;
+
+    /// Whatever this build has, a binary without a backend names the cargo feature and the
+    /// recipe that build it, lists what it has instead, and exits with status 2.
+    #[test]
+    fn a_backend_missing_from_a_binary_names_the_feature_that_builds_it() {
+        for missing in BackendKind::ALL {
+            let others: Vec<BackendKind> = BackendKind::ALL
+                .into_iter()
+                .filter(|&kind| kind != missing)
+                .collect();
+            let message = missing.not_compiled(&others).to_string();
+            let feature = match missing {
+                BackendKind::TchCuda => "tch",
+                other => other.name(),
+            };
+            assert!(
+                message.contains(&format!("build with `--features {feature}`"))
+                    && message.contains(&format!("just train backend={missing}`")),
+                "{message}"
+            );
+            let listed = message.split("it has: ").nth(1).unwrap();
+            let listed: Vec<&str> = listed.split(')').next().unwrap().split(", ").collect();
+            let expected: Vec<&str> = others.iter().map(|kind| kind.name()).collect();
+            assert_eq!(listed, expected, "{message}");
+            let error = anyhow::Error::from(missing.not_compiled(&others));
+            assert_eq!(exit_status(&error), 2);
+        }
     }
 }

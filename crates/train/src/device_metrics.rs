@@ -5,9 +5,11 @@
 //! metrics keep each step's loss and count of correct predictions as tensors on the device
 //! and read a whole window of them in one transfer ([`SyncPolicy`]), then replay the values
 //! through Burn's own `NumericMetricState` in step order: the epoch values are the same f64
-//! numbers Burn's metrics give, bit for bit, whatever the window. The loss and the accuracy
-//! of a split share one buffer, so a window costs one read for both. Because every step's
-//! loss is read, a non-finite one is found at its exact step (see [`DivergenceWatch`]).
+//! numbers Burn's metrics give, bit for bit, whatever the window and however many steps an
+//! item carries (`batched`). The loss and the accuracy of a split share one buffer, so a
+//! window costs one read for both. Every training step's loss is read, so a non-finite one is
+//! found at its exact step, and TensorBoard gets it with the step's learning rate
+//! ([`StepWatch`]).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -24,6 +26,8 @@ use burn::train::metric::{
 };
 
 use crate::history::{Divergence, History};
+use crate::tensorboard::RunLog;
+use mnist_model::TrainingSteps;
 
 /// The names of the test split's metrics when the evaluation pass also validates.
 pub const TEST_LOSS: &str = "Test Loss";
@@ -81,45 +85,73 @@ impl SyncCounter {
     }
 }
 
-/// Stops the run at the first non-finite training loss, naming its epoch and step.
+/// What happens to each training step's loss once it is read: the run stops at the first
+/// non-finite one, naming its epoch and step; TensorBoard logs it with the step's learning
+/// rate.
 #[derive(Clone)]
-pub struct DivergenceWatch {
+pub struct StepWatch {
     pub history: Arc<Mutex<History>>,
     pub interrupter: Interrupter,
+    pub log: Arc<Mutex<RunLog>>,
 }
 
-impl DivergenceWatch {
-    fn check(&self, step: usize, loss: f64) {
-        if loss.is_finite() {
-            return;
-        }
+impl StepWatch {
+    fn read(&self, step: usize, loss: f64, lr: Option<f64>) {
         let mut history = self.history.lock().expect("history lock");
-        if history.divergence.is_none() {
-            history.divergence = Some(Divergence {
-                epoch: history.epoch_in_progress,
-                step,
-                loss,
-            });
+        let epoch = history.epoch_in_progress;
+        if let Some(lr) = lr {
+            self.log
+                .lock()
+                .expect("log lock")
+                .step(epoch, step, loss, lr);
+        }
+        if !loss.is_finite() && history.divergence.is_none() {
+            history.divergence = Some(Divergence { epoch, step, loss });
             self.interrupter
                 .stop(Some("the training loss is not a finite number"));
         }
     }
 }
 
-/// One step's values, as both metrics take them.
-pub struct StepValues {
+/// The values of the steps an item carries, as both metrics take them.
+pub struct StepValues(Vec<StepValue>);
+
+struct StepValue {
     loss: Tensor<1>,
     outputs: Tensor<2>,
     targets: Tensor<1, Int>,
+    /// The step's iteration in the epoch and learning rate, where the item says them step by
+    /// step (else the item's metadata does).
+    iteration: Option<usize>,
+    lr: Option<f64>,
 }
 
 impl Adaptor<StepValues> for ClassificationOutput {
     fn adapt(&self) -> StepValues {
-        StepValues {
+        StepValues(vec![StepValue {
             loss: self.loss.clone(),
             outputs: self.output.clone(),
             targets: self.targets.clone(),
-        }
+            iteration: None,
+            lr: None,
+        }])
+    }
+}
+
+impl Adaptor<StepValues> for TrainingSteps {
+    fn adapt(&self) -> StepValues {
+        StepValues(
+            self.steps
+                .iter()
+                .map(|step| StepValue {
+                    loss: step.output.loss.clone(),
+                    outputs: step.output.output.clone(),
+                    targets: step.output.targets.clone(),
+                    iteration: step.iteration,
+                    lr: step.lr,
+                })
+                .collect(),
+        )
     }
 }
 
@@ -129,10 +161,10 @@ struct Window {
     policy: SyncPolicy,
     reads: Arc<SyncCounter>,
     is_train: bool,
-    watch: Option<DivergenceWatch>,
+    watch: Option<StepWatch>,
     last_read: Instant,
-    /// Per step: the loss tensor, its batch dimension and the step number.
-    losses: Vec<(Tensor<1>, usize, usize)>,
+    /// Per step: the loss tensor, its batch dimension, the step number and learning rate.
+    losses: Vec<(Tensor<1>, usize, usize, Option<f64>)>,
     /// Per step: the count of correct predictions (as a float tensor) and the batch size.
     correct: Vec<(Tensor<1>, usize)>,
     read_losses: Vec<(f64, usize)>,
@@ -162,7 +194,7 @@ impl Window {
         let correct = std::mem::take(&mut self.correct);
         let tensors: Vec<Tensor<1>> = losses
             .iter()
-            .map(|(loss, _, _)| loss.clone())
+            .map(|(loss, ..)| loss.clone())
             .chain(correct.iter().map(|(count, _)| count.clone()))
             .collect();
         let values = Tensor::cat(tensors, 0).try_into_vec_as::<f64>()?;
@@ -173,9 +205,9 @@ impl Window {
         counter.fetch_add(1, Ordering::SeqCst);
         self.last_read = Instant::now();
         let (loss_values, correct_values) = values.split_at(losses.len());
-        for ((_, dims, step), &loss) in losses.iter().zip(loss_values) {
+        for ((_, dims, step, lr), &loss) in losses.iter().zip(loss_values) {
             if let Some(watch) = &self.watch {
-                watch.check(*step, loss);
+                watch.read(*step, loss, *lr);
             }
             self.read_losses.push((loss, *dims));
         }
@@ -194,11 +226,7 @@ pub struct SharedWindow(Arc<Mutex<Window>>);
 
 impl SharedWindow {
     /// A window for the training split (`watch` set) or the test split.
-    pub fn new(
-        policy: SyncPolicy,
-        reads: Arc<SyncCounter>,
-        watch: Option<DivergenceWatch>,
-    ) -> Self {
+    pub fn new(policy: SyncPolicy, reads: Arc<SyncCounter>, watch: Option<StepWatch>) -> Self {
         Self(Arc::new(Mutex::new(Window {
             policy,
             reads,
@@ -351,24 +379,32 @@ impl Metric for DeviceMetric {
             self.fresh = false;
             return Ok(self.state.compute_update(self.format()));
         }
-        match self.kind {
-            Kind::Loss => {
-                let [dims] = item.loss.dims();
-                let step = metadata.iteration.unwrap_or(window.losses.len() + 1);
-                window.losses.push((item.loss.clone().mean(), dims, step));
-            }
-            Kind::Accuracy => {
-                let [batch, _] = item.outputs.dims();
-                let matches = item
-                    .outputs
-                    .clone()
-                    .argmax(1)
-                    .reshape([batch])
-                    .equal(item.targets.clone())
-                    .int()
-                    .sum()
-                    .float();
-                window.correct.push((matches, batch));
+        for step in &item.0 {
+            match self.kind {
+                Kind::Loss => {
+                    let [dims] = step.loss.dims();
+                    let number = step
+                        .iteration
+                        .or(metadata.iteration)
+                        .unwrap_or(window.losses.len() + 1);
+                    let lr = step.lr.or_else(|| metadata.lr.as_ref().map(|lr| lr.base()));
+                    window
+                        .losses
+                        .push((step.loss.clone().mean(), dims, number, lr));
+                }
+                Kind::Accuracy => {
+                    let [batch, _] = step.outputs.dims();
+                    let matches = step
+                        .outputs
+                        .clone()
+                        .argmax(1)
+                        .reshape([batch])
+                        .equal(step.targets.clone())
+                        .int()
+                        .sum()
+                        .float();
+                    window.correct.push((matches, batch));
+                }
             }
         }
         if window.due(metadata.progress.is_completed()) {

@@ -9,11 +9,14 @@ use mnist_data::{ImageSet, NUM_CLASSES};
 use serde::Serialize;
 
 use crate::artifacts;
+use crate::calibration::{self, Confidence, Reliability};
 use crate::mistakes::{self, Mistake};
 use crate::trained::{self, TrainedModel};
 
 /// The picture of the most confident mistakes `eval` writes.
 pub const MISCLASSIFIED_FILE: &str = "misclassified.png";
+/// Confidence against accuracy, drawn by `eval`.
+pub const RELIABILITY_FILE: &str = "reliability.png";
 
 impl TrainedModel {
     /// This model's results on `images` (prepared as the model's data, see
@@ -29,7 +32,22 @@ impl TrainedModel {
         });
         let mut evaluation = Evaluation::new(images, &predictions);
         evaluation.mistakes = mistakes::most_confident(images, &probabilities, &predictions);
+        evaluation.calibration = Reliability::of(&self.scored(&probabilities, images));
         evaluation
+    }
+
+    /// The confidence above which this model's answers on `images` (the validation split)
+    /// are right often enough to stand alone.
+    pub fn confidence_on(&self, images: &ImageSet, device: &Device) -> Option<Confidence> {
+        let mut probabilities = Vec::with_capacity(images.len() * NUM_CLASSES);
+        self.for_each_chunk(images, device, |_, scores| {
+            probabilities.extend(trained::probabilities(scores));
+        });
+        Confidence::choose(&self.scored(&probabilities, images))
+    }
+
+    fn scored(&self, probabilities: &[f32], images: &ImageSet) -> Vec<calibration::Scored> {
+        calibration::scored(probabilities, self.config.model.n_outputs, images.labels())
     }
 
     /// The class probabilities of every image in `images`, as rows of the CSV that
@@ -79,6 +97,8 @@ pub struct Evaluation {
     pub most_confused: Vec<Confusion>,
     /// The most confident mistakes, drawn in `misclassified.png`.
     pub mistakes: Vec<Mistake>,
+    /// Confidence against accuracy, drawn in `reliability.png`.
+    pub calibration: Reliability,
     /// (label, predicted class) of every image, in order; written as `predictions.csv`.
     #[serde(skip)]
     pub predictions: Vec<(u8, usize)>,
@@ -146,6 +166,7 @@ impl Evaluation {
             confusion,
             most_confused,
             mistakes: Vec::new(),
+            calibration: Reliability::of(&[]),
             predictions: images
                 .labels()
                 .iter()
@@ -206,6 +227,14 @@ impl Evaluation {
             )
             .ok();
         }
+        writeln!(
+            text,
+            "\nExpected calibration error: {:.2}% (confidence against accuracy in {} bins; see \
+             {RELIABILITY_FILE})",
+            100.0 * self.calibration.expected_calibration_error,
+            calibration::BINS
+        )
+        .ok();
         text
     }
 
@@ -226,8 +255,8 @@ impl Evaluation {
         csv
     }
 
-    /// Writes `eval.json`, `confusion.csv`, `predictions.csv`, `confusion.png` and, when
-    /// there are mistakes, `misclassified.png` into `out_dir`.
+    /// Writes `eval.json`, `confusion.csv`, `predictions.csv`, `confusion.png`,
+    /// `reliability.png` and, when there are mistakes, `misclassified.png` into `out_dir`.
     pub fn write(&self, out_dir: &Path, title: &str) -> anyhow::Result<()> {
         let json = serde_json::to_string_pretty(self).expect("an evaluation serialises");
         let mut predictions = String::from("index,label,predicted\n");
@@ -242,6 +271,11 @@ impl Evaluation {
             let path = out_dir.join(file);
             artifacts::write_file(&path, text.as_bytes())?;
         }
+        crate::plots::reliability_diagram(
+            &out_dir.join(RELIABILITY_FILE),
+            "Reliability on the test split",
+            &self.calibration,
+        )?;
         let names: Vec<&str> = self.classes.iter().map(|c| c.class.as_str()).collect();
         crate::plots::confusion_matrix(
             &out_dir.join("confusion.png"),

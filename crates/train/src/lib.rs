@@ -6,12 +6,17 @@
 #[macro_use]
 pub mod output;
 
+#[cfg(test)]
+mod alloc_meter;
 mod artifacts;
 mod backend;
+mod batched;
+mod calibration;
 mod device_metrics;
 mod ending;
 mod evaluate;
 mod failure;
+mod folder_lock;
 mod history;
 mod holdout;
 mod inspect;
@@ -37,8 +42,9 @@ mod training;
 
 // Run folders: their files, their record, and the index of a folder of them.
 pub use artifacts::{read_metrics_csv, readable, write_file};
+pub use folder_lock::{FolderLock, LOCK_FILE};
 pub use resume::Resume;
-pub use run_folder::{CONFIG_FILE, METRICS_FILE, MODEL_STEM, RunRecord, RunStatus, choose_run_dir};
+pub use run_folder::{CONFIG_FILE, METRICS_FILE, MODEL_STEM, RunRecord, RunStatus, claim_run_dir};
 pub use run_index::{RunSummary, find_run, list_runs, model_file};
 
 // Choosing what to train, on what, and training it.
@@ -46,10 +52,11 @@ pub use backend::BackendKind;
 pub use failure::{Interrupted, Usage, exit_status};
 pub use mnist_config::{ExperimentConfig, LrSchedule, OptimizerConfig, OptimizerKind};
 pub use signals::stop_on_signals;
-pub use training::{Display, RunEnd, RunRequest, train};
+pub use training::{Display, RunDir, RunEnd, RunRequest, TrainingLoop, train};
 
 // A trained model: evaluated, explained, exported and imported.
-pub use evaluate::MISCLASSIFIED_FILE;
+pub use calibration::{Confidence, top_two};
+pub use evaluate::{MISCLASSIFIED_FILE, RELIABILITY_FILE};
 pub use interchange::{Format, ImportRequest, export, import_checkpoint};
 pub use trained::TrainedModel;
 

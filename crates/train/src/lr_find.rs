@@ -87,7 +87,7 @@ pub fn find_learning_rate(
         let first = (step * batch_size) % (order.len() - order.len() % batch_size);
         let indices = order[first..first + batch_size].to_vec();
         let output = TrainStep::step(&model, batcher.batch(indices, &device));
-        let loss = f64::from(output.item.loss.into_scalar::<f32>());
+        let loss = f64::from(output.item.into_first().loss.into_scalar::<f32>());
         average = SMOOTHING * average + (1.0 - SMOOTHING) * loss;
         let smoothed = average / (1.0 - SMOOTHING.powi(step as i32 + 1));
         if !smoothed.is_finite() || smoothed > DIVERGED * lowest {

@@ -90,7 +90,9 @@ pub fn trajectories(
         let mut losses = Vec::with_capacity(batches.len());
         for indices in &batches {
             let output = TrainStep::step(&model, batcher.batch(indices.clone(), &device));
-            losses.push(f64::from(output.item.loss.into_scalar::<f32>()));
+            losses.push(f64::from(
+                output.item.into_first().loss.into_scalar::<f32>(),
+            ));
             model = optimizer.step(config.optimizer.lr, model, output.grads);
         }
         Ok(Trajectory {

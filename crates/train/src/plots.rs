@@ -174,6 +174,60 @@ pub fn line_chart(
     })
 }
 
+/// The reliability diagram: each confidence bin's accuracy as a bar against the diagonal
+/// a perfectly calibrated model would follow, with the expected calibration error.
+pub fn reliability_diagram(
+    path: &Path,
+    title: &str,
+    reliability: &crate::calibration::Reliability,
+) -> anyhow::Result<()> {
+    let caption = format!(
+        "{title} (expected calibration error {:.2}%)",
+        100.0 * reliability.expected_calibration_error
+    );
+    render(path, (640, 600), |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(caption, (FONT_NAME, 16))
+            .margin(16)
+            .x_label_area_size(44)
+            .y_label_area_size(56)
+            .build_cartesian_2d(0.0..1.0, 0.0..1.0)?;
+        chart
+            .configure_mesh()
+            .x_desc("confidence (top probability)")
+            .y_desc("accuracy")
+            .label_style((FONT_NAME, 13))
+            .axis_desc_style((FONT_NAME, 15))
+            .draw()?;
+        chart
+            .draw_series(
+                reliability
+                    .bins
+                    .iter()
+                    .filter(|bin| bin.count > 0)
+                    .map(|bin| {
+                        Rectangle::new(
+                            [(bin.lower, 0.0), (bin.upper, bin.accuracy)],
+                            PALETTE[0].mix(0.7).filled(),
+                        )
+                    }),
+            )?
+            .label("accuracy in the bin")
+            .legend(legend_line(PALETTE[0].stroke_width(8)));
+        let diagonal = ShapeStyle::from(BLACK).stroke_width(1);
+        chart
+            .draw_series(DashedLineSeries::new(
+                [(0.0, 0.0), (1.0, 1.0)],
+                6,
+                4,
+                diagonal,
+            ))?
+            .label("perfect calibration")
+            .legend(legend_line(diagonal));
+        draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)
+    })
+}
+
 /// `loss.png` and `accuracy.png` for runs: one run's train and test curves, or several runs
 /// overlaid. `runs` pairs a label (config and backend) with its epochs.
 pub fn learning_curves(out_dir: &Path, runs: &[(String, Vec<EpochMetrics>)]) -> anyhow::Result<()> {

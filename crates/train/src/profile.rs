@@ -18,7 +18,7 @@ use mnist_model::LogisticRegression;
 
 use crate::artifacts::EpochMetrics;
 use crate::backend::BackendKind;
-use crate::training::{self, Display, RunRequest};
+use crate::training::{self, Display, RunDir, RunRequest, TrainingLoop};
 use mnist_config::ExperimentConfig;
 
 /// One part of a training step, in the order a step runs them.
@@ -71,8 +71,11 @@ pub struct StepProfile {
     pub phases: Vec<(Phase, Duration)>,
     /// Mean time of the same steps with no sync between phases.
     pub unbracketed: Duration,
-    /// Mean time of a training step in Burn's `Learner` on the same number of batches.
+    /// Mean time of a training step in Burn's `Learner` on the same number of batches, with
+    /// this program's loop (several steps a hand-off to the metrics).
     pub learner: Duration,
+    /// The same with Burn's own single-device loop (a hand-off a step).
+    pub burn_learner: Duration,
 }
 
 impl StepProfile {
@@ -126,7 +129,17 @@ pub fn profile(
     sync(&device)?;
     let unbracketed = started.elapsed() / steps as u32;
 
-    let learner = learner_step(config_path, overrides, backend, steps * batch_size)?;
+    let learner_step = |training_loop| {
+        learner_step(
+            config_path,
+            overrides,
+            backend,
+            steps * batch_size,
+            training_loop,
+        )
+    };
+    let learner = learner_step(TrainingLoop::Batched)?;
+    let burn_learner = learner_step(TrainingLoop::Burn)?;
     Ok(StepProfile {
         backend,
         device: format!("{device:?}"),
@@ -138,6 +151,7 @@ pub fn profile(
             .collect(),
         unbracketed,
         learner,
+        burn_learner,
     })
 }
 
@@ -217,12 +231,14 @@ fn sync(device: &Device) -> anyhow::Result<()> {
         .map_err(|error| anyhow!("{device:?}: cannot sync: {error:?}"))
 }
 
-/// Seconds per step of one epoch of Burn's `Learner` on `train_items` images of the config.
+/// Seconds per step of one epoch of Burn's `Learner` on `train_items` images of the config,
+/// trained by `training_loop`.
 fn learner_step(
     config_path: &Path,
     overrides: &[String],
     backend: BackendKind,
     train_items: usize,
+    training_loop: TrainingLoop,
 ) -> anyhow::Result<Duration> {
     let mut overrides = overrides.to_vec();
     overrides.extend([
@@ -230,7 +246,7 @@ fn learner_step(
         format!("data.train_limit={train_items}"),
     ]);
     let config = ExperimentConfig::load(config_path, &overrides)?;
-    let epochs = scratch_run(&config, config_path, backend)?;
+    let epochs = scratch_run(&config, config_path, backend, training_loop)?;
     let steps = train_items.div_ceil(config.data.batch_size);
     Ok(Duration::from_secs_f64(
         epochs[0].train_seconds / steps as f64,
@@ -243,6 +259,7 @@ pub fn scratch_run(
     config: &ExperimentConfig,
     config_path: &Path,
     backend: BackendKind,
+    training_loop: TrainingLoop,
 ) -> anyhow::Result<Vec<EpochMetrics>> {
     let scratch = tempfile::tempdir()?;
     let outcome = crate::output::quietly(|| {
@@ -251,13 +268,16 @@ pub fn scratch_run(
             config_path,
             name: "measure",
             backend,
-            out: Some(scratch.path()),
-            force: true,
+            run_dir: RunDir::New {
+                out: Some(scratch.path()),
+                force: true,
+            },
             display: Display::Plain,
             completed: Vec::new(),
             interrupter: Interrupter::new(),
             sync_every: None,
             debug_syncs: false,
+            training_loop,
         })
     })?;
     anyhow::ensure!(

@@ -29,8 +29,6 @@ use crate::tensorboard::RunLog;
 /// Burn's names for the two metrics every run tracks.
 const LOSS: &str = "Loss";
 const ACCURACY: &str = "Accuracy";
-/// Burn's `LearningRateMetric`.
-const LEARNING_RATE: &str = "Learning Rate";
 
 /// The metrics that go into `metrics.csv`, looked up by id on every step (no name compare).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,7 +39,6 @@ enum Tracked {
     /// are then the validation split's).
     TestLoss,
     TestAccuracy,
-    LearningRate,
 }
 
 /// A `MetricsRenderer` that collects epoch-level metrics and split timings, rewrites
@@ -55,11 +52,9 @@ pub struct EpochRecorder {
     /// Device reads, printed after each epoch when set (`--debug-syncs`).
     syncs: Option<Arc<SyncCounter>>,
     tracked: HashMap<MetricId, Tracked>,
-    tensorboard: RunLog,
-    /// This step's training loss, when it was read, until the step's learning rate (the
-    /// last metric updated in a step) logs both.
-    step_loss: Option<f64>,
-    step_in_epoch: usize,
+    /// Every epoch's metrics go here (the training steps' go from the metrics, as they are
+    /// read: `device_metrics::StepWatch`).
+    tensorboard: Arc<Mutex<RunLog>>,
     current: EpochMetrics,
     epoch: usize,
     split_started: Instant,
@@ -76,7 +71,7 @@ impl EpochRecorder {
         history: Arc<Mutex<History>>,
         interrupter: Interrupter,
         syncs: Option<Arc<SyncCounter>>,
-        tensorboard: RunLog,
+        tensorboard: Arc<Mutex<RunLog>>,
     ) -> Self {
         Self {
             progress,
@@ -86,8 +81,6 @@ impl EpochRecorder {
             syncs,
             tracked: HashMap::new(),
             tensorboard,
-            step_loss: None,
-            step_in_epoch: 0,
             current: EpochMetrics::default(),
             epoch: 1,
             split_started: Instant::now(),
@@ -103,23 +96,13 @@ impl EpochRecorder {
         let Some(&metric) = self.tracked.get(&entry.metric_id) else {
             return;
         };
-        let value = match numeric {
-            NumericEntry::Final(value) => value,
-            NumericEntry::Aggregated {
-                aggregated_value, ..
-            }
-            | NumericEntry::Value(aggregated_value) => {
-                if !valid {
-                    self.log_step(metric, *aggregated_value);
-                }
-                return;
-            }
+        let NumericEntry::Final(value) = numeric else {
+            return;
         };
         let value = *value;
         let validating = self.tracked.values().any(|&m| m == Tracked::TestLoss);
         let current = &mut self.current;
         match (metric, valid) {
-            (Tracked::LearningRate, _) => {}
             (Tracked::Loss, false) => current.train_loss = value,
             (Tracked::Accuracy, false) => current.train_acc = value,
             (Tracked::Loss, true) if validating => current.valid_loss = Some(value),
@@ -129,27 +112,13 @@ impl EpochRecorder {
         }
     }
 
-    /// A training step's value, on its way to TensorBoard.
-    fn log_step(&mut self, metric: Tracked, value: f64) {
-        match metric {
-            Tracked::Loss => self.step_loss = Some(value),
-            Tracked::Accuracy | Tracked::TestLoss | Tracked::TestAccuracy => {}
-            Tracked::LearningRate => {
-                self.step_in_epoch += 1;
-                let loss = self.step_loss.take();
-                self.tensorboard
-                    .step(self.epoch, self.step_in_epoch, loss, value);
-            }
-        }
-    }
-
     fn finish_epoch(&mut self, epoch: usize) {
         let row = EpochMetrics {
             epoch,
             ..self.current.clone()
         };
         self.progress.epoch_done(&row, self.total_epochs);
-        self.tensorboard.epoch(&row);
+        self.tensorboard.lock().expect("log lock").epoch(&row);
         if let Some(syncs) = &self.syncs {
             let (train, test) = syncs.take();
             say!(
@@ -228,7 +197,6 @@ impl TrainingProgressLogger for EpochRecorder {
 
     fn start_split(&mut self, split: &str, total_items: usize) {
         self.in_valid_split = split == "valid";
-        self.step_in_epoch = 0;
         self.split_started = Instant::now();
         self.progress.start_split(split, total_items);
     }
@@ -292,7 +260,6 @@ impl MetricsRenderer for EpochRecorder {
             ACCURACY => Some(Tracked::Accuracy),
             TEST_LOSS => Some(Tracked::TestLoss),
             TEST_ACCURACY => Some(Tracked::TestAccuracy),
-            LEARNING_RATE => Some(Tracked::LearningRate),
             _ => None,
         };
         if let Some(metric) = metric {

@@ -6,7 +6,8 @@ use std::path::Path;
 
 use crate::artifacts::{self, EpochMetrics};
 use crate::backend::BackendKind;
-use crate::run_folder::{CONFIG_FILE, METRICS_FILE, RunRecord};
+use crate::folder_lock::FolderLock;
+use crate::run_folder::{CONFIG_FILE, METRICS_FILE, RUN_FILE, RunRecord};
 use mnist_config::{ConfigError, ExperimentConfig, LrSchedule};
 
 /// Keys a resumed run may change: they do not change the model, the data order, the
@@ -19,8 +20,10 @@ const CHANGEABLE_ON_RESUME: [&str; 5] = [
     "data.test_batch_size",
 ];
 
-/// A run to continue.
+/// A run to continue, locked by this process.
 pub struct Resume {
+    /// Taken before the run is read: a run another process still trains is refused.
+    pub lock: FolderLock,
     pub config: ExperimentConfig,
     pub record: RunRecord,
     pub backend: BackendKind,
@@ -38,6 +41,10 @@ impl Resume {
         backend: Option<BackendKind>,
     ) -> anyhow::Result<Self> {
         let cannot = |why: String| anyhow::anyhow!("cannot resume {}: {why}", run_dir.display());
+        if !run_dir.join(RUN_FILE).is_file() {
+            return Err(cannot(format!("not a run folder (no {RUN_FILE})")));
+        }
+        let lock = FolderLock::acquire(run_dir)?;
         let record = RunRecord::read(run_dir).map_err(cannot)?;
         let config_path = run_dir.join(CONFIG_FILE);
         let original = ExperimentConfig::load(&config_path, &[])?;
@@ -79,6 +86,7 @@ impl Resume {
             )));
         }
         Ok(Self {
+            lock,
             config,
             record,
             backend,

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::artifacts::{WriteError, write_file};
+use crate::folder_lock::{FolderLock, LOCK_FILE, LockError, is_empty_but_lock};
 use mnist_config::ExperimentConfig;
 
 /// File names inside a run folder.
@@ -19,21 +20,18 @@ pub const METRICS_FILE: &str = "metrics.csv";
 pub const MODEL_STEM: &str = "model";
 pub const WEIGHTS_FILE: &str = "weights.png";
 
-/// A run folder this process created, and writes.
+/// A run folder this process locked (see [`claim_run_dir`]), and writes.
 pub struct RunFolder {
     dir: PathBuf,
 }
 
 impl RunFolder {
-    /// Creates `dir` (so the `Learner` never has to: it panics if it cannot), refuses a file
-    /// system without room for the model and its checkpoints, and writes the run's
-    /// `config.toml`.
-    pub fn create(dir: PathBuf, config: &ExperimentConfig) -> Result<Self, RunFolderError> {
+    /// Refuses a file system without room for the model and its checkpoints, and writes the
+    /// run's `config.toml` into the folder `lock` holds (created when it was claimed, so the
+    /// `Learner` never has to: it panics if it cannot).
+    pub fn create(lock: &FolderLock, config: &ExperimentConfig) -> Result<Self, RunFolderError> {
         let parameters = (config.model.n_inputs + 1) * config.model.n_outputs;
-        fs::create_dir_all(&dir).map_err(|cause| RunDirError::Create {
-            path: dir.clone(),
-            cause,
-        })?;
+        let dir = lock.path().to_path_buf();
         check_free_space(&dir, bytes_needed(parameters))?;
         let folder = Self { dir };
         write_file(&folder.file(CONFIG_FILE), config.to_toml().as_bytes())?;
@@ -76,6 +74,8 @@ pub enum RunDirError {
     NotEmpty(PathBuf),
     #[error("{path}: cannot create the run folder: {cause}")]
     Create { path: PathBuf, cause: io::Error },
+    #[error(transparent)]
+    Locked(#[from] LockError),
     #[error(
         "{path}: only {available} bytes free, a run needs about {needed}; free some space or \
          choose another folder with --out"
@@ -87,30 +87,48 @@ pub enum RunDirError {
     },
 }
 
-/// Chooses the run folder without creating it: `out` if given (refusing a non-empty one
-/// unless `force`), else a fresh `runs/<name>-<timestamp>` that no earlier run uses.
-pub fn choose_run_dir(out: Option<&Path>, name: &str, force: bool) -> Result<PathBuf, RunDirError> {
-    match out {
-        Some(out) => {
-            let occupied = fs::read_dir(out).is_ok_and(|mut entries| entries.next().is_some());
-            if occupied && !force {
-                return Err(RunDirError::NotEmpty(out.to_path_buf()));
-            }
-            Ok(out.to_path_buf())
+/// Creates and locks the run folder: `out` if given (refusing it while another process writes
+/// it, and when it is not empty unless `force`), else a new `runs/<name>-<timestamp>` (made
+/// here, so two runs started in the same second get two folders).
+pub fn claim_run_dir(
+    out: Option<&Path>,
+    name: &str,
+    force: bool,
+) -> Result<FolderLock, RunDirError> {
+    let cannot_create = |path: &Path| {
+        let path = path.to_path_buf();
+        move |cause| RunDirError::Create { path, cause }
+    };
+    if let Some(out) = out {
+        let occupied =
+            |out: &Path| !force && out.exists() && !is_empty_but_lock(out).unwrap_or(false);
+        // A folder that has held a run is locked first (the refusal names a process still
+        // writing it); any other occupied folder is refused without being touched.
+        if !out.join(LOCK_FILE).is_file() && occupied(out) {
+            return Err(RunDirError::NotEmpty(out.to_path_buf()));
         }
-        None => {
-            let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
-            let base = format!("{name}-{stamp}");
-            let free = (1..)
-                .map(|n| match n {
-                    1 => Path::new("runs").join(&base),
-                    n => Path::new("runs").join(format!("{base}-{n}")),
-                })
-                .find(|candidate| !candidate.exists())
-                .expect("some suffix is free");
-            Ok(free)
+        fs::create_dir_all(out).map_err(cannot_create(out))?;
+        let lock = FolderLock::acquire(out)?;
+        if occupied(out) {
+            return Err(RunDirError::NotEmpty(out.to_path_buf()));
+        }
+        return Ok(lock);
+    }
+    let runs = Path::new("runs");
+    fs::create_dir_all(runs).map_err(cannot_create(runs))?;
+    let base = format!("{name}-{}", chrono::Local::now().format("%Y%m%d-%H%M%S"));
+    for n in 1.. {
+        let candidate = match n {
+            1 => runs.join(&base),
+            n => runs.join(format!("{base}-{n}")),
+        };
+        match fs::create_dir(&candidate) {
+            Ok(()) => return Ok(FolderLock::acquire(&candidate)?),
+            Err(error) if error.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(error) => return Err(cannot_create(&candidate)(error)),
         }
     }
+    unreachable!("some suffix is free")
 }
 
 /// How a run ended (or that it has not yet).
@@ -164,6 +182,10 @@ pub struct RunRecord {
     /// trained here.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub imported_from: Option<PathBuf>,
+    /// The confidence below which the run's model gives its runner-up too, chosen on the
+    /// validation split (none without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<crate::calibration::Confidence>,
     /// What ran it: build, Burn, backend, machine, data files, config (`manifest`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub environment: Option<crate::manifest::Environment>,
@@ -191,6 +213,7 @@ impl RunRecord {
             stop_reason: None,
             peak_rss_mib: None,
             imported_from: None,
+            confidence: None,
             environment: None,
         }
     }
@@ -198,8 +221,8 @@ impl RunRecord {
     /// Reads `run_dir/run.toml`.
     pub fn read(run_dir: &Path) -> Result<Self, String> {
         let path = run_dir.join(RUN_FILE);
-        let text =
-            fs::read_to_string(&path).map_err(|error| format!("{}: {error}", path.display()))?;
+        let text = mnist_config::read_text(&path)
+            .map_err(|error| format!("{}: {error}", path.display()))?;
         toml::from_str(&text).map_err(|error| format!("{}: {}", path.display(), error.message()))
     }
 }

@@ -25,7 +25,7 @@ pub fn stop_on_signals() -> anyhow::Result<Interrupter> {
             std::process::exit(130);
         }
         if !DASHBOARD_SHOWN.load(Ordering::SeqCst) {
-            eprintln!("Stopping after the current step (signal again to quit at once)...");
+            tell!("Stopping after the current step (signal again to quit at once)...");
         }
         stopper.stop(Some("interrupted by a signal"));
     })

@@ -122,7 +122,7 @@ impl EventWriter {
 pub const STEP_LOG_EVERY: usize = 10;
 
 /// What a run logs for TensorBoard: every epoch's metrics (x axis: epoch), and every
-/// [`STEP_LOG_EVERY`] steps (or at the first loss read after that many) the training loss and
+/// [`STEP_LOG_EVERY`] steps the training loss and
 /// the learning rate (x axis: global step).
 /// A write that fails is reported once; training goes on without the log.
 pub struct RunLog {
@@ -137,7 +137,7 @@ impl RunLog {
     pub fn create(run_dir: &Path, steps_per_epoch: usize) -> Self {
         let writer = EventWriter::create(run_dir)
             .map_err(|error| {
-                eprintln!(
+                tell!(
                     "warning: {}: cannot write the TensorBoard log: {error}",
                     run_dir.display()
                 )
@@ -150,15 +150,15 @@ impl RunLog {
         }
     }
 
-    /// One training step (1-based within `epoch`), with its loss if it was read from the
-    /// device at this step (GPU backends read every few steps).
-    pub fn step(&mut self, epoch: usize, step: usize, loss: Option<f64>, learning_rate: f64) {
+    /// One training step (1-based within `epoch`), its loss as read from the device and its
+    /// learning rate; logged every [`STEP_LOG_EVERY`] steps.
+    pub fn step(&mut self, epoch: usize, step: usize, loss: f64, learning_rate: f64) {
         let global = (epoch.saturating_sub(1)) * self.steps_per_epoch + step;
-        let due = |last: Option<usize>| last.is_none_or(|last| global >= last + STEP_LOG_EVERY);
+        let due = self
+            .last_loss_step
+            .is_none_or(|last| global >= last + STEP_LOG_EVERY);
         // Both at the same steps, so the two charts line up.
-        if let Some(loss) = loss
-            && due(self.last_loss_step)
-        {
+        if due {
             self.last_loss_step = Some(global);
             self.write(|writer| {
                 writer.scalar("step/train_loss", global, loss)?;
@@ -188,7 +188,7 @@ impl RunLog {
             return;
         };
         if let Err(error) = log(writer) {
-            eprintln!(
+            tell!(
                 "warning: {}: TensorBoard log stopped: {error}",
                 writer.path().display()
             );

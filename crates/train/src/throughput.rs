@@ -9,6 +9,7 @@ use plotters::prelude::*;
 use crate::backend::BackendKind;
 use crate::plots::{FONT_NAME, PALETTE, draw_legend, legend_line, render};
 use crate::profile::scratch_run;
+use crate::training::TrainingLoop;
 use mnist_config::ExperimentConfig;
 
 /// The batch sizes measured unless told otherwise.
@@ -41,7 +42,7 @@ pub fn measure_throughput(
         "data.test_batch_size=1000".to_string(),
     ]);
     let config = ExperimentConfig::load(config_path, &overrides)?;
-    let epochs = scratch_run(&config, config_path, backend)?;
+    let epochs = scratch_run(&config, config_path, backend, TrainingLoop::Batched)?;
     let timed = epochs.last().expect("scratch_run trains an epoch");
     Ok(Point {
         backend: backend.name(),

@@ -3,15 +3,16 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, anyhow};
+use anyhow::anyhow;
 use burn::module::Module;
 use burn::prelude::*;
 use burn::store::ModuleRecord;
 use burn::tensor::activation::softmax;
-use mnist_data::{DatasetKind, ImageSet, PixelScaling, preprocess};
+use mnist_data::{DatasetKind, ImageSet, PixelScaling, picture, preprocess};
 use mnist_model::{LogisticRegression, Prediction};
 
-use crate::run_folder::{CONFIG_FILE, MODEL_STEM};
+use crate::calibration::Confidence;
+use crate::run_folder::{CONFIG_FILE, MODEL_STEM, RunRecord};
 use mnist_config::ExperimentConfig;
 
 /// A model read back with the config it was trained with.
@@ -22,6 +23,8 @@ pub struct TrainedModel {
     pub weights_file: PathBuf,
     /// The folder that holds the run's `config.toml`.
     pub run_dir: PathBuf,
+    /// Below this confidence an answer comes with its runner-up (from the run's record).
+    pub confidence: Option<Confidence>,
 }
 
 impl TrainedModel {
@@ -59,12 +62,31 @@ impl TrainedModel {
             .init(device)
             .try_load_record(record)
             .map_err(|error| anyhow!("{}: {error}", weights_file.display()))?;
+        let confidence = RunRecord::read(&run_dir)
+            .ok()
+            .and_then(|record| record.confidence);
         Ok(Self {
             config,
             model,
             weights_file,
             run_dir,
+            confidence,
         })
+    }
+
+    /// The model a run in `run_dir` just trained, with its config.
+    pub(crate) fn of_run(
+        config: &ExperimentConfig,
+        model: LogisticRegression,
+        run_dir: &Path,
+    ) -> Self {
+        Self {
+            config: config.clone(),
+            model,
+            weights_file: run_dir.join(format!("{MODEL_STEM}.bpk")),
+            run_dir: run_dir.to_path_buf(),
+            confidence: None,
+        }
     }
 
     pub fn dataset(&self) -> DatasetKind {
@@ -93,12 +115,8 @@ impl TrainedModel {
     /// Class probabilities for one picture file of any size and colour, converted to MNIST's
     /// format first.
     pub fn predict_file(&self, path: &Path) -> anyhow::Result<Prediction> {
-        let picture = image::ImageReader::open(path)
-            .with_context(|| format!("{}: cannot open", path.display()))?
-            .with_guessed_format()
-            .with_context(|| format!("{}: cannot read", path.display()))?
-            .decode()
-            .map_err(|error| anyhow!("{}: not a readable image ({error})", path.display()))?;
+        let picture =
+            picture::read_picture(path).map_err(|error| anyhow!("{}: {error}", path.display()))?;
         Ok(self.predict_pixels(&preprocess::mnist_style(&picture)))
     }
 

@@ -20,9 +20,11 @@ use mnist_model::LogisticRegression;
 
 use crate::artifacts::{self, EpochMetrics};
 use crate::backend::BackendKind;
-use crate::device_metrics::{DeviceMetric, DivergenceWatch, SharedWindow, SyncCounter, SyncPolicy};
+use crate::batched::BatchedSingleDevice;
+use crate::device_metrics::{DeviceMetric, SharedWindow, StepWatch, SyncCounter, SyncPolicy};
 use crate::ending;
 pub use crate::ending::RunEnd;
+use crate::folder_lock::FolderLock;
 use crate::history::History;
 use crate::holdout::Chained;
 use crate::manifest::Environment;
@@ -30,10 +32,11 @@ use crate::plots;
 use crate::progress::{PlainLines, Progress};
 use crate::recorder::{EpochMetricLogger, EpochRecorder};
 use crate::run_folder::{
-    METRICS_FILE, MODEL_STEM, RunFolder, RunRecord, RunStatus, WEIGHTS_FILE, choose_run_dir,
+    METRICS_FILE, MODEL_STEM, RunFolder, RunRecord, RunStatus, WEIGHTS_FILE, claim_run_dir,
 };
 use crate::selection;
 use crate::tensorboard::RunLog;
+use crate::trained::TrainedModel;
 use mnist_config::ExperimentConfig;
 
 /// How progress is shown while training.
@@ -53,10 +56,7 @@ pub struct RunRequest<'a> {
     /// Names the run folder: `runs/<name>-<timestamp>`.
     pub name: &'a str,
     pub backend: BackendKind,
-    /// Overrides the run folder.
-    pub out: Option<&'a Path>,
-    /// Write into a non-empty `out`.
-    pub force: bool,
+    pub run_dir: RunDir<'a>,
     pub display: Display,
     /// The epochs an interrupted run already completed, when resuming it in `out`.
     pub completed: Vec<EpochMetrics>,
@@ -67,6 +67,27 @@ pub struct RunRequest<'a> {
     pub sync_every: Option<usize>,
     /// Print the number of device reads of each epoch.
     pub debug_syncs: bool,
+    /// Whose loop trains on one device.
+    pub training_loop: TrainingLoop,
+}
+
+/// The loop that trains on one device (several devices train with Burn's own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TrainingLoop {
+    /// Burn's loop, its metrics handed over several steps at a time (`batched`).
+    #[default]
+    Batched,
+    /// Burn's single-device loop as it is: one hand-off to its metric thread a step.
+    Burn,
+}
+
+/// Where a run writes.
+pub enum RunDir<'a> {
+    /// A new run folder: `out` (written into even when not empty with `force`), or
+    /// `runs/<name>-<timestamp>`; claimed once the data has loaded.
+    New { out: Option<&'a Path>, force: bool },
+    /// A folder this process has locked already: the run it resumes.
+    Locked(&'a FolderLock),
 }
 
 /// What a run produced.
@@ -87,7 +108,6 @@ pub fn train(request: &RunRequest) -> anyhow::Result<RunOutcome> {
     let started = Instant::now();
     let config = request.config;
     let device = request.backend.usable_device()?;
-    let run_dir = choose_run_dir(request.out, request.name, request.force)?;
 
     // The two splits are read, checked and (if configured) deskewed side by side.
     let (training, test_split) = std::thread::scope(|scope| {
@@ -99,8 +119,18 @@ pub fn train(request: &RunRequest) -> anyhow::Result<RunOutcome> {
         )
     });
     let ((train_split, validation_split), test_split) = (training?, test_split?);
+    // Kept to choose the confidence threshold on once the model is final (4 MB by default).
+    let held_out = validation_split.clone();
 
-    let folder = RunFolder::create(run_dir, config)?;
+    let claimed;
+    let lock = match request.run_dir {
+        RunDir::New { out, force } => {
+            claimed = claim_run_dir(out, request.name, force)?;
+            &claimed
+        }
+        RunDir::Locked(lock) => lock,
+    };
+    let folder = RunFolder::create(lock, config)?;
     let run_dir = folder.path();
     let mut record = RunRecord {
         train_items: train_split.len(),
@@ -197,6 +227,10 @@ pub fn train(request: &RunRequest) -> anyhow::Result<RunOutcome> {
         &mut record,
     )?;
 
+    if let Some(validation) = held_out.filter(|_| end == RunEnd::Finished) {
+        let trained = TrainedModel::of_run(config, model.clone(), run_dir);
+        record.confidence = trained.confidence_on(&validation, &device);
+    }
     let weights = model.weights().into_data().convert::<f32>().try_to_vec()?;
     let model_path = folder.file(MODEL_STEM);
     model
@@ -244,26 +278,31 @@ fn fit(
     let completed = request.completed.len();
     // With several devices each takes its share of the split, and a step is one batch each.
     let steps_per_epoch = (train_split.len() / config.devices).div_ceil(config.data.batch_size);
-    let loader = |images: ImageSet, batch_size: usize, workers: usize| {
-        DataLoaderBuilder::new(MnistBatcher::new(Arc::new(images), config.data.scaling()))
-            .batch_size(batch_size)
-            .num_workers(workers)
-            .set_device(device.clone())
-    };
+    let batcher = |images: ImageSet| MnistBatcher::new(Arc::new(images), config.data.scaling());
     let train_indices = Indices(train_split.len());
-    let (batch_size, workers) = (config.data.batch_size, config.data.num_workers);
-    let train_loader = match config.data.shuffle {
-        true => EpochShuffledLoader::build(train_indices, config.seed, completed + 1, |permuted| {
-            loader(train_split, batch_size, workers).build(permuted)
-        }),
-        false => loader(train_split, batch_size, workers).build(train_indices),
-    };
+    let train_batcher = batcher(train_split).augmented(config.augment, config.seed);
+    let train_loader = EpochShuffledLoader::build(
+        train_indices,
+        config.seed,
+        config.data.shuffle,
+        completed + 1,
+        |permuted| {
+            DataLoaderBuilder::new(train_batcher)
+                .batch_size(config.data.batch_size)
+                .num_workers(config.data.num_workers)
+                .set_device(device.clone())
+                .build(permuted)
+        },
+    );
     // Evaluation batches are built where they are used: a worker thread would queue up to 100
     // of them ahead (Burn's MultiThreadDataLoader), that is the whole test split again in
     // memory (31 MiB as 1,000-image batches), for no gain in time.
     let evaluation_loader = |images: ImageSet| {
         let indices = Indices(images.len());
-        loader(images, config.data.test_batch_size, 0).build(indices)
+        DataLoaderBuilder::new(batcher(images))
+            .batch_size(config.data.test_batch_size)
+            .set_device(device.clone())
+            .build(indices)
     };
     let validation_items = evaluated.validation.as_ref().map_or(0, ImageSet::len);
     let test_loader = evaluation_loader(evaluated.test);
@@ -288,21 +327,23 @@ fn fit(
         false => Box::new(PlainLines),
     };
     let syncs = Arc::new(SyncCounter::default());
+    let tensorboard = Arc::new(Mutex::new(RunLog::create(run_dir, steps_per_epoch)));
     let recorder = EpochRecorder::new(
         progress,
         run_dir.join(METRICS_FILE),
         history.clone(),
         interrupter.clone(),
         request.debug_syncs.then(|| syncs.clone()),
-        RunLog::create(run_dir, steps_per_epoch),
+        tensorboard.clone(),
     );
     let policy = match request.sync_every {
         Some(steps) => SyncPolicy::every(steps),
         None => SyncPolicy::for_device(request.backend.is_device()),
     };
-    let watch = DivergenceWatch {
+    let watch = StepWatch {
         history: history.clone(),
         interrupter: interrupter.clone(),
+        log: tensorboard,
     };
     let train_window = SharedWindow::new(policy, syncs.clone(), Some(watch));
     let test_window = SharedWindow::new(policy, syncs.clone(), None);
@@ -310,7 +351,6 @@ fn fit(
     let mut training = SupervisedTraining::new(run_dir, train_loader, valid_loader)
         .metric_train_numeric(DeviceMetric::accuracy(train_window.clone()))
         .metric_train_numeric(DeviceMetric::loss(train_window))
-        // Last, so that a step's loss is known when its learning rate arrives (recorder.rs).
         .metric_train_numeric(LearningRateMetric::new());
     // Burn's "Loss" and "Accuracy" of the evaluation pass (what its checkpointer selects by)
     // are the validation split's when there is one; the test split then has its own.
@@ -345,12 +385,20 @@ fn fit(
     if completed > 0 {
         training = training.checkpoint(completed);
     }
-    if config.devices > 1 {
-        let devices = request.backend.devices(device, config.devices);
-        training = training.with_training_strategy(
-            ExecutionStrategy::multi(devices, MultiDeviceOptim::OptimMainDevice).into(),
-        );
-    }
+    // One device trains with this project's strategy (Burn's loop, its metrics handed over
+    // several steps at a time); several with Burn's own.
+    training = match (config.devices, request.training_loop) {
+        (1, TrainingLoop::Batched) => {
+            training.with_training_strategy(BatchedSingleDevice::strategy(device))
+        }
+        (1, TrainingLoop::Burn) => training,
+        (count, _) => {
+            let devices = request.backend.devices(device, count);
+            training.with_training_strategy(
+                ExecutionStrategy::multi(devices, MultiDeviceOptim::OptimMainDevice).into(),
+            )
+        }
+    };
 
     let model = config
         .model

@@ -9,7 +9,9 @@ use burn::optim::lr_scheduler::module_lr_scheduler::ModuleLrScheduler;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use mnist_config::ExperimentConfig;
-use mnist_data::{DatasetKind, ImageSet, MnistBatcher, RAW_FILES, Split, permutation, preprocess};
+use mnist_data::{
+    DatasetKind, Draw, ImageSet, MnistBatcher, RAW_FILES, Split, permutation, picture, preprocess,
+};
 use mnist_model::LogisticRegression;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
@@ -125,7 +127,8 @@ impl Trainer {
             optimizer: config.optimizer.optimizer(),
             scheduler: config.optimizer.scheduler(steps),
             train_len: train.len(),
-            train: MnistBatcher::new(Arc::new(train), scaling.clone()),
+            train: MnistBatcher::new(Arc::new(train), scaling.clone())
+                .augmented(config.augment, config.seed),
             validation: validation.map(|images| {
                 let len = images.len();
                 (MnistBatcher::new(Arc::new(images), scaling.clone()), len)
@@ -172,10 +175,14 @@ impl Trainer {
     /// mean loss and accuracy of these steps, and the epoch's report once it is complete.
     pub async fn steps(&mut self, max_steps: usize) -> Result<String, JsError> {
         let batch_size = self.config.data.batch_size;
-        let (seed, train_len) = (self.config.seed, self.train_len);
-        let epoch = self.epoch;
+        let (seed, train_len, shuffle) =
+            (self.config.seed, self.train_len, self.config.data.shuffle);
+        let epoch = self.epoch + 1;
         let progress = self.progress.get_or_insert_with(|| InProgress {
-            order: permutation(seed, epoch + 1, train_len),
+            order: match shuffle {
+                true => permutation(seed, epoch, train_len),
+                false => (0..train_len).collect(),
+            },
             next: 0,
             tally: Tally::default(),
         });
@@ -185,8 +192,11 @@ impl Trainer {
         let mut model = self.model.take().expect("a model between steps");
         for _ in 0..max_steps.min(batches - progress.next) {
             let start = progress.next * batch_size;
-            let indices = &progress.order[start..(start + batch_size).min(train_len)];
-            let (images, labels) = self.train.host_batch(indices);
+            let draws: Vec<Draw> = progress.order[start..(start + batch_size).min(train_len)]
+                .iter()
+                .map(|&index| Draw { index, epoch })
+                .collect();
+            let (images, labels) = self.train.host_training_batch(&draws);
             let batch = MnistBatcher::upload(images, labels, &self.device);
             let (output, loss) = model.training_loss(batch.images, batch.targets.clone());
             let gradients = model.loss_to_backpropagate(loss.clone()).backward();
@@ -199,7 +209,7 @@ impl Trainer {
         let tally = &mut progress.tally;
         tally.read().await?;
         let mut update = serde_json::json!({
-            "epoch": epoch + 1,
+            "epoch": epoch,
             "step": progress.next,
             "loss": (tally.loss - before.0) / (tally.batches - steps_before).max(1) as f64,
             "accuracy": (tally.accuracy - before.1) / (tally.items - items_before).max(1) as f64,
@@ -236,19 +246,16 @@ impl Trainer {
     pub async fn predict(&self, rgba: Vec<u8>, width: u32, height: u32) -> Result<String, JsError> {
         let picture = image::RgbaImage::from_raw(width, height, rgba)
             .ok_or_else(|| JsError::new("the picture's pixels do not fill its size"))?;
-        let pixels = preprocess::mnist_style(&image::DynamicImage::ImageRgba8(picture));
-        let prediction = self
-            .on_cpu()
-            .await?
-            .predict_pixels(&self.config.data, &pixels);
-        Ok(serde_json::json!({
-            "class": prediction.class,
-            "probabilities": prediction.probabilities,
-            "input": prediction.seen.to_vec(),
-            "contributions": prediction.contributions,
-            "bias": prediction.bias,
-        })
-        .to_string())
+        let picture = picture::as_seen(image::DynamicImage::ImageRgba8(picture));
+        self.answer(&preprocess::mnist_style(&picture)).await
+    }
+
+    /// [`predict`](Self::predict) for a picture file's bytes (a dropped or chosen file), read
+    /// as `mnist-burn predict` reads files: orientation, transparency and size limits alike.
+    pub async fn predict_file(&self, bytes: Vec<u8>) -> Result<String, JsError> {
+        let picture =
+            picture::decode_picture(&bytes).map_err(|error| JsError::new(&error.to_string()))?;
+        self.answer(&preprocess::mnist_style(&picture)).await
     }
 
     /// Each class's weights as a 28x28 template, as JSON: the pictures forming as it trains.
@@ -269,6 +276,22 @@ impl Trainer {
     /// `--config` for `mnist-burn import` of the downloaded model.
     pub fn config_toml(&self) -> String {
         self.config.to_toml()
+    }
+
+    /// serve's `/predict` answer for MNIST-style pixels, from the model as it stands.
+    async fn answer(&self, pixels: &[u8; mnist_data::IMAGE_PIXELS]) -> Result<String, JsError> {
+        let prediction = self
+            .on_cpu()
+            .await?
+            .predict_pixels(&self.config.data, pixels);
+        Ok(serde_json::json!({
+            "class": prediction.class,
+            "probabilities": prediction.probabilities,
+            "input": prediction.seen.to_vec(),
+            "contributions": prediction.contributions,
+            "bias": prediction.bias,
+        })
+        .to_string())
     }
 
     /// The model as it stands, on the CPU (its parameters read back asynchronously, as WebGPU

@@ -160,12 +160,21 @@ worker.onmessage = ({ data }) => {
 // The draw canvas asks the model as it stands, mid-run or after.
 setupSketch({
   missing: () => (state.trained ? null : 'Train first: the model answers once it has taken a step.'),
-  async predict(_job, canvas) {
-    const { width, height } = canvas;
-    const pixels = canvas.getContext('2d').getImageData(0, 0, width, height).data;
-    const { prediction } = await ask({ kind: 'predict', rgba: pixels.buffer, width, height }, [pixels.buffer]);
+  async predict(job, canvas) {
+    let prediction;
+    if (job === 'canvas') {
+      const { width, height } = canvas;
+      const pixels = canvas.getContext('2d').getImageData(0, 0, width, height).data;
+      ({ prediction } = await ask({ kind: 'predict', rgba: pixels.buffer, width, height }, [pixels.buffer]));
+    } else {
+      // A file is read as `mnist-burn predict` reads it (orientation, transparency), not as
+      // the canvas shows it.
+      const bytes = await job.arrayBuffer();
+      ({ prediction } = await ask({ kind: 'predict_file', bytes }, [bytes]));
+    }
     // Full precision, for whoever compares the page's answer with `mnist-burn predict`'s.
     $('draw-class').dataset.probabilities = JSON.stringify(prediction.probabilities);
+    $('draw-class').dataset.input = JSON.stringify(prediction.input);
     return prediction;
   },
 });

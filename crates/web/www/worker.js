@@ -91,6 +91,9 @@ const answers = {
   predict: ({ rgba, width, height }) => exclusive(async () => ({
     prediction: JSON.parse(await trainer.predict(new Uint8Array(rgba), width, height)),
   })),
+  predict_file: ({ bytes }) => exclusive(async () => ({
+    prediction: JSON.parse(await trainer.predict_file(new Uint8Array(bytes))),
+  })),
   download: () => exclusive(async () => ({ safetensors: await trainer.safetensors(), config: trainer.config_toml() })),
 };
 

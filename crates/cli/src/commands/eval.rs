@@ -53,7 +53,8 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
         say!("Wrote {}", path.display());
     }
     say!(
-        "\nWrote eval.json, confusion.csv, predictions.csv, confusion.png and {} in {}",
+        "\nWrote eval.json, confusion.csv, predictions.csv, confusion.png, {} and {} in {}",
+        mnist_train::RELIABILITY_FILE,
         mnist_train::MISCLASSIFIED_FILE,
         out.display()
     );

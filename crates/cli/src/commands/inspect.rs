@@ -26,7 +26,7 @@ pub struct Args {
     /// Show these images instead of the first ones (repeatable): --index 0 --index 1.
     #[arg(long = "index")]
     indices: Vec<usize>,
-    /// Where to write the PNG grid (default runs/inspect/<dataset>-<split>.png).
+    /// Where to write the PNG grid (default inspect/<dataset>-<split>.png: not among the runs).
     #[arg(long)]
     out: Option<PathBuf>,
 }
@@ -85,7 +85,7 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
         mnist_train::draw_in_terminal(&images, 3)
     ));
     let out = args.out.unwrap_or_else(|| {
-        PathBuf::from("runs/inspect").join(format!("{}-{}.png", dataset.name(), args.split.name()))
+        PathBuf::from("inspect").join(format!("{}-{}.png", dataset.name(), args.split.name()))
     });
     if let Some(folder) = out.parent().filter(|folder| !folder.as_os_str().is_empty()) {
         std::fs::create_dir_all(folder)

@@ -11,7 +11,7 @@ pub struct Args {
     /// Run folders; one redraws its plots, several are overlaid.
     #[arg(required = true, value_name = "RUN_DIR")]
     runs: Vec<PathBuf>,
-    /// Where to write the plots (default: the run folder, or runs/compare-<names> for several).
+    /// Where to write the plots (default: the run folder, or compare/<a>-vs-<b> for several).
     #[arg(long)]
     out: Option<PathBuf>,
 }
@@ -36,7 +36,7 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
                 .filter_map(|run| run.file_name())
                 .map(|name| name.to_string_lossy().into_owned())
                 .collect();
-            PathBuf::from("runs").join(format!("compare-{}", names.join("-vs-")))
+            PathBuf::from("compare").join(names.join("-vs-"))
         }
     };
     std::fs::create_dir_all(&out).with_context(|| format!("{}: cannot create", out.display()))?;

@@ -15,6 +15,10 @@ pub struct Args {
     /// Backend to run the model on (default: the first compiled one).
     #[arg(long, short)]
     backend: Option<BackendKind>,
+    /// One JSON object a line per picture: its file, class, label, probabilities, the 784
+    /// pixels the model saw and, when unsure, the two classes it hesitates between.
+    #[arg(long)]
+    json: bool,
 }
 
 pub fn exec(args: Args) -> anyhow::Result<()> {
@@ -26,13 +30,40 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
     for image in &args.images {
         match trained.predict_file(image) {
             Ok(prediction) => {
+                let [(best, confidence), (second, runner_up)] =
+                    mnist_train::top_two(&prediction.probabilities);
+                // Below the run's threshold (chosen on its validation split) the answer is
+                // not right often enough to stand alone.
+                let unsure = trained
+                    .confidence
+                    .is_some_and(|threshold| threshold.is_unsure(confidence));
+                if args.json {
+                    let line = serde_json::json!({
+                        "file": image,
+                        "class": prediction.class,
+                        "label": names[prediction.class],
+                        "probabilities": prediction.probabilities,
+                        "input": prediction.seen.to_vec(),
+                        "unsure_between": unsure.then_some([best, second]),
+                    });
+                    say!("{line}");
+                    continue;
+                }
                 let probabilities: Vec<String> = names
                     .iter()
                     .zip(&prediction.probabilities)
                     .map(|(name, p)| format!("{name}: {p:.3}"))
                     .collect();
+                let unsure = if unsure {
+                    format!(
+                        "  unsure: {} ({confidence:.2}) or {} ({runner_up:.2})",
+                        names[best], names[second]
+                    )
+                } else {
+                    String::new()
+                };
                 say!(
-                    "{}: {}  ({})",
+                    "{}: {}  ({}){unsure}",
                     image.display(),
                     names[prediction.class],
                     probabilities.join(", ")
@@ -40,7 +71,7 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
             }
             Err(error) => {
                 failed += 1;
-                eprintln!("error: {error:#}");
+                tell!("error: {error:#}");
             }
         }
     }

@@ -111,11 +111,17 @@ fn table(found: &StepProfile) -> Vec<String> {
             100.0 * (total / micros(found.unbracketed).max(1e-12) - 1.0)
         ),
         format!(
-            "{:<18} {:>10.1}          Burn's Learner, one epoch of as many batches: {:.0} steps/s; phases are {:+.1}% of it",
+            "{:<18} {:>10.1}          Burn's Learner with this program's loop, one epoch of as many batches: {:.0} steps/s; phases are {:+.1}% of it",
             "Learner step",
             micros(found.learner),
             per_second(found.learner),
             100.0 * (total / micros(found.learner).max(1e-12) - 1.0)
+        ),
+        format!(
+            "{:<18} {:>10.1}          the same with Burn's own loop (a hand-off to its metric thread a step): {:.0} steps/s",
+            "Burn loop step",
+            micros(found.burn_learner),
+            per_second(found.burn_learner),
         ),
         format!(
             "{:<18} {:>+10.1}          the Learner's own share: its step minus the unbracketed one",
@@ -139,5 +145,6 @@ fn as_json(found: &StepProfile) -> serde_json::Value {
         "phases_total_us": micros(found.phases_total()),
         "unbracketed_step_us": micros(found.unbracketed),
         "learner_step_us": micros(found.learner),
+        "burn_loop_step_us": micros(found.burn_learner),
     })
 }

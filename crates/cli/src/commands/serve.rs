@@ -39,7 +39,7 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
     let backend = BackendKind::or_preferred(args.backend)?;
     let device = backend.usable_device()?;
     if !args.host.is_loopback() {
-        eprintln!(
+        tell!(
             "warning: listening on {}: anyone who can reach this machine can see your runs and \
              use your models; there is no authentication",
             args.host
@@ -58,11 +58,14 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
             }
         }
     }
+    let address = SocketAddr::new(args.host, args.port);
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?
-        .block_on(mnist_serve::run(
-            SocketAddr::new(args.host, args.port),
-            state,
-        ))
+        .block_on(async {
+            let listener = tokio::net::TcpListener::bind(address)
+                .await
+                .map_err(|error| anyhow::anyhow!("cannot listen on {address}: {error}"))?;
+            mnist_serve::run(listener, state, mnist_serve::default_connection_cap()).await
+        })
 }

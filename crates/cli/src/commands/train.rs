@@ -3,7 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use mnist_train::{
-    BackendKind, Display, ExperimentConfig, Interrupted, Resume, RunEnd, RunRequest,
+    BackendKind, Display, ExperimentConfig, Interrupted, Resume, RunDir, RunEnd, RunRequest,
+    TrainingLoop,
 };
 
 #[derive(Debug, clap::Args)]
@@ -41,6 +42,11 @@ pub struct Args {
     /// Print how many times each epoch read values back from the device.
     #[arg(long)]
     debug_syncs: bool,
+    /// Train with Burn's own single-device loop, which hands every step to its metric
+    /// thread, instead of this program's, which hands several at once (same numbers; for
+    /// comparison).
+    #[arg(long)]
+    burn_loop: bool,
 }
 
 pub fn exec(mut args: Args) -> anyhow::Result<()> {
@@ -49,23 +55,27 @@ pub fn exec(mut args: Args) -> anyhow::Result<()> {
     }
     let interrupter = mnist_train::stop_on_signals()?;
     let stopper = interrupter.clone();
-    mnist_train::output::on_closed(move || stopper.stop(Some("standard output was closed")));
+    mnist_train::output::on_closed(move || stopper.stop(Some("standard output failed")));
     let display = match args.plain {
         true => Display::Plain,
         false => Display::Auto,
     };
-    let request = |config, config_path, name, backend, out, force, completed| RunRequest {
+    let request = |config, config_path, name, backend, run_dir, completed| RunRequest {
         config,
         config_path,
         name,
         backend,
-        out,
-        force,
+        run_dir,
         display,
         completed,
         interrupter: interrupter.clone(),
         sync_every: args.sync_every.map(|n| n as usize),
         debug_syncs: args.debug_syncs,
+        training_loop: if args.burn_loop {
+            TrainingLoop::Burn
+        } else {
+            TrainingLoop::Batched
+        },
     };
     let outcome = match &args.resume {
         Some(run_dir) => {
@@ -76,8 +86,7 @@ pub fn exec(mut args: Args) -> anyhow::Result<()> {
                 &run_dir.join(mnist_train::CONFIG_FILE),
                 &resume.record.name,
                 resume.backend,
-                Some(run_dir.as_path()),
-                true,
+                RunDir::Locked(&resume.lock),
                 resume.completed.clone(),
             ))?
         }
@@ -92,8 +101,10 @@ pub fn exec(mut args: Args) -> anyhow::Result<()> {
                 &config_path,
                 &config_name(&config_path),
                 BackendKind::or_preferred(args.backend)?,
-                args.out.as_deref(),
-                args.force,
+                RunDir::New {
+                    out: args.out.as_deref(),
+                    force: args.force,
+                },
                 Vec::new(),
             ))?
         }

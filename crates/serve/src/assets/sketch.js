@@ -282,12 +282,22 @@ function renderPrediction(data) {
   big.textContent = label;
   big.classList.toggle('long', label.length > 2);
   const confidence = probs[cls];
-  $('#draw-confidence').textContent = Number.isFinite(confidence) ? `${(confidence * 100).toFixed(1)}% sure` : '';
+  const name = (k) => (labels ? labels[k] : String(k));
+  // Below the run's threshold (chosen on its validation split) the answer is given with its
+  // runner-up: the model is not right often enough there to answer alone.
+  const unsure = Array.isArray(data.unsure_between) ? data.unsure_between : null;
+  $('#draw-confidence').textContent = !Number.isFinite(confidence)
+    ? ''
+    : unsure
+      ? `unsure: ${name(unsure[0])} or ${name(unsure[1])} (${(confidence * 100).toFixed(1)}% / ${(probs[unsure[1]] * 100).toFixed(1)}%)`
+      : `${(confidence * 100).toFixed(1)}% sure`;
+  document.body.dataset.unsure = unsure ? unsure.join(',') : '';
   bars.forEach((b, k) => {
     const p = Number.isFinite(probs[k]) ? probs[k] : 0;
     b.fill.style.width = `${(p * 100).toFixed(2)}%`;
     b.pct.textContent = `${(p * 100).toFixed(1)}%`;
     b.row.classList.toggle('top', k === cls);
+    b.row.classList.toggle('runner-up', Boolean(unsure) && k === unsure[1]);
     b.row.title = `${labels ? labels[k] : k}: ${(p * 100).toFixed(3)}%`;
   });
   if (Array.isArray(data.input)) paint28($('#draw-input'), data.input, (v) => [v, v, v]);

@@ -17,7 +17,7 @@ use burn::tensor::DType;
 use mnist_model::LogisticRegression;
 
 use super::expected_tensors;
-use crate::run_folder::{MODEL_STEM, RunFolder, RunRecord, RunStatus, choose_run_dir};
+use crate::run_folder::{MODEL_STEM, RunFolder, RunRecord, RunStatus, claim_run_dir};
 use mnist_config::ExperimentConfig;
 
 /// What to import, and where to.
@@ -49,8 +49,8 @@ pub fn import_checkpoint(request: &ImportRequest, device: &Device) -> anyhow::Re
     let name = file.file_stem().map_or("imported".into(), |stem| {
         stem.to_string_lossy().into_owned()
     });
-    let run_dir = choose_run_dir(request.out, &name, request.force)?;
-    let folder = RunFolder::create(run_dir, &config)?;
+    let lock = claim_run_dir(request.out, &name, request.force)?;
+    let folder = RunFolder::create(&lock, &config)?;
     let model_path = folder.file(MODEL_STEM);
     model
         .into_record()

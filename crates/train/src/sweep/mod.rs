@@ -6,7 +6,10 @@
 //! trial's `train.log`), and at the end `results.csv`, `results.md`, `best.toml` and
 //! `accuracy.png`.
 
+mod cluster;
 mod figure;
+#[cfg(test)]
+mod generated_files;
 mod results;
 mod runner;
 mod spec;
@@ -16,12 +19,13 @@ use std::path::Path;
 use anyhow::Context;
 
 use crate::artifacts::write_file;
+pub use cluster::{COMMANDS_FILE, ClusterJob, Emitted, SBATCH_FILE};
 pub use figure::accuracy_against_keys;
 pub use results::{
     FIGURE, RESULTS_CSV, RESULTS_MD, Ranking, collect as collect_results, terminal_table, verdict,
     write as write_results,
 };
-pub use runner::{RunnerOptions, run_pending, train_arguments};
+pub use runner::{RunnerOptions, run_pending};
 pub use spec::SweepPlan;
 
 const PLAN_FILE: &str = "plan.toml";
@@ -47,7 +51,7 @@ pub fn write_plan(plan: &SweepPlan, sweep_dir: &Path) -> anyhow::Result<()> {
 /// Reads the plan of an existing sweep folder.
 pub fn read_plan(sweep_dir: &Path) -> anyhow::Result<SweepPlan> {
     let path = sweep_dir.join(PLAN_FILE);
-    let text = std::fs::read_to_string(&path).with_context(|| {
+    let text = mnist_config::read_text(&path).with_context(|| {
         format!(
             "{}: not a sweep folder (no {PLAN_FILE})",
             sweep_dir.display()

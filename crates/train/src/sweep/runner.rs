@@ -18,6 +18,7 @@ use super::spec::{SweepPlan, Trial};
 use super::{BASE_FILE, TRIAL_LOG};
 use crate::artifacts::read_metrics_csv;
 use crate::backend::BackendKind;
+use crate::folder_lock::writer_of;
 use crate::run_folder::{METRICS_FILE, RUN_FILE};
 use crate::run_index::{ListedStatus, RunSummary, summarise};
 
@@ -95,12 +96,20 @@ pub fn run_pending(
     let flag = stop.clone();
     ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
         .context("cannot watch for Ctrl-C")?;
-    let mut queue: VecDeque<Trial> = plan
-        .trials
-        .iter()
-        .filter(|trial| !is_done(&summarise(&sweep_dir.join(&trial.id), trial.id.clone())))
-        .cloned()
-        .collect();
+    let mut queue = VecDeque::new();
+    for trial in &plan.trials {
+        let dir = sweep_dir.join(&trial.id);
+        // A trial another process trains (a cluster's task, say) is left to it.
+        if let Some(pid) = writer_of(&dir) {
+            let holder = pid.map_or(String::new(), |pid| format!(" (pid {pid})"));
+            say!(
+                "{} is being trained by another process{holder}: left to it",
+                trial.id
+            );
+        } else if !is_done(&summarise(&dir, trial.id.clone())) {
+            queue.push_back(trial.clone());
+        }
+    }
     let total = queue.len();
     let (binary, live) = (std::env::current_exe()?, std::io::stdout().is_terminal());
     say!(

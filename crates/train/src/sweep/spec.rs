@@ -1,7 +1,6 @@
 //! A sweep file: the base config, keys fixed for every trial, a grid of values and random
 //! draws; and the trials it stands for, each checked as a whole config before any starts.
 
-use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -87,12 +86,15 @@ impl SweepPlan {
     /// sweep file (and, for a config that does not validate, the trial and its values).
     pub fn read(path: &Path) -> Result<Self, Vec<String>> {
         let at = |message: String| vec![format!("{}: {message}", path.display())];
-        let text = std::fs::read_to_string(path).map_err(|error| at(error.to_string()))?;
+        let text = mnist_config::read_text(path).map_err(|error| at(error.to_string()))?;
         let file: SweepFile =
             toml::from_str(&text).map_err(|error| at(error.message().trim().replace('\n', " ")))?;
         let base_path = path.parent().unwrap_or(Path::new(".")).join(&file.base);
-        let base_config = std::fs::read_to_string(&base_path)
+        let base_config = mnist_config::read_text(&base_path)
             .map_err(|error| at(format!("base = {}: {error}", base_path.display())))?;
+        if let Some(name) = &file.name {
+            check_name(name).map_err(at)?;
+        }
         let trials = expand(&file).map_err(at)?;
         let fixed: Vec<String> = file
             .set
@@ -153,19 +155,16 @@ impl SweepPlan {
     }
 }
 
-/// Grid points times random draws, numbered `trial-001`, `trial-002`, ...
+/// Grid points times random draws, numbered `trial-001`, `trial-002`, ...; everything is
+/// checked, the trial count first, before anything is built.
 fn expand(file: &SweepFile) -> Result<Vec<Trial>, String> {
     if file.grid.is_empty() && file.random.is_none() {
         return Err("nothing to vary: add a [grid] or a [random] table".into());
     }
+    check_values(file)?;
+    let count = trial_count(file)?;
     let mut points = vec![BTreeMap::new()];
     for (key, values) in &file.grid {
-        if values.is_empty() {
-            return Err(format!("grid.\"{key}\": no values to try"));
-        }
-        if file.set.contains_key(key) {
-            return Err(format!("\"{key}\" is both in [set] and in [grid]"));
-        }
         points = points
             .into_iter()
             .flat_map(|point| {
@@ -179,14 +178,8 @@ fn expand(file: &SweepFile) -> Result<Vec<Trial>, String> {
     }
     let draws = match &file.random {
         None => vec![BTreeMap::new()],
-        Some(random) => draw(random, file)?,
+        Some(random) => draw(random),
     };
-    let count = points.len() * draws.len();
-    if count > MAX_TRIALS {
-        return Err(format!(
-            "{count} trials; a sweep may have at most {MAX_TRIALS}"
-        ));
-    }
     let width = count.to_string().len().max(3);
     Ok(points
         .iter()
@@ -203,12 +196,69 @@ fn expand(file: &SweepFile) -> Result<Vec<Trial>, String> {
         .collect())
 }
 
-/// `random.trials` draws from `random.keys`, reproducible from `random.seed`; numbers are
-/// kept to four significant digits so that the tables read well.
-fn draw(
-    random: &RandomSearch,
-    file: &SweepFile,
-) -> Result<Vec<BTreeMap<String, toml::Value>>, String> {
+/// A sweep's name becomes a folder name under `runs/`: one plain name, nothing that leads
+/// elsewhere.
+fn check_name(name: &str) -> Result<(), String> {
+    let plain = !name.is_empty()
+        && name.len() <= 100
+        && name != "."
+        && name != ".."
+        && name
+            .chars()
+            .all(|c| !c.is_control() && !matches!(c, '/' | '\\' | ':'));
+    if plain {
+        return Ok(());
+    }
+    Err(format!(
+        "name = {name:?}: a sweep's name must be a plain folder name (no slashes, at most 100 \
+         characters)"
+    ))
+}
+
+/// The number of trials the file stands for, refused beyond [`MAX_TRIALS`] (computed without
+/// building them, so a typo cannot ask for billions).
+fn trial_count(file: &SweepFile) -> Result<usize, String> {
+    let draws = file.random.as_ref().map_or(1, |random| random.trials);
+    let count = file.grid.values().fold(draws as u128, |count, values| {
+        count.saturating_mul(values.len() as u128)
+    });
+    match usize::try_from(count) {
+        Ok(count) if count <= MAX_TRIALS => Ok(count),
+        _ if count == u128::MAX => Err(format!(
+            "more than 10^38 trials; a sweep may have at most {MAX_TRIALS}"
+        )),
+        _ => Err(format!(
+            "{count} trials; a sweep may have at most {MAX_TRIALS}"
+        )),
+    }
+}
+
+/// Every key's values and bounds: finite numbers, non-empty lists, ranges that can be drawn
+/// from, and no key varied twice.
+fn check_values(file: &SweepFile) -> Result<(), String> {
+    let finite = |table: &str, key: &str, value: &toml::Value| match value {
+        toml::Value::Float(float) if !float.is_finite() => {
+            Err(format!("{table}.\"{key}\": {float} is not a finite number"))
+        }
+        _ => Ok(()),
+    };
+    for (key, value) in &file.set {
+        finite("set", key, value)?;
+    }
+    for (key, values) in &file.grid {
+        if values.is_empty() {
+            return Err(format!("grid.\"{key}\": no values to try"));
+        }
+        if file.set.contains_key(key) {
+            return Err(format!("\"{key}\" is both in [set] and in [grid]"));
+        }
+        values
+            .iter()
+            .try_for_each(|value| finite("grid", key, value))?;
+    }
+    let Some(random) = &file.random else {
+        return Ok(());
+    };
     if random.trials == 0 {
         return Err("random.trials must be at least 1".into());
     }
@@ -223,20 +273,33 @@ fn draw(
         }
         let bad = |why: &str| Err(format!("random.keys.\"{key}\": {why}"));
         match distribution {
-            Distribution::Uniform([low, high]) if low.partial_cmp(high) != Some(Ordering::Less) => {
-                return bad("uniform needs [low, high] with low < high");
+            Distribution::Uniform([low, high]) if !drawable(*low, *high) => {
+                return bad("uniform needs [low, high], finite numbers with low < high");
             }
-            Distribution::LogUniform([low, high])
-                if *low <= 0.0 || low.partial_cmp(high) != Some(Ordering::Less) =>
-            {
-                return bad("log_uniform needs [low, high] with 0 < low < high");
+            Distribution::LogUniform([low, high]) if *low <= 0.0 || !drawable(*low, *high) => {
+                return bad("log_uniform needs [low, high], finite numbers with 0 < low < high");
             }
             Distribution::Choice(values) if values.is_empty() => return bad("choice: no values"),
+            Distribution::Choice(values) => values
+                .iter()
+                .try_for_each(|value| finite("random.keys", key, value))?,
             _ => {}
         }
     }
+    Ok(())
+}
+
+/// Whether a uniform draw from `low..high` is defined: finite bounds, in order, with a finite
+/// width (rand refuses a range wider than the largest float).
+fn drawable(low: f64, high: f64) -> bool {
+    low.is_finite() && high.is_finite() && low < high && (high - low).is_finite()
+}
+
+/// `random.trials` draws from `random.keys` (checked by [`check_values`]), reproducible from
+/// `random.seed`; numbers are kept to four significant digits so that the tables read well.
+fn draw(random: &RandomSearch) -> Vec<BTreeMap<String, toml::Value>> {
     let mut rng = StdRng::seed_from_u64(random.seed);
-    Ok((0..random.trials)
+    (0..random.trials)
         .map(|_| {
             random
                 .keys
@@ -257,7 +320,7 @@ fn draw(
                 })
                 .collect()
         })
-        .collect())
+        .collect()
 }
 
 /// `value` to four significant digits.
@@ -266,7 +329,9 @@ fn significant(value: f64) -> f64 {
         return value;
     }
     let scale = 10f64.powi(3 - value.abs().log10().floor() as i32);
-    (value * scale).round() / scale
+    let rounded = (value * scale).round() / scale;
+    // Below about 1e-305 the scale itself overflows: such a value is kept as drawn.
+    if rounded.is_finite() { rounded } else { value }
 }
 
 /// Keys drawn log-uniformly, or gridded over positive values spanning a decade or more.

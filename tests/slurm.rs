@@ -1,0 +1,232 @@
+//! A sweep on a real Slurm cluster (the one-node cluster `just slurm` starts): the emitted
+//! array job submitted with `sbatch`, its trials collected by `sweep --resume` with the same
+//! numbers as the same sweep run here; a task cancelled with `scancel` recorded as
+//! interrupted, left alone while it runs, and the rest submitted again.
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use crate::support;
+use support::{binary, can_run, config, learned, output_within, poll, succeed, text, wait_for};
+
+/// A cluster that answers, or why the test cannot run.
+fn cluster() -> Result<(), String> {
+    let mut sinfo = Command::new("sinfo");
+    sinfo.args(["-h", "-o", "%T"]);
+    match support::try_output_within(sinfo, 30) {
+        Ok(output) if output.status.success() => {
+            let states = String::from_utf8_lossy(&output.stdout).into_owned();
+            match states
+                .lines()
+                .any(|state| ["idle", "mixed", "allocated"].contains(&state))
+            {
+                true => Ok(()),
+                false => Err(format!(
+                    "no Slurm node is up ({}): `just slurm` starts one",
+                    states.trim()
+                )),
+            }
+        }
+        _ => Err("no Slurm cluster here (`just slurm` installs and starts a one-node one)".into()),
+    }
+}
+
+/// Runs a Slurm command; its standard output.
+fn slurm(program: &str, args: &[&str]) -> String {
+    let mut command = Command::new(program);
+    command.args(args);
+    let output = output_within(command, 60);
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{program} {args:?}: {stderr}");
+    stdout
+}
+
+/// Submits `sweep.sbatch` of `sweep_dir`; the array's job id.
+fn submit(sweep_dir: &Path) -> String {
+    let script = sweep_dir.join("sweep.sbatch");
+    slurm("sbatch", &["--parsable", script.to_str().unwrap()])
+        .trim()
+        .to_string()
+}
+
+/// Waits until no task of job `id` is queued or running.
+fn wait_for_job(id: &str, seconds: u64) {
+    poll(
+        seconds,
+        || {
+            slurm("squeue", &["-h", "-j", id])
+                .trim()
+                .is_empty()
+                .then_some(())
+        },
+        || format!("Slurm job {id} still queued or running after {seconds} s"),
+    );
+}
+
+fn sweep_file(dir: &Path, name: &str, set: &str, grid: &str) -> String {
+    let path = dir.join(format!("{name}.toml"));
+    fs::write(
+        &path,
+        format!(
+            "base = {:?}\n[set]\n{set}\n[grid]\n{grid}\n",
+            config("smoke").display().to_string()
+        ),
+    )
+    .unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+#[test]
+fn an_emitted_array_job_runs_on_slurm_and_resume_collects_the_local_numbers() {
+    let test = "an_emitted_array_job_runs_on_slurm_and_resume_collects_the_local_numbers";
+    if !can_run(cluster(), test) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = sweep_file(
+        dir.path(),
+        "lr",
+        "epochs = 2\n\"data.test_limit\" = 500",
+        "\"optimizer.lr\" = [0.01, 0.02, 0.05]",
+    );
+    // One thread a trial, as on the cluster: the same arithmetic, the same numbers.
+    succeed(
+        dir.path(),
+        &[
+            "sweep",
+            &file,
+            "--out",
+            "local",
+            "--jobs",
+            "1",
+            "--threads",
+            "1",
+        ],
+    );
+    let stdout = succeed(
+        dir.path(),
+        &[
+            "sweep",
+            &file,
+            "--out",
+            "cluster",
+            "--emit",
+            "slurm",
+            "--threads",
+            "1",
+            "--slurm-arg=--time=00:10:00",
+        ],
+    );
+    assert!(stdout.contains("3 trials to run"), "{stdout}");
+    let cluster = dir.path().join("cluster");
+    let sbatch = fs::read_to_string(cluster.join("sweep.sbatch")).unwrap();
+    for directive in ["--array=1-3", "--cpus-per-task=1", "--time=00:10:00"] {
+        assert!(
+            sbatch.contains(&format!("#SBATCH {directive}\n")),
+            "{sbatch}"
+        );
+    }
+    assert!(
+        !sbatch.contains("--gres"),
+        "a CPU backend asks for no GPU: {sbatch}"
+    );
+    let commands = fs::read_to_string(cluster.join("commands.sh")).unwrap();
+    assert!(
+        commands.contains(&binary().display().to_string()),
+        "the job runs the binary that wrote it: {commands}"
+    );
+
+    let job = submit(&cluster);
+    wait_for_job(&job, 300);
+    let stdout = succeed(dir.path(), &["sweep", "--resume", "cluster"]);
+    assert!(stdout.contains("0 trials to run"), "{stdout}");
+    for task in 1..=3 {
+        let trial = format!("trial-00{task}");
+        let log = fs::read_to_string(cluster.join(format!("slurm-{job}_{task}.log")))
+            .unwrap_or_else(|error| panic!("{trial}: Slurm's log of the task: {error}"));
+        let record = fs::read_to_string(cluster.join(&trial).join("run.toml")).unwrap();
+        assert!(
+            record.contains("status = \"finished\""),
+            "{trial}: {record}\n{log}"
+        );
+        assert_eq!(
+            learned(&cluster.join(&trial)),
+            learned(&dir.path().join("local").join(&trial)),
+            "{trial}: the cluster's numbers are the local run's"
+        );
+    }
+    let results = fs::read_to_string(cluster.join("results.csv")).unwrap();
+    assert_eq!(results.matches("finished").count(), 3, "{results}");
+}
+
+#[test]
+fn a_cancelled_task_is_left_alone_while_it_runs_then_submitted_again() {
+    let test = "a_cancelled_task_is_left_alone_while_it_runs_then_submitted_again";
+    if !can_run(cluster(), test) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = sweep_file(
+        dir.path(),
+        "long",
+        "epochs = 300\n\"data.test_limit\" = 500",
+        "\"optimizer.lr\" = [0.01, 0.02]",
+    );
+    succeed(
+        dir.path(),
+        &[
+            "sweep",
+            &file,
+            "--out",
+            "cut",
+            "--emit",
+            "slurm",
+            "--threads",
+            "1",
+        ],
+    );
+    let cut = dir.path().join("cut");
+    let job = submit(&cut);
+    wait_for(&cut.join("trial-001/metrics.csv"), "\n2,", 120);
+
+    // While the cluster trains trial-001, a local resume leaves it alone.
+    let stdout = succeed(
+        dir.path(),
+        &["sweep", "--resume", "cut", "--emit", "commands"],
+    );
+    assert!(
+        stdout.contains("trial-001 is being trained by another process (pid "),
+        "{stdout}"
+    );
+
+    // Slurm's scancel sends SIGTERM: the trial stops after its step, as interrupted.
+    slurm("scancel", &[&format!("{job}_1")]);
+    wait_for(
+        &cut.join("trial-001/run.toml"),
+        "status = \"interrupted\"",
+        60,
+    );
+    wait_for_job(&job, 300);
+    let record = fs::read_to_string(cut.join("trial-002/run.toml")).unwrap();
+    assert!(record.contains("status = \"finished\""), "{record}");
+
+    // Only what is left goes to the cluster again, and it resumes.
+    let stdout = succeed(dir.path(), &["sweep", "--resume", "cut", "--emit", "slurm"]);
+    assert!(stdout.contains("1 trials to run"), "{stdout}");
+    let commands = fs::read_to_string(cut.join("commands.sh")).unwrap();
+    let lines: Vec<&str> = commands.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(lines.len(), 1, "{commands}");
+    assert!(lines[0].contains("--resume trial-001"), "{commands}");
+    let again = submit(&cut);
+    wait_for_job(&again, 300);
+    let stdout = succeed(dir.path(), &["sweep", "--resume", "cut"]);
+    assert!(stdout.contains("0 trials to run"), "{stdout}");
+    let log = fs::read_to_string(cut.join(format!("slurm-{again}_1.log"))).unwrap_or_default();
+    assert!(log.contains("Resuming"), "{log}");
+    let record = fs::read_to_string(cut.join("trial-001/run.toml")).unwrap();
+    assert!(
+        record.contains("status = \"finished\"") && record.contains("epochs_completed = 300"),
+        "{record}\n{log}"
+    );
+}
