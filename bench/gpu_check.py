@@ -2,7 +2,7 @@
 
 Runs from a bundle made by `just gpu-bundle` (the stripped binary, the MNIST files, configs,
 Debian's Vulkan loader and GL dispatch packages) on a machine with no Rust and no network, such
-as the lent H200 (NVIDIA driver mounted under /usr/local/nvidia, no Vulkan loader installed).
+as a GPU machine with the NVIDIA driver mounted under /usr/local/nvidia and no Vulkan loader installed.
 
 1. Vulkan: when `ldconfig -p` lists no libvulkan, the bundle's Debian packages (debs/*.deb) are
    unpacked into / and `ldconfig` runs (what made Vulkan work on that machine; GPU_CHECK_ROOT or

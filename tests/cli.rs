@@ -6,7 +6,7 @@ use std::path::Path;
 use crate::support;
 
 use mnist_data::{DatasetKind, ImageSet, Split};
-use mnist_train::TrainedModel;
+use mnist_runs::TrainedModel;
 use support::reference::{Weights, assert_reported, mnist_test, mnist_train};
 use support::{
     assert_one_line_error, config, device_reads, learned, read_metrics, run_in, succeed, text,

@@ -6,9 +6,10 @@ use std::path::Path;
 
 use burn::train::Interrupter;
 use mnist_model::OutputActivation;
+use mnist_runs::{RunRecord, RunStatus};
 use mnist_train::{
-    BackendKind, Display, ExperimentConfig, LrSchedule, OptimizerKind, RunDir, RunEnd, RunRecord,
-    RunRequest, RunStatus, TrainingLoop,
+    BackendKind, ExperimentConfig, LrSchedule, OptimizerKind, ProgressView, RunDir, RunEnd,
+    RunRequest, TrainingLoop,
 };
 use proptest::prelude::*;
 
@@ -45,9 +46,10 @@ fn valid_config() -> impl Strategy<Value = ExperimentConfig> {
             let mut config = ExperimentConfig::new();
             config.seed = seed;
             config.epochs = epochs;
-            config.model.activation = match sigmoid {
-                true => OutputActivation::Sigmoid,
-                false => OutputActivation::None,
+            config.model.activation = if sigmoid {
+                OutputActivation::Sigmoid
+            } else {
+                OutputActivation::None
             };
             config.data.batch_size = batch_size;
             config.data.train_limit = Some(batch_size * batches);
@@ -61,9 +63,10 @@ fn valid_config() -> impl Strategy<Value = ExperimentConfig> {
             let optimizer = &mut config.optimizer;
             optimizer.lr = 10f64.powf(log_lr);
             optimizer.weight_decay = weight_decay;
-            optimizer.name = match adam {
-                true => OptimizerKind::Adam,
-                false => OptimizerKind::Sgd,
+            optimizer.name = if adam {
+                OptimizerKind::Adam
+            } else {
+                OptimizerKind::Sgd
             };
             if !adam {
                 optimizer.momentum = momentum;
@@ -96,7 +99,7 @@ proptest! {
             name: "generated",
             backend: BackendKind::Flex,
             run_dir: RunDir::New { out: Some(&out), force: false },
-            display: Display::Plain,
+            progress: ProgressView::Plain,
             completed: Vec::new(),
             interrupter: Interrupter::new(),
             sync_every: None,
@@ -114,7 +117,7 @@ proptest! {
         }
         let record = RunRecord::read(Path::new(&out)).unwrap();
         prop_assert_eq!(record.status, RunStatus::Finished);
-        let model = out.join(format!("{}.bpk", mnist_train::MODEL_STEM));
+        let model = out.join(format!("{}.bpk", mnist_runs::MODEL_STEM));
         prop_assert!(model.is_file(), "{} is missing", model.display());
     }
 }

@@ -1,7 +1,7 @@
 //! Models that travel: exports loaded by PyTorch (safetensors) and onnxruntime (ONNX) give
 //! this project's predictions on all 10,000 test images, and a model trained in PyTorch and
 //! imported here gives PyTorch's predictions. The Python side is `examples/python/`, the
-//! same files the README shows.
+//! same files docs/interchange.md shows.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -286,16 +286,16 @@ fn bad_checkpoints_are_one_line_and_write_nothing() {
     }
 }
 
-/// The README's "Use the model elsewhere" shows these files as they are.
+/// docs/interchange.md shows these files as they are.
 #[test]
-fn readme_shows_the_python_the_tests_run() {
+fn the_docs_show_the_python_the_tests_run() {
     let root = support::repo_root();
-    let readme = fs::read_to_string(root.join("README.md")).unwrap();
+    let page = fs::read_to_string(root.join("docs/interchange.md")).unwrap();
     for script in ["load_safetensors.py", "load_onnx.py"] {
         let text = fs::read_to_string(root.join("examples/python").join(script)).unwrap();
         assert!(
-            readme.contains(text.trim()),
-            "README.md lacks examples/python/{script} as it is"
+            page.contains(text.trim()),
+            "docs/interchange.md lacks examples/python/{script} as it is"
         );
     }
 }

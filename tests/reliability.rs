@@ -108,9 +108,10 @@ fn data_names_a_damaged_file_of_either_split_and_repair_replaces_it() {
     for file in [TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS] {
         let cache = cache_with_damaged(file, |bytes| {
             let byte = bytes.len() - 100;
-            bytes[byte] = match file.contains("labels") {
-                true => (bytes[byte] + 1) % 10,
-                false => bytes[byte] ^ 0x40,
+            bytes[byte] = if file.contains("labels") {
+                (bytes[byte] + 1) % 10
+            } else {
+                bytes[byte] ^ 0x40
             };
         });
         let env = [("XDG_CACHE_HOME", cache.path())];

@@ -17,15 +17,16 @@ fn cluster() -> Result<(), String> {
     match support::try_output_within(sinfo, 30) {
         Ok(output) if output.status.success() => {
             let states = String::from_utf8_lossy(&output.stdout).into_owned();
-            match states
+            if states
                 .lines()
                 .any(|state| ["idle", "mixed", "allocated"].contains(&state))
             {
-                true => Ok(()),
-                false => Err(format!(
+                Ok(())
+            } else {
+                Err(format!(
                     "no Slurm node is up ({}): `just slurm` starts one",
                     states.trim()
-                )),
+                ))
             }
         }
         _ => Err("no Slurm cluster here (`just slurm` installs and starts a one-node one)".into()),

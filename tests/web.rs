@@ -19,12 +19,13 @@ pub(crate) fn web_folder() -> Result<PathBuf, String> {
         .and_then(|release| release.parent())
         .expect("the binary is in <target>/release")
         .join("web");
-    match folder.join("mnist_web_bg.wasm").is_file() {
-        true => Ok(folder),
-        false => Err(format!(
+    if folder.join("mnist_web_bg.wasm").is_file() {
+        Ok(folder)
+    } else {
+        Err(format!(
             "no browser build in {} (`just web` writes it)",
             folder.display()
-        )),
+        ))
     }
 }
 

@@ -1,5 +1,5 @@
 """The bundle's files: its binaries (xz) and MNIST files (gzip) were compressed to fit what the
-device tool carries, and are unpacked into the work folder before anything runs."""
+GPU machine is sent, and are unpacked into the work folder before anything runs."""
 
 import glob
 import gzip

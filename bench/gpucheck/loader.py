@@ -1,6 +1,6 @@
 """The Vulkan loader on a machine without one, pointed at the NVIDIA driver's own manifests.
 
-The lent H200 mounts its driver under /usr/local/nvidia but has no Vulkan loader, and no dpkg
+A GPU machine may mount its driver under /usr/local/nvidia with no Vulkan loader, and no dpkg
 may be usable there: the bundle's Debian packages are unpacked here in Python (a .deb is an `ar`
 archive holding data.tar.{xz,gz,bz2,zst}), then the loader is told where the driver is.
 """

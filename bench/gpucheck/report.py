@@ -1,5 +1,5 @@
 """What the check reports: the table's rows, and the files that come back from the GPU machine
-(report.txt, steps.log, results.json, gpu-check.tar.gz: the device tool returns at most 8 files,
+(report.txt, steps.log, results.json, gpu-check.tar.gz: what comes back from the GPU machine may be limited to a few files,
 so everything else travels in the archive).
 """
 

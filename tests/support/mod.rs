@@ -240,12 +240,13 @@ pub fn fashion_dir() -> PathBuf {
 /// Debian's Fashion-MNIST files, where `FASHION_MNIST_DIR` or the default says.
 pub fn fashion_mnist() -> Result<(), String> {
     let dir = fashion_dir();
-    match dir.join("train-images-idx3-ubyte.gz").is_file() {
-        true => Ok(()),
-        false => Err(format!(
+    if dir.join("train-images-idx3-ubyte.gz").is_file() {
+        Ok(())
+    } else {
+        Err(format!(
             "no Fashion-MNIST in {} (`just fashion-data` installs Debian's dataset-fashion-mnist)",
             dir.display()
-        )),
+        ))
     }
 }
 

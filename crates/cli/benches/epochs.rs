@@ -18,7 +18,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use mnist_train::{BackendKind, RunRecord};
+use mnist_runs::RunRecord;
+use mnist_train::BackendKind;
 use serde::Serialize;
 
 /// A config and how many epochs a run of it trains: this project's runs the config's whole
@@ -152,7 +153,7 @@ fn run_project(case: &Case, backend: BackendKind, out: &Path) -> Run {
         case.config,
         String::from_utf8_lossy(&output.stderr)
     );
-    let rows = mnist_train::read_metrics_csv(&out.join(mnist_train::METRICS_FILE)).unwrap();
+    let rows = mnist_runs::read_metrics_csv(&out.join(mnist_runs::METRICS_FILE)).unwrap();
     Run {
         epochs: rows
             .iter()

@@ -5,10 +5,11 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[macro_use]
-extern crate mnist_train;
+extern crate mnist_runs;
 
 mod cli;
 mod commands;
+mod values;
 
 fn main() -> std::process::ExitCode {
     pin_default_device();

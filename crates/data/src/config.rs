@@ -130,9 +130,10 @@ impl DataConfig {
             Split::Test => self.test_limit,
         };
         let images = images.truncated(limit);
-        match self.deskew {
-            true => images.deskewed(),
-            false => images,
+        if self.deskew {
+            images.deskewed()
+        } else {
+            images
         }
     }
 
@@ -150,11 +151,12 @@ impl DataConfig {
 
     /// One picture (784 pixels, MNIST's way) as the model sees it.
     pub fn prepare(&self, pixels: &[u8]) -> [u8; IMAGE_PIXELS] {
-        match self.deskew {
-            true => crate::deskew(pixels),
-            false => pixels[..IMAGE_PIXELS]
+        if self.deskew {
+            crate::deskew(pixels)
+        } else {
+            pixels[..IMAGE_PIXELS]
                 .try_into()
-                .expect("a picture has 784 pixels"),
+                .expect("a picture has 784 pixels")
         }
     }
 

@@ -109,9 +109,10 @@ fn span(a: Option<(usize, usize)>, b: Option<(usize, usize)>) -> Option<(usize, 
 /// tenth of a deskew's time); exact for every `|x| < 2^63`.
 fn floor(x: f64) -> f64 {
     let truncated = x as i64 as f64;
-    match truncated > x {
-        true => truncated - 1.0,
-        false => truncated,
+    if truncated > x {
+        truncated - 1.0
+    } else {
+        truncated
     }
 }
 
@@ -160,9 +161,10 @@ impl Shear {
         let variance = rows_squared as f64 / total - mean_row * mean_row;
         let covariance = rows_cols as f64 / total - mean_row * mean_col;
         Some(Self {
-            alpha: match variance > 0.0 {
-                true => covariance / variance,
-                false => 0.0,
+            alpha: if variance > 0.0 {
+                covariance / variance
+            } else {
+                0.0
             },
             mean_row,
             mean_col,

@@ -87,9 +87,10 @@ pub fn parse_labels(bytes: &[u8], classes: usize) -> Result<&[u8], IdxError> {
 
 /// Checks that an images file and a labels file describe the same number of items.
 pub fn check_pair(images: usize, labels: usize) -> Result<(), IdxError> {
-    match images == labels {
-        true => Ok(()),
-        false => Err(IdxError::CountMismatch { images, labels }),
+    if images == labels {
+        Ok(())
+    } else {
+        Err(IdxError::CountMismatch { images, labels })
     }
 }
 

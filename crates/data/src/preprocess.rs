@@ -112,12 +112,13 @@ fn centre_of_mass(image: &GrayImage) -> (f64, f64) {
         sum_x += weight * (f64::from(x) + 0.5);
         sum_y += weight * (f64::from(y) + 0.5);
     }
-    match total > 0.0 {
-        true => (sum_x / total, sum_y / total),
-        false => (
+    if total > 0.0 {
+        (sum_x / total, sum_y / total)
+    } else {
+        (
             f64::from(image.width()) / 2.0,
             f64::from(image.height()) / 2.0,
-        ),
+        )
     }
 }
 

@@ -91,9 +91,10 @@ impl<O: 'static> DataLoader<O> for EpochShuffledLoader<O> {
         let epoch = self.next_epoch.fetch_add(1, Ordering::SeqCst);
         let mut order = self.order.write().expect("order lock");
         let len = order.images.len();
-        order.images = match self.shuffle {
-            true => permutation(self.seed, epoch, len),
-            false => (0..len).collect(),
+        order.images = if self.shuffle {
+            permutation(self.seed, epoch, len)
+        } else {
+            (0..len).collect()
         };
         order.epoch = epoch;
         drop(order);

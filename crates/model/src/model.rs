@@ -176,6 +176,16 @@ impl LogisticRegression {
         }
     }
 
+    /// The learned weights, `[n_inputs, n_outputs]` row-major, read back to the host.
+    pub fn weight_values(&self) -> Vec<f32> {
+        crate::prediction::floats(self.weights())
+    }
+
+    /// The learned bias, read back to the host.
+    pub fn bias_values(&self) -> Vec<f32> {
+        crate::prediction::floats(self.bias())
+    }
+
     /// This model with `weights` (`[n_inputs, n_outputs]`) and `bias` as its parameters, on
     /// `device`: how a model trained where reads cannot block (WebGPU in a browser) comes to
     /// the CPU once its parameters have been read back asynchronously.

@@ -61,7 +61,7 @@ impl LogisticRegression {
     }
 }
 
-fn floats<const D: usize>(tensor: Tensor<D>) -> Vec<f32> {
+pub(crate) fn floats<const D: usize>(tensor: Tensor<D>) -> Vec<f32> {
     tensor
         .into_data()
         .convert::<f32>()

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::AppState;
-use mnist_train::{
+use mnist_runs::{
     CONFIG_FILE, METRICS_FILE, RunSummary, find_run, list_runs, model_file, read_metrics_csv,
 };
 
@@ -196,9 +196,10 @@ pub async fn predict(
         .is_some_and(|value| value.starts_with("application/json"));
     blocking(move || {
         let model = state.models.get(&state.runs_dir, &id)?;
-        let pixels = match is_json {
-            true => pixels_from_json(&body)?,
-            false => pixels_from_picture(&body)?,
+        let pixels = if is_json {
+            pixels_from_json(&body)?
+        } else {
+            pixels_from_picture(&body)?
         };
         Ok(Json(model.predict(&pixels)).into_response())
     })

@@ -12,7 +12,7 @@ use mnist_data::{IMAGE_PIXELS, NUM_CLASSES};
 use serde::Serialize;
 
 use super::ApiError;
-use mnist_train::{RunSummary, TrainedModel, find_run, model_file};
+use mnist_runs::{RunSummary, TrainedModel, find_run, model_file};
 
 /// Models by run id.
 pub struct ModelCache {
@@ -93,13 +93,8 @@ impl ModelCache {
         let trained = TrainedModel::load(&run.dir, &self.device).map_err(|error| {
             ApiError::unprocessable(format!("run {}: cannot load its model: {error:#}", run.id))
         })?;
-        let floats = |data: burn::tensor::TensorData| -> Vec<f32> {
-            data.convert::<f32>()
-                .try_to_vec()
-                .expect("weights are floats")
-        };
         let templates = trained.model.templates();
-        let bias = floats(trained.model.bias().into_data());
+        let bias = trained.model.bias_values();
         if templates.len() != NUM_CLASSES
             || templates
                 .iter()
@@ -128,7 +123,7 @@ impl LoadedModel {
     /// Classifies an MNIST-style picture and explains the decision.
     pub fn predict(&self, pixels: &[u8; IMAGE_PIXELS]) -> PredictionReport {
         let prediction = self.trained.predict_pixels(pixels);
-        let [(best, confidence), (second, _)] = mnist_train::top_two(&prediction.probabilities);
+        let [(best, confidence), (second, _)] = mnist_runs::top_two(&prediction.probabilities);
         let unsure = self
             .trained
             .confidence

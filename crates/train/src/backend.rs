@@ -2,11 +2,12 @@
 //! Burn `Device`.
 
 use std::fmt;
+use std::str::FromStr;
 
 use burn::prelude::{Device, Tensor};
 
 /// A Burn backend this program can train on, if its cargo feature was enabled at build time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BackendKind {
     /// Burn's ndarray CPU backend (feature `ndarray`).
     Ndarray,
@@ -55,6 +56,18 @@ impl BackendKind {
             Self::Cuda => "cuda",
             Self::Tch => "tch",
             Self::TchCuda => "tch-cuda",
+        }
+    }
+
+    /// What the backend is, in a few words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Ndarray => "Burn's ndarray CPU backend (feature `ndarray`)",
+            Self::Flex => "Burn's newer pure-Rust CPU backend (feature `flex`)",
+            Self::Wgpu => "wgpu: Vulkan, Metal or DirectX GPUs (feature `wgpu`)",
+            Self::Cuda => "Burn's own CUDA backend on the first NVIDIA GPU (feature `cuda`)",
+            Self::Tch => "libtorch on the CPU (feature `tch`)",
+            Self::TchCuda => "libtorch on the first CUDA GPU (feature `tch`)",
         }
     }
 
@@ -253,10 +266,26 @@ impl fmt::Display for BackendKind {
     }
 }
 
+/// A backend name that is none of [`BackendKind::ALL`].
+#[derive(Debug, thiserror::Error)]
+#[error("unknown backend `{0}` (flex, ndarray, wgpu, cuda, tch or tch-cuda)")]
+pub struct UnknownBackend(String);
+
+impl FromStr for BackendKind {
+    type Err = UnknownBackend;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|kind| kind.name() == name)
+            .ok_or_else(|| UnknownBackend(name.to_string()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::failure::exit_status;
+    use crate::training::failure::exit_status;
 
     /// Whatever this build has, a binary without a backend names the cargo feature and the
     /// recipe that build it, lists what it has instead, and exits with status 2.

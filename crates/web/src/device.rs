@@ -64,12 +64,13 @@ async fn webgpu() -> Result<(Device, String), String> {
         DeviceType::Other => "an adapter of unknown kind",
     };
     // Browsers rarely tell a page the adapter's name.
-    let name = match adapter.name.is_empty() {
-        true => format!("wgpu (Burn's GPU backend, on WebGPU: {kind})"),
-        false => format!(
+    let name = if adapter.name.is_empty() {
+        format!("wgpu (Burn's GPU backend, on WebGPU: {kind})")
+    } else {
+        format!(
             "wgpu (Burn's GPU backend, on WebGPU: {}, {kind})",
             adapter.name
-        ),
+        )
     };
     WEBGPU.set(Some((device.clone(), name.clone())));
     Ok((device, name))

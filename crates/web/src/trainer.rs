@@ -87,12 +87,13 @@ impl Trainer {
         let split = |split: Split, images: Vec<u8>, labels: Vec<u8>| {
             let checked = |bytes: Vec<u8>, index: usize| {
                 let file = &RAW_FILES[index];
-                match file.verifies(&bytes) {
-                    true => Ok((bytes, PathBuf::from(file.name))),
-                    false => Err(JsError::new(&format!(
+                if file.verifies(&bytes) {
+                    Ok((bytes, PathBuf::from(file.name)))
+                } else {
+                    Err(JsError::new(&format!(
                         "{}: not MNIST's file (its SHA-256 must be {})",
                         file.name, file.sha256
-                    ))),
+                    )))
                 }
             };
             let first = match split {
@@ -179,9 +180,10 @@ impl Trainer {
             (self.config.seed, self.train_len, self.config.data.shuffle);
         let epoch = self.epoch + 1;
         let progress = self.progress.get_or_insert_with(|| InProgress {
-            order: match shuffle {
-                true => permutation(seed, epoch, train_len),
-                false => (0..train_len).collect(),
+            order: if shuffle {
+                permutation(seed, epoch, train_len)
+            } else {
+                (0..train_len).collect()
             },
             next: 0,
             tally: Tally::default(),

@@ -14,9 +14,10 @@ pub struct Args {
 
 pub fn exec(args: Args) -> anyhow::Result<()> {
     let root = provision::mnist_dir()?;
-    let on_corrupt = match args.repair {
-        true => OnCorrupt::Replace,
-        false => OnCorrupt::Fail,
+    let on_corrupt = if args.repair {
+        OnCorrupt::Replace
+    } else {
+        OnCorrupt::Fail
     };
     match provision::ensure_files(&root, on_corrupt)? {
         Provisioned::AlreadyPresent => {

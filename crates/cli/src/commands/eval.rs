@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 use mnist_data::Split;
 
-use mnist_train::{BackendKind, TrainedModel};
+use mnist_runs::TrainedModel;
+use mnist_train::BackendKind;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -13,7 +14,7 @@ pub struct Args {
     #[arg(value_name = "RUN_DIR|MODEL_FILE")]
     model: PathBuf,
     /// Backend to run the model on (default: the first compiled one).
-    #[arg(long, short)]
+    #[arg(long, short, value_parser = crate::values::backend())]
     backend: Option<BackendKind>,
     /// Where to write the evaluation files (default: the run folder).
     #[arg(long)]
@@ -37,7 +38,7 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
         test.len()
     );
     let evaluation = trained.evaluate(&test, &device);
-    mnist_train::output::write(format_args!("{}", evaluation.report()));
+    mnist_runs::output::write(format_args!("{}", evaluation.report()));
     let out = args.out.unwrap_or_else(|| trained.run_dir.clone());
     std::fs::create_dir_all(&out).with_context(|| format!("{}: cannot create", out.display()))?;
     let title = format!(
@@ -49,13 +50,13 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
     evaluation.write(&out, &title)?;
     if args.probabilities {
         let path = out.join("probabilities.csv");
-        mnist_train::write_file(&path, trained.probabilities_csv(&test, &device).as_bytes())?;
+        mnist_runs::write_file(&path, trained.probabilities_csv(&test, &device).as_bytes())?;
         say!("Wrote {}", path.display());
     }
     say!(
         "\nWrote eval.json, confusion.csv, predictions.csv, confusion.png, {} and {} in {}",
-        mnist_train::RELIABILITY_FILE,
-        mnist_train::MISCLASSIFIED_FILE,
+        mnist_runs::RELIABILITY_FILE,
+        mnist_runs::MISCLASSIFIED_FILE,
         out.display()
     );
     Ok(())

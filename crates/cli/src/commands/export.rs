@@ -3,7 +3,8 @@
 
 use std::path::PathBuf;
 
-use mnist_train::{BackendKind, Format, TrainedModel};
+use mnist_runs::TrainedModel;
+use mnist_train::{BackendKind, Format};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -11,14 +12,14 @@ pub struct Args {
     #[arg(value_name = "RUN_DIR|MODEL_FILE")]
     model: PathBuf,
     /// safetensors (for PyTorch's load_state_dict) or onnx (for onnxruntime and others).
-    #[arg(long, short, value_enum)]
+    #[arg(long, short, value_parser = crate::values::format())]
     format: Format,
     /// Where to write (default: model.safetensors or model.onnx in the run folder); the
     /// sidecar goes beside it, with .json added.
     #[arg(long, short)]
     out: Option<PathBuf>,
     /// Backend that reads the model (default: the first compiled one).
-    #[arg(long, short)]
+    #[arg(long, short, value_parser = crate::values::backend())]
     backend: Option<BackendKind>,
 }
 

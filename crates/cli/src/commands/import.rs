@@ -21,7 +21,7 @@ pub struct Args {
     #[arg(long)]
     force: bool,
     /// Backend that reads the checkpoint (default: the first compiled one).
-    #[arg(long, short)]
+    #[arg(long, short, value_parser = crate::values::backend())]
     backend: Option<BackendKind>,
 }
 

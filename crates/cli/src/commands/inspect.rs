@@ -48,9 +48,10 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
     });
     let indices = mnist_train::chosen(&shown, &args.indices, args.count).map_err(Usage)?;
     // What the model is given: the same images deskewed when the config says so.
-    let seen = Arc::new(match config.data.deskew {
-        true => (*shown).clone().deskewed(),
-        false => (*shown).clone(),
+    let seen = Arc::new(if config.data.deskew {
+        (*shown).clone().deskewed()
+    } else {
+        (*shown).clone()
     });
     if indices.is_empty() {
         return Err(Usage("-n must be at least 1: there is nothing to show".into()).into());
@@ -63,7 +64,7 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
         indices: &indices,
         batch: mnist_train::BatchFacts::build(&seen, &indices, &config.data, config_name),
     };
-    mnist_train::output::write(format_args!("{}", facts.summary()));
+    mnist_runs::output::write(format_args!("{}", facts.summary()));
     let names = dataset.class_names();
     let mut images: Vec<(&[u8], String)> = indices
         .iter()
@@ -80,7 +81,7 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
         );
     }
     say!();
-    mnist_train::output::write(format_args!(
+    mnist_runs::output::write(format_args!(
         "{}",
         mnist_train::draw_in_terminal(&images, 3)
     ));
@@ -91,15 +92,16 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
         std::fs::create_dir_all(folder)
             .with_context(|| format!("{}: cannot create", folder.display()))?;
     }
-    let title = match config.data.deskew {
-        true => format!(
+    let title = if config.data.deskew {
+        format!(
             "{} {} images, then deskewed",
             dataset.name(),
             args.split.name()
-        ),
-        false => format!("{} {} images", dataset.name(), args.split.name()),
+        )
+    } else {
+        format!("{} {} images", dataset.name(), args.split.name())
     };
-    mnist_train::image_grid(&out, &title, &images)?;
+    mnist_runs::image_grid(&out, &title, &images)?;
     say!("\nWrote {}", out.display());
     Ok(())
 }

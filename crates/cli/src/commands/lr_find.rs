@@ -13,7 +13,7 @@ pub struct Args {
     /// Override any config key, e.g. `--set data.batch_size=128` (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     overrides: Vec<String>,
-    #[arg(long, short)]
+    #[arg(long, short, value_parser = crate::values::backend())]
     backend: Option<BackendKind>,
     /// The first learning rate.
     #[arg(long, default_value_t = 1e-6)]
@@ -38,13 +38,13 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
         steps: args.steps,
     };
     let finding = mnist_train::find_learning_rate(&config, backend, range)?;
-    mnist_train::output::write(format_args!("{}", finding.table()));
+    mnist_runs::output::write(format_args!("{}", finding.table()));
     say!(
         "\nSteepest fall of the smoothed loss at lr {:.2e} ({} steps on {backend}); to use it:\n  \
          --set optimizer.lr={}",
         finding.suggested,
         finding.points.len(),
-        mnist_train::readable(finding.suggested)
+        mnist_runs::readable(finding.suggested)
     );
     if let Some(out) = args.out {
         std::fs::create_dir_all(&out)
@@ -52,7 +52,7 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
         let title = format!("Learning-rate range test: {}", args.config.display());
         finding.chart(&out.join("lr_find.png"), &title)?;
         let json = serde_json::to_string_pretty(&finding).expect("a finding serialises");
-        mnist_train::write_file(&out.join("lr_find.json"), json.as_bytes())?;
+        mnist_runs::write_file(&out.join("lr_find.json"), json.as_bytes())?;
         say!("Wrote lr_find.png and lr_find.json in {}", out.display());
     }
     Ok(())

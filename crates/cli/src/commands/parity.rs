@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use mnist_train::{BackendKind, ExperimentConfig, ParityReport, write_file};
+use mnist_runs::write_file;
+use mnist_train::{BackendKind, ExperimentConfig, ParityReport};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -12,10 +13,10 @@ pub struct Args {
     #[arg(long, short, default_value = "configs/default.toml")]
     config: PathBuf,
     /// Backends to compare (repeatable; default: every compiled one but the reference).
-    #[arg(long = "backend", short)]
+    #[arg(long = "backend", short, value_parser = crate::values::backend())]
     backends: Vec<BackendKind>,
     /// The backend the others are compared with.
-    #[arg(long, default_value = "ndarray")]
+    #[arg(long, default_value = "ndarray", value_parser = crate::values::backend())]
     reference: BackendKind,
     /// Optimiser steps (batches) to compare.
     #[arg(long, default_value_t = 20)]
@@ -37,12 +38,13 @@ fn non_negative(text: &str) -> Result<f64, String> {
 
 pub fn exec(args: Args) -> anyhow::Result<()> {
     let config = ExperimentConfig::load(&args.config, &[])?;
-    let backends = match args.backends.is_empty() {
-        false => args.backends,
-        true => BackendKind::compiled()
+    let backends = if args.backends.is_empty() {
+        BackendKind::compiled()
             .into_iter()
             .filter(|&backend| backend != args.reference)
-            .collect(),
+            .collect()
+    } else {
+        args.backends
     };
     anyhow::ensure!(
         !backends.is_empty(),

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use mnist_train::RunRecord;
+use mnist_runs::RunRecord;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -19,7 +19,7 @@ pub struct Args {
 pub fn exec(args: Args) -> anyhow::Result<()> {
     let mut runs = Vec::new();
     for run_dir in &args.runs {
-        let rows = mnist_train::read_metrics_csv(&run_dir.join(mnist_train::METRICS_FILE))
+        let rows = mnist_runs::read_metrics_csv(&run_dir.join(mnist_runs::METRICS_FILE))
             .map_err(|error| anyhow::anyhow!(error))?;
         let label = match RunRecord::read(run_dir) {
             Ok(record) => format!("{} on {}", record.name, record.backend),
@@ -40,7 +40,7 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
         }
     };
     std::fs::create_dir_all(&out).with_context(|| format!("{}: cannot create", out.display()))?;
-    mnist_train::learning_curves(&out, &runs)?;
+    mnist_runs::learning_curves(&out, &runs)?;
     say!(
         "Wrote {} and {}",
         out.join("loss.png").display(),

@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-use mnist_train::{BackendKind, TrainedModel};
+use mnist_runs::TrainedModel;
+use mnist_train::BackendKind;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -13,7 +14,7 @@ pub struct Args {
     #[arg(required = true, value_name = "IMAGE")]
     images: Vec<PathBuf>,
     /// Backend to run the model on (default: the first compiled one).
-    #[arg(long, short)]
+    #[arg(long, short, value_parser = crate::values::backend())]
     backend: Option<BackendKind>,
     /// One JSON object a line per picture: its file, class, label, probabilities, the 784
     /// pixels the model saw and, when unsure, the two classes it hesitates between.
@@ -31,7 +32,7 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
         match trained.predict_file(image) {
             Ok(prediction) => {
                 let [(best, confidence), (second, runner_up)] =
-                    mnist_train::top_two(&prediction.probabilities);
+                    mnist_runs::top_two(&prediction.probabilities);
                 // Below the run's threshold (chosen on its validation split) the answer is
                 // not right often enough to stand alone.
                 let unsure = trained

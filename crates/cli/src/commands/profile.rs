@@ -6,7 +6,8 @@ use std::time::Duration;
 use anyhow::Context;
 use serde_json::json;
 
-use mnist_train::{BackendKind, StepProfile, write_file};
+use mnist_runs::write_file;
+use mnist_train::{BackendKind, StepProfile};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -14,7 +15,7 @@ pub struct Args {
     #[arg(long, short, default_value = "configs/seed.toml")]
     config: PathBuf,
     /// Backend to profile; must be compiled in (default: the first compiled one).
-    #[arg(long, short)]
+    #[arg(long, short, value_parser = crate::values::backend())]
     backend: Option<BackendKind>,
     /// Timed steps (each of the three measurements runs this many).
     #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
@@ -73,7 +74,7 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
             backend,
             found.batch_size
         );
-        mnist_train::bar_chart(&out.join("profile.png"), &title, "µs per step", &bars)?;
+        mnist_runs::bar_chart(&out.join("profile.png"), &title, "µs per step", &bars)?;
         say!("Wrote {} and profile.png", path.display());
     }
     Ok(())
@@ -96,9 +97,10 @@ fn table(found: &StepProfile) -> Vec<String> {
             100.0 * micros(*time) / total.max(1e-12)
         ));
     }
-    let sync_note = match found.backend.is_device() {
-        true => "each phase ends with a device sync, which serialises the GPU's queue",
-        false => "each phase ends with a device sync (free on the CPU)",
+    let sync_note = if found.backend.is_device() {
+        "each phase ends with a device sync, which serialises the GPU's queue"
+    } else {
+        "each phase ends with a device sync (free on the CPU)"
     };
     let learner_own = micros(found.learner) - micros(found.unbracketed);
     lines.extend([

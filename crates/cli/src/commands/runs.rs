@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use mnist_train::{CONFIG_FILE, ExperimentConfig, RunSummary, list_runs};
+use mnist_runs::{CONFIG_FILE, RunSummary, list_runs};
+use mnist_train::ExperimentConfig;
 
 /// Columns the table can be sorted by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -20,7 +20,7 @@ pub struct Args {
     host: IpAddr,
     /// Backend the models run on for predictions and evaluations (default: the first
     /// compiled one).
-    #[arg(long, short)]
+    #[arg(long, short, value_parser = crate::values::backend())]
     backend: Option<BackendKind>,
     /// The browser build to serve as the Train view, at /train/ (default: the one `just web`
     /// wrote beside this binary, if it did).

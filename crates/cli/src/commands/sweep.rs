@@ -3,8 +3,9 @@
 
 use std::path::PathBuf;
 
+use mnist_runs::{FolderLock, claim_run_dir};
 use mnist_train::sweep::{ClusterJob, RunnerOptions, SweepPlan, run_pending};
-use mnist_train::{BackendKind, FolderLock, Interrupted, Usage, claim_run_dir, sweep};
+use mnist_train::{BackendKind, Interrupted, Usage, sweep};
 
 /// What `--emit` writes instead of running the trials here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -28,7 +29,7 @@ pub struct Args {
     #[arg(long, short, value_parser = clap::value_parser!(u64).range(1..=64))]
     jobs: Option<u64>,
     /// Backend every trial trains on (default: the first compiled one).
-    #[arg(long, short)]
+    #[arg(long, short, value_parser = crate::values::backend())]
     backend: Option<BackendKind>,
     /// The sweep folder (default: runs/<sweep name>-<timestamp>).
     #[arg(long, conflicts_with = "resume")]

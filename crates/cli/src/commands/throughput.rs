@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use mnist_train::{BATCH_SIZES, BackendKind, Point, write_file};
+use mnist_runs::write_file;
+use mnist_train::{BATCH_SIZES, BackendKind, ThroughputPoint};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -12,7 +13,7 @@ pub struct Args {
     #[arg(long, short, default_value = "configs/seed.toml")]
     config: PathBuf,
     /// Backends to measure (repeatable; default: every compiled one that has its device here).
-    #[arg(long = "backend", short)]
+    #[arg(long = "backend", short, value_parser = crate::values::backend())]
     backends: Vec<BackendKind>,
     /// Batch sizes to measure (comma-separated).
     #[arg(long, value_delimiter = ',', default_values_t = BATCH_SIZES)]
@@ -29,14 +30,15 @@ pub struct Args {
 }
 
 pub fn exec(args: Args) -> anyhow::Result<()> {
-    let backends = match args.backends.is_empty() {
-        false => args.backends,
-        true => BackendKind::compiled()
+    let backends = if args.backends.is_empty() {
+        BackendKind::compiled()
             .into_iter()
             .filter(|backend| backend.usable_device().is_ok())
-            .collect(),
+            .collect()
+    } else {
+        args.backends
     };
-    let mut points: Vec<Point> = Vec::new();
+    let mut points: Vec<ThroughputPoint> = Vec::new();
     say!(
         "Training samples per second, {} images per epoch of {} (second epoch of two):",
         args.images,

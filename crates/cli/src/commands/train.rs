@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use mnist_train::{
-    BackendKind, Display, ExperimentConfig, Interrupted, Resume, RunDir, RunEnd, RunRequest,
+    BackendKind, ExperimentConfig, Interrupted, ProgressView, Resume, RunDir, RunEnd, RunRequest,
     TrainingLoop,
 };
 
@@ -18,7 +18,7 @@ pub struct Args {
     #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["out", "force"])]
     resume: Option<PathBuf>,
     /// Backend to train on; must be compiled in (default: the first compiled one).
-    #[arg(long, short)]
+    #[arg(long, short, value_parser = crate::values::backend())]
     backend: Option<BackendKind>,
     /// Run folder (default: runs/<config name>-<timestamp>).
     #[arg(long)]
@@ -55,10 +55,11 @@ pub fn exec(mut args: Args) -> anyhow::Result<()> {
     }
     let interrupter = mnist_train::stop_on_signals()?;
     let stopper = interrupter.clone();
-    mnist_train::output::on_closed(move || stopper.stop(Some("standard output failed")));
-    let display = match args.plain {
-        true => Display::Plain,
-        false => Display::Auto,
+    mnist_runs::output::on_closed(move || stopper.stop(Some("standard output failed")));
+    let progress = if args.plain {
+        ProgressView::Plain
+    } else {
+        ProgressView::Auto
     };
     let request = |config, config_path, name, backend, run_dir, completed| RunRequest {
         config,
@@ -66,7 +67,7 @@ pub fn exec(mut args: Args) -> anyhow::Result<()> {
         name,
         backend,
         run_dir,
-        display,
+        progress,
         completed,
         interrupter: interrupter.clone(),
         sync_every: args.sync_every.map(|n| n as usize),
@@ -83,7 +84,7 @@ pub fn exec(mut args: Args) -> anyhow::Result<()> {
             say!("{}", resume.describe(run_dir));
             mnist_train::train(&request(
                 &resume.config,
-                &run_dir.join(mnist_train::CONFIG_FILE),
+                &run_dir.join(mnist_runs::CONFIG_FILE),
                 &resume.record.name,
                 resume.backend,
                 RunDir::Locked(&resume.lock),
@@ -119,9 +120,10 @@ pub fn exec(mut args: Args) -> anyhow::Result<()> {
                 .iter()
                 .find(|row| row.epoch == outcome.selected);
             if let (Some(last), Some(kept)) = (outcome.epochs.last(), kept) {
-                let which = match kept.epoch == last.epoch {
-                    true => String::new(),
-                    false => format!(" (model.bpk: epoch {}, the best on validation)", kept.epoch),
+                let which = if kept.epoch == last.epoch {
+                    String::new()
+                } else {
+                    format!(" (model.bpk: epoch {}, the best on validation)", kept.epoch)
                 };
                 let valid = kept.valid_acc.map_or(String::new(), |acc| {
                     format!("validation accuracy {acc:.2}%, ")
@@ -131,7 +133,7 @@ pub fn exec(mut args: Args) -> anyhow::Result<()> {
                     last.epoch,
                     outcome.seconds,
                     kept.test_acc,
-                    mnist_train::readable(kept.test_loss)
+                    mnist_runs::readable(kept.test_loss)
                 );
             }
             say!("Run folder: {}", outcome.run_dir.display());

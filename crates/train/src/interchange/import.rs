@@ -17,8 +17,8 @@ use burn::tensor::DType;
 use mnist_model::LogisticRegression;
 
 use super::expected_tensors;
-use crate::run_folder::{MODEL_STEM, RunFolder, RunRecord, RunStatus, claim_run_dir};
 use mnist_config::ExperimentConfig;
+use mnist_runs::{MODEL_STEM, RunFolder, RunRecord, RunStatus, claim_run_dir};
 
 /// What to import, and where to.
 pub struct ImportRequest<'a> {
@@ -36,13 +36,14 @@ pub fn import_checkpoint(request: &ImportRequest, device: &Device) -> anyhow::Re
         bail!("{}: no such file", file.display());
     }
     let mut model = config.model.init(device);
-    let applied = match is_safetensors(file)? {
-        true => load_checked(
+    let applied = if is_safetensors(file)? {
+        load_checked(
             file,
             &mut model,
             SafetensorsStore::from_file(file).with_from_adapter(PyTorchToBurnAdapter),
-        )?,
-        false => load_checked(file, &mut model, PytorchStore::from_file(file))?,
+        )?
+    } else {
+        load_checked(file, &mut model, PytorchStore::from_file(file))?
     };
     check_applied(file, &applied)?;
 

@@ -1,6 +1,5 @@
-//! Models that leave this project and come back: safetensors and ONNX exports with a sidecar
-//! that says how to feed them, and PyTorch or safetensors checkpoints imported as run folders.
-//!
+//! A trained model in other runtimes' formats: safetensors and ONNX out, a PyTorch or
+//! safetensors checkpoint in as a run. Uses nothing else here but `backend`.
 //! Everything is in PyTorch's layout and names (`linear.weight` `[10, 784]`, `linear.bias`
 //! `[10]`), the names of the tutorial's `LogisticRegression` with its `self.linear`.
 
@@ -16,11 +15,11 @@ use serde::Serialize;
 
 pub use import::{ImportRequest, import_checkpoint};
 
-use crate::artifacts::write_file;
-use crate::trained::TrainedModel;
+use mnist_runs::TrainedModel;
+use mnist_runs::write_file;
 
 /// The formats `export` writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// PyTorch's names and layout; `torch`'s `load_state_dict` takes it as is.
     Safetensors,
@@ -29,11 +28,40 @@ pub enum Format {
 }
 
 impl Format {
+    pub const ALL: [Self; 2] = [Self::Safetensors, Self::Onnx];
+
+    /// What a file of this format holds, in a few words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Safetensors => {
+                "PyTorch's names and layout; torch's load_state_dict takes it as is"
+            }
+            Self::Onnx => "one [N, 784] float input, one [N, 10] output of class scores",
+        }
+    }
+
+    /// The format's name on the command line, and its files' extension.
     pub fn extension(self) -> &'static str {
         match self {
             Self::Safetensors => "safetensors",
             Self::Onnx => "onnx",
         }
+    }
+}
+
+/// A format name that is none of [`Format::ALL`].
+#[derive(Debug, thiserror::Error)]
+#[error("unknown format `{0}` (safetensors or onnx)")]
+pub struct UnknownFormat(String);
+
+impl std::str::FromStr for Format {
+    type Err = UnknownFormat;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|format| format.extension() == name)
+            .ok_or_else(|| UnknownFormat(name.to_string()))
     }
 }
 

@@ -17,7 +17,7 @@ use onnx_protobuf::{
 };
 
 use super::Sidecar;
-use crate::trained::TrainedModel;
+use mnist_runs::TrainedModel;
 
 /// Opset 17 and IR version 8: what onnxruntime and PyTorch's exporter both handle well.
 const OPSET: i64 = 17;
@@ -27,18 +27,13 @@ pub const OUTPUT: &str = "scores";
 
 /// The serialised ONNX model of `trained`, with the sidecar's facts as metadata.
 pub fn model_bytes(trained: &TrainedModel, sidecar: &Sidecar) -> anyhow::Result<Vec<u8>> {
-    let floats = |data: burn::tensor::TensorData| -> anyhow::Result<Vec<f32>> {
-        data.convert::<f32>()
-            .try_to_vec()
-            .map_err(|error| anyhow!("cannot read the weights: {error:?}"))
-    };
     // Burn keeps the weight input-major [784, 10]; Gemm with transB takes PyTorch's [10, 784].
-    let burn_weights = floats(trained.model.weights().into_data())?;
+    let burn_weights = trained.model.weight_values();
     let weights: Vec<f32> = (0..NUM_CLASSES)
         .flat_map(|class| (0..IMAGE_PIXELS).map(move |pixel| (pixel, class)))
         .map(|(pixel, class)| burn_weights[pixel * NUM_CLASSES + class])
         .collect();
-    let bias = floats(trained.model.bias().into_data())?;
+    let bias = trained.model.bias_values();
 
     let mut nodes = vec![node(
         "Gemm",

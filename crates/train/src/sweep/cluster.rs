@@ -9,10 +9,10 @@ use anyhow::Context;
 
 use super::runner::{is_done, train_arguments};
 use super::spec::{SweepPlan, Trial};
-use crate::artifacts::write_file;
 use crate::backend::BackendKind;
-use crate::folder_lock::writer_of;
-use crate::run_index::summarise;
+use mnist_runs::summarise;
+use mnist_runs::write_file;
+use mnist_runs::writer_of;
 
 pub const COMMANDS_FILE: &str = "commands.sh";
 pub const SBATCH_FILE: &str = "sweep.sbatch";

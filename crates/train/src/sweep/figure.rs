@@ -7,8 +7,8 @@ use plotters::prelude::*;
 
 use super::results::TrialResult;
 use super::spec::{SweepPlan, number};
-use crate::plots::{DrawResult, FONT_NAME, PALETTE, render};
-use crate::run_index::ListedStatus;
+use mnist_runs::ListedStatus;
+use mnist_runs::{DrawResult, FONT_NAME, PALETTE, render};
 
 /// Draws one panel per varied key; a key whose values are not numbers (a choice of names)
 /// gets one position per value.
@@ -28,9 +28,10 @@ pub fn accuracy_against_keys(
         .collect();
     let low = accuracies.iter().cloned().fold(f64::INFINITY, f64::min);
     let high = accuracies.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-    let (low, high) = match low.is_finite() {
-        true => (low - 0.5, high + 0.5),
-        false => (0.0, 100.0),
+    let (low, high) = if low.is_finite() {
+        (low - 0.5, high + 0.5)
+    } else {
+        (0.0, 100.0)
     };
     let width = 460 * keys.len().max(1) as u32;
     render(path, (width, 420), |root| {
@@ -60,7 +61,7 @@ pub fn accuracy_against_keys(
 }
 
 fn panel_chart(
-    panel: &crate::plots::Canvas,
+    panel: &mnist_runs::Canvas,
     key: &str,
     points: &[(f64, f64)],
     labels: &[String],
@@ -96,9 +97,12 @@ fn panel_chart(
     }
     let pad = (x_high - x_low) * 0.08;
     let mut chart = builder.build_cartesian_2d(x_low - pad..x_high + pad, low..high)?;
-    let format_x = |x: &f64| match labels.is_empty() {
-        true => short(*x),
-        false => labels.get(x.round() as usize).cloned().unwrap_or_default(),
+    let format_x = |x: &f64| {
+        if labels.is_empty() {
+            short(*x)
+        } else {
+            labels.get(x.round() as usize).cloned().unwrap_or_default()
+        }
     };
     chart
         .configure_mesh()
@@ -116,8 +120,9 @@ fn short(value: f64) -> String {
     let text = format!("{value:.4e}");
     let parsed: f64 = text.parse().unwrap_or(value);
     let plain = format!("{parsed}");
-    match plain.len() > 8 {
-        true => format!("{parsed:.1e}"),
-        false => plain,
+    if plain.len() > 8 {
+        format!("{parsed:.1e}")
+    } else {
+        plain
     }
 }

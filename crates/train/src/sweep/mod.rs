@@ -18,9 +18,9 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use crate::artifacts::write_file;
 pub use cluster::{COMMANDS_FILE, ClusterJob, Emitted, SBATCH_FILE};
 pub use figure::accuracy_against_keys;
+use mnist_runs::write_file;
 pub use results::{
     FIGURE, RESULTS_CSV, RESULTS_MD, Ranking, collect as collect_results, terminal_table, verdict,
     write as write_results,

@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use super::spec::{SweepPlan, Trial};
-use crate::artifacts::write_file;
-use crate::run_folder::CONFIG_FILE;
-use crate::run_index::{ListedStatus, RunSummary, summarise};
+use mnist_runs::CONFIG_FILE;
+use mnist_runs::write_file;
+use mnist_runs::{ListedStatus, RunSummary, summarise};
 
 pub const RESULTS_CSV: &str = "results.csv";
 pub const RESULTS_MD: &str = "results.md";
@@ -36,12 +36,13 @@ pub enum Ranking {
 impl Ranking {
     /// Validation when any trial validates.
     pub fn of(results: &[TrialResult]) -> Self {
-        match results
+        if results
             .iter()
             .any(|r| r.summary.final_valid_accuracy.is_some())
         {
-            true => Ranking::Validation,
-            false => Ranking::Test,
+            Ranking::Validation
+        } else {
+            Ranking::Test
         }
     }
 
@@ -223,8 +224,9 @@ pub fn verdict(summary: &RunSummary) -> String {
 }
 
 fn csv_field(cell: &str) -> String {
-    match cell.contains([',', '"', '\n']) {
-        true => format!("\"{}\"", cell.replace('"', "\"\"")),
-        false => cell.to_string(),
+    if cell.contains([',', '"', '\n']) {
+        format!("\"{}\"", cell.replace('"', "\"\""))
+    } else {
+        cell.to_string()
     }
 }

@@ -16,11 +16,11 @@ use anyhow::Context;
 
 use super::spec::{SweepPlan, Trial};
 use super::{BASE_FILE, TRIAL_LOG};
-use crate::artifacts::read_metrics_csv;
 use crate::backend::BackendKind;
-use crate::folder_lock::writer_of;
-use crate::run_folder::{METRICS_FILE, RUN_FILE};
-use crate::run_index::{ListedStatus, RunSummary, summarise};
+use mnist_runs::read_metrics_csv;
+use mnist_runs::writer_of;
+use mnist_runs::{ListedStatus, RunSummary, summarise};
+use mnist_runs::{METRICS_FILE, RUN_FILE};
 
 /// How trials are run.
 #[derive(Debug, Clone)]

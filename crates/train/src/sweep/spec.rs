@@ -125,9 +125,10 @@ impl SweepPlan {
                 ))
             })
             .collect();
-        match mistakes.is_empty() {
-            true => Ok(plan),
-            false => Err(mistakes),
+        if mistakes.is_empty() {
+            Ok(plan)
+        } else {
+            Err(mistakes)
         }
     }
 

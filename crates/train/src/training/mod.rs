@@ -1,0 +1,22 @@
+//! Training: Burn's `Learner` with the project's strategy, metrics, dashboard, records and
+//! signals. Uses the run-folder format (`mnist-runs`) and `run/`; `run/` and `interchange/`
+//! use nothing here.
+
+mod batched;
+pub(crate) mod device_metrics;
+pub(crate) mod ending;
+pub(crate) mod failure;
+mod fit;
+pub(crate) mod history;
+mod holdout;
+mod progress;
+mod recorder;
+mod request;
+mod selection;
+pub(crate) mod signals;
+pub(crate) mod tensorboard;
+mod train;
+
+pub use ending::RunEnd;
+pub use request::{ProgressView, RunDir, RunRequest, TrainingLoop};
+pub use train::train;
