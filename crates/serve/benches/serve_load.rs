@@ -12,9 +12,9 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper::{Request, StatusCode};
 use hyper_util::rt::TokioIo;
-use mnist_config::ExperimentConfig;
 use mnist_data::{DatasetKind, ImageSet, Split};
 use mnist_serve::{AppState, router};
+use mnist_train::{BackendKind, ExperimentConfig};
 
 const CLIENTS: usize = 8;
 const SECONDS: u64 = 10;
@@ -55,7 +55,7 @@ fn main() {
     let runs = tempfile::tempdir().unwrap();
     let run = runs.path().join("model");
     std::fs::create_dir_all(&run).unwrap();
-    let device = burn::prelude::Device::default();
+    let device = BackendKind::preferred().unwrap().usable_device().unwrap();
     let config = ExperimentConfig::new();
     std::fs::write(run.join("config.toml"), config.to_toml()).unwrap();
     config
