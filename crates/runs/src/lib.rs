@@ -39,6 +39,6 @@ pub use trained::{TrainedModel, probabilities};
 // Charts: the one set-up every figure shares, and the figures of a run.
 pub use charts::{
     Canvas, DrawResult, FONT_NAME, PALETTE, Series, bar_chart, confusion_matrix, draw_legend,
-    image_grid, learning_curves, legend_line, line_chart, reliability_diagram, render,
+    image_grid, learning_curves, legend_line, line_chart, line_frame, reliability_diagram, render,
     weight_templates,
 };

@@ -5,7 +5,7 @@ use std::path::Path;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{Canvas, DrawResult, FONT_NAME, PALETTE, draw_legend, legend_line, render};
+use super::{Canvas, DrawResult, FONT_NAME, PALETTE, draw_legend, legend_line, line_frame, render};
 use crate::metrics::EpochMetrics;
 
 /// One line of a chart.
@@ -76,11 +76,7 @@ pub fn line_chart(
     }
     let pad = ((y_max - y_min) * 0.05).max(1e-3);
     render(path, (900, 560), |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, (FONT_NAME, 22))
-            .margin(16)
-            .x_label_area_size(44)
-            .y_label_area_size(64)
+        let mut chart = line_frame(root, title)
             .build_cartesian_2d(0.0..x_max + 0.5, (y_min - pad)..(y_max + pad))?;
         chart
             .configure_mesh()

@@ -64,6 +64,21 @@ pub const PALETTE: [RGBColor; 6] = [
     RGBColor(140, 86, 75),
 ];
 
+/// The frame of a line chart (learning curves, the learning-rate range test, throughput): its
+/// title, margins and label areas, alike on every one; the caller sets the axes.
+pub fn line_frame<'a, 'b, 'c>(
+    root: &'a Canvas<'c>,
+    title: &str,
+) -> ChartBuilder<'a, 'b, BitMapBackend<'c>> {
+    let mut builder = ChartBuilder::on(root);
+    builder
+        .caption(title, (FONT_NAME, 22))
+        .margin(16)
+        .x_label_area_size(44)
+        .y_label_area_size(72);
+    builder
+}
+
 /// A legend entry: a short line in the series' style.
 pub fn legend_line(style: ShapeStyle) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
     move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], style)

@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use crate::backend::BackendKind;
 use mnist_config::ExperimentConfig;
-use mnist_runs::{FONT_NAME, PALETTE, draw_legend, legend_line, render};
+use mnist_runs::{FONT_NAME, PALETTE, draw_legend, legend_line, line_frame, render};
 
 /// fastai's smoothing of the recorded loss: an exponential moving average, bias-corrected.
 const SMOOTHING: f64 = 0.98;
@@ -152,12 +152,8 @@ impl Finding {
         let first = self.points.first().map_or(1e-6, |p| p.lr);
         let last = self.points.last().map_or(10.0, |p| p.lr);
         render(path, (900, 560), |root| {
-            let mut chart = ChartBuilder::on(root)
-                .caption(title, (FONT_NAME, 22))
-                .margin(16)
-                .x_label_area_size(44)
-                .y_label_area_size(64)
-                .build_cartesian_2d((first..last).log_scale(), low..high)?;
+            let mut chart =
+                line_frame(root, title).build_cartesian_2d((first..last).log_scale(), low..high)?;
             chart
                 .configure_mesh()
                 .x_desc("learning rate (log scale)")

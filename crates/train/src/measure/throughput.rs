@@ -10,7 +10,7 @@ use crate::backend::BackendKind;
 use crate::measure::profile::scratch_run;
 use crate::training::TrainingLoop;
 use mnist_config::ExperimentConfig;
-use mnist_runs::{FONT_NAME, PALETTE, draw_legend, legend_line, render};
+use mnist_runs::{FONT_NAME, PALETTE, draw_legend, legend_line, line_frame, render};
 
 /// The batch sizes measured unless told otherwise.
 pub const BATCH_SIZES: [usize; 5] = [32, 128, 512, 2048, 8192];
@@ -65,15 +65,10 @@ pub fn throughput_chart(
     let batch_low = points.iter().map(|p| p.batch_size).min().unwrap_or(1) as f64;
     let batch_high = points.iter().map(|p| p.batch_size).max().unwrap_or(2) as f64;
     render(path, (900, 560), |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, (FONT_NAME, 20))
-            .margin(16)
-            .x_label_area_size(44)
-            .y_label_area_size(72)
-            .build_cartesian_2d(
-                (batch_low / 1.5..batch_high * 1.5).log_scale(),
-                (low / 2.0..high * 2.0).log_scale(),
-            )?;
+        let mut chart = line_frame(root, title).build_cartesian_2d(
+            (batch_low / 1.5..batch_high * 1.5).log_scale(),
+            (low / 2.0..high * 2.0).log_scale(),
+        )?;
         chart
             .configure_mesh()
             .x_desc("batch size")
