@@ -137,23 +137,27 @@ fn predicted(work: &Path, run: &str, files: &[PathBuf]) -> Vec<serde_json::Value
         .collect()
 }
 
+/// Trains `configs/<name>.toml` into `<dir>/run`, with `settings` as `--set` values.
+fn train_run(dir: &Path, name: &str, settings: &[&str]) {
+    let config = config(name);
+    let mut args = vec![
+        "train",
+        "--config",
+        config.to_str().unwrap(),
+        "--out",
+        "run",
+        "--plain",
+    ];
+    for setting in settings {
+        args.extend(["--set", setting]);
+    }
+    succeed(dir, &args);
+}
+
 #[test]
 fn transparent_drawings_and_sideways_photos_read_as_the_plain_page() {
     let work = tempfile::tempdir().unwrap();
-    let default = config("default");
-    succeed(
-        work.path(),
-        &[
-            "train",
-            "--config",
-            default.to_str().unwrap(),
-            "--set",
-            "epochs=5",
-            "--out",
-            "run",
-            "--plain",
-        ],
-    );
+    train_run(work.path(), "default", &["epochs=5"]);
     let made = pictures(work.path(), DIGITS);
     let files: Vec<PathBuf> = made.iter().map(|(_, _, _, path)| path.clone()).collect();
     let answers = predicted(work.path(), "run", &files);
@@ -194,18 +198,7 @@ fn transparent_drawings_and_sideways_photos_read_as_the_plain_page() {
 #[test]
 fn a_picture_too_large_to_decode_is_refused_in_one_line() {
     let work = tempfile::tempdir().unwrap();
-    let smoke = config("smoke");
-    succeed(
-        work.path(),
-        &[
-            "train",
-            "--config",
-            smoke.to_str().unwrap(),
-            "--out",
-            "run",
-            "--plain",
-        ],
-    );
+    train_run(work.path(), "smoke", &[]);
     // A PNG header that claims 30,000 x 30,000 pixels.
     let huge = work.path().join("huge.png");
     let mut bytes = Vec::new();
@@ -256,20 +249,9 @@ fn serves_upload_reads_every_kind_of_picture_as_the_plain_page() {
     use tower::ServiceExt;
 
     let work = tempfile::tempdir().unwrap();
-    let smoke = config("smoke");
     let runs = work.path().join("runs");
     fs::create_dir_all(&runs).unwrap();
-    succeed(
-        &runs,
-        &[
-            "train",
-            "--config",
-            smoke.to_str().unwrap(),
-            "--out",
-            "run",
-            "--plain",
-        ],
-    );
+    train_run(&runs, "smoke", &[]);
     let device = mnist_train::BackendKind::Flex.device().unwrap();
     let app = mnist_serve::router(mnist_serve::AppState::new(runs, device));
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -314,20 +296,7 @@ fn serves_upload_reads_every_kind_of_picture_as_the_plain_page() {
 #[test]
 fn answers_below_the_validated_confidence_come_with_their_runner_up() {
     let work = tempfile::tempdir().unwrap();
-    let default = config("default");
-    succeed(
-        work.path(),
-        &[
-            "train",
-            "--config",
-            default.to_str().unwrap(),
-            "--set",
-            "epochs=5",
-            "--out",
-            "run",
-            "--plain",
-        ],
-    );
+    train_run(work.path(), "default", &["epochs=5"]);
     let record: toml::Table = fs::read_to_string(work.path().join("run/run.toml"))
         .unwrap()
         .parse()
