@@ -1,12 +1,57 @@
 // The draw canvas and what the model says of it, for any model: serve's Draw view (a run's
 // model, through the API) and the browser build's page (the model it trains). The drawing
 // canvas, the file input and drop, the predictions (one at a time), the probability bars,
-// the 28x28 preview and the pixel x weight heat map. Expects the Draw view's elements
-// (#draw-canvas, #draw-clear, #file-input, #drop-zone, #draw-msg, #probabilities,
-// #draw-class, #draw-confidence, #draw-input, #draw-heatmap, #heatmap-caption).
+// the 28x28 preview and the pixel x weight heat map. Both pages hold only a `#draw-panel`
+// with their own toolbar items; the panel itself is built here, once.
 
 import { diverging, maxAbs, paint28 } from './charts.js';
 import { $, el } from './common.js';
+
+const PANEL = `
+<div class="draw-toolbar card">
+  <button type="button" id="draw-clear" class="btn">Clear</button>
+  <label class="btn btn-file">Open image&hellip;
+    <input type="file" id="file-input" accept="image/*">
+  </label>
+  <span id="draw-msg" class="muted small" role="status" aria-live="polite"></span>
+</div>
+<div class="draw-grid">
+  <div class="card draw-pad">
+    <div id="drop-zone" class="drop-zone">
+      <canvas id="draw-canvas" width="280" height="280" aria-label="Drawing area: draw a digit"></canvas>
+      <div class="drop-overlay">Drop the image here</div>
+    </div>
+    <p class="muted small center">White ink on black, like MNIST.</p>
+  </div>
+  <div class="card draw-result">
+    <div class="answer">
+      <span class="muted small">Prediction</span>
+      <output id="draw-class" class="big-class"></output>
+      <span id="draw-confidence" class="muted small"></span>
+    </div>
+    <div id="probabilities" class="probs" aria-label="Probability of each class"></div>
+  </div>
+  <div class="card draw-insight">
+    <div class="insight-row">
+      <figure class="mini">
+        <canvas id="draw-input" width="28" height="28" class="pixelated" aria-label="The 28x28 picture the model saw"></canvas>
+        <figcaption>What the model saw (28&times;28)</figcaption>
+      </figure>
+      <figure class="mini">
+        <canvas id="draw-heatmap" width="28" height="28" class="pixelated" aria-label="Contribution of each pixel"></canvas>
+        <figcaption id="heatmap-caption">pixel &times; weight for the predicted class</figcaption>
+      </figure>
+    </div>
+  </div>
+</div>`;
+
+/** Builds the panel into `#draw-panel`, the page's own items first in its toolbar. */
+function buildPanel() {
+  const container = $('#draw-panel');
+  const own = Array.from(container.childNodes);
+  container.innerHTML = PANEL;
+  container.querySelector('.draw-toolbar').prepend(...own);
+}
 
 const STROKE = 20;
 const drawState = { active: false, pointer: null, last: null, ink: false };
@@ -67,6 +112,7 @@ function endStroke(event) {
  * File shown in it) with serve's `/predict` JSON.
  */
 export function setupSketch(source) {
+  buildPanel();
   model = source;
   canvas = $('#draw-canvas');
   pen = canvas.getContext('2d');
