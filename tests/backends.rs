@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::Output;
 
 use mnist_train::BackendKind;
-use support::{assert_one_line_error, config, read_metrics, run_in, text};
+use support::{TrainArgs, assert_one_line_error, config, read_metrics, run_in, text};
 
 /// The backends under test, from `MNIST_BURN_BACKENDS` (required: the suite must not pass by
 /// testing nothing).
@@ -148,20 +148,14 @@ fn parity_reports_a_difference_beyond_its_tolerance() {
 #[ignore = "backend suite: just test-backends"]
 fn every_backend_trains_the_smoke_config_like_ndarray() {
     let work = tempfile::tempdir().unwrap();
-    let smoke = config("smoke");
     let train = |backend: &str| {
         let output = run_in(
             work.path(),
-            &[
-                "train",
-                "--config",
-                smoke.to_str().unwrap(),
-                "--backend",
-                backend,
-                "--out",
-                backend,
-                "--plain",
-            ],
+            &TrainArgs::shipped("smoke")
+                .backend(backend)
+                .out(backend)
+                .plain()
+                .list(),
         );
         let (stdout, stderr) = text(&output);
         assert!(output.status.success(), "{backend}: {stdout}\n{stderr}");
@@ -198,18 +192,11 @@ fn a_cuda_backend_without_a_gpu_stops_with_one_line_and_writes_nothing() {
         support::report_skip(test, "neither cuda nor tch is compiled into this build");
         return;
     }
-    let smoke = config("smoke");
     for kind in compiled {
         let work = tempfile::tempdir().unwrap();
         let output = run_in(
             work.path(),
-            &[
-                "train",
-                "--config",
-                smoke.to_str().unwrap(),
-                "--backend",
-                kind.name(),
-            ],
+            &TrainArgs::shipped("smoke").backend(kind.name()).list(),
         );
         let expected = format!("no NVIDIA GPU found for backend `{kind}`");
         assert_one_line_error(&output, 2, &expected);
@@ -224,7 +211,6 @@ const DEVICE_BACKENDS: [&str; 3] = ["wgpu", "cuda", "tch-cuda"];
 #[ignore = "backend suite: just test-backends"]
 fn a_device_backend_reads_back_once_per_window_not_once_per_step() {
     let work = tempfile::tempdir().unwrap();
-    let smoke = config("smoke");
     let device_backends: Vec<String> = backends()
         .into_iter()
         .filter(|backend| DEVICE_BACKENDS.contains(&backend.as_str()))
@@ -239,21 +225,15 @@ fn a_device_backend_reads_back_once_per_window_not_once_per_step() {
     for backend in device_backends {
         let output = run_in(
             work.path(),
-            &[
-                "train",
-                "--config",
-                smoke.to_str().unwrap(),
-                "--backend",
-                &backend,
-                "--out",
-                &backend,
-                "--plain",
-                "--debug-syncs",
-                "--sync-every",
-                "10",
-                "--set",
-                "epochs=2",
-            ],
+            &TrainArgs::shipped("smoke")
+                .backend(&backend)
+                .out(&backend)
+                .plain()
+                .flag("--debug-syncs")
+                .flag("--sync-every")
+                .flag("10")
+                .set("epochs=2")
+                .list(),
         );
         let (stdout, stderr) = text(&output);
         assert!(output.status.success(), "{backend}: {stdout}\n{stderr}");

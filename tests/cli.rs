@@ -9,22 +9,15 @@ use mnist_data::{DatasetKind, ImageSet, Split};
 use mnist_runs::TrainedModel;
 use support::reference::{Weights, assert_reported, mnist_test, mnist_train};
 use support::{
-    assert_one_line_error, config, device_reads, learned, read_metrics, run_in, succeed, text,
+    TrainArgs, assert_one_line_error, device_reads, learned, read_metrics, run_in, succeed, text,
 };
 
 #[test]
 fn a_smoke_run_trains_and_leaves_its_artifacts() {
     let scratch = tempfile::tempdir().unwrap();
-    let smoke = config("smoke");
     let output = run_in(
         scratch.path(),
-        &[
-            "train",
-            "--config",
-            smoke.to_str().unwrap(),
-            "--backend",
-            "ndarray",
-        ],
+        &TrainArgs::shipped("smoke").backend("ndarray").list(),
     );
     let (stdout, stderr) = text(&output);
     assert!(
@@ -86,22 +79,14 @@ fn a_smoke_run_trains_and_leaves_its_artifacts() {
 #[test]
 fn every_metric_is_the_models_own_on_the_raw_images() {
     let scratch = tempfile::tempdir().unwrap();
-    let smoke = config("smoke");
     succeed(
         scratch.path(),
-        &[
-            "train",
-            "--config",
-            smoke.to_str().unwrap(),
-            "--set",
-            "epochs=2",
-            "--set",
-            "data.batch_size=2000",
-            "--set",
-            "optimizer.lr=0.5",
-            "--out",
-            "run",
-        ],
+        &TrainArgs::shipped("smoke")
+            .set("epochs=2")
+            .set("data.batch_size=2000")
+            .set("optimizer.lr=0.5")
+            .out("run")
+            .list(),
     );
     let rows = read_metrics(&scratch.path().join("run"));
     let scaling = (0.1307, 0.3081);
@@ -130,21 +115,14 @@ fn every_metric_is_the_models_own_on_the_raw_images() {
 #[test]
 fn the_same_seed_gives_the_same_metrics() {
     let scratch = tempfile::tempdir().unwrap();
-    let smoke = config("smoke");
     let train = |out: &str, seed: &str| {
         let output = run_in(
             scratch.path(),
-            &[
-                "train",
-                "--config",
-                smoke.to_str().unwrap(),
-                "--set",
-                "epochs=2",
-                "--set",
-                seed,
-                "--out",
-                out,
-            ],
+            &TrainArgs::shipped("smoke")
+                .set("epochs=2")
+                .set(seed)
+                .out(out)
+                .list(),
         );
         assert!(output.status.success(), "{:?}", text(&output));
         learned(&scratch.path().join(out))
@@ -205,10 +183,10 @@ fn config_mistakes_are_one_line_and_exit_2() {
     ];
     for (name, contents, needle) in cases {
         fs::write(scratch.path().join(name), contents).unwrap();
-        let output = run_in(scratch.path(), &["train", "--config", name, "--plain"]);
+        let output = run_in(scratch.path(), &TrainArgs::config(name).plain().list());
         assert_one_line_error(&output, 2, needle);
     }
-    let output = run_in(scratch.path(), &["train", "--config", "absent.toml"]);
+    let output = run_in(scratch.path(), &TrainArgs::config("absent.toml").list());
     assert_one_line_error(&output, 2, "absent.toml: cannot read: ");
     assert!(
         !scratch.path().join("runs").exists(),
@@ -222,16 +200,9 @@ fn an_existing_run_folder_is_not_overwritten() {
     let out = scratch.path().join("taken");
     fs::create_dir(&out).unwrap();
     fs::write(out.join("notes.txt"), "mine").unwrap();
-    let smoke = config("smoke");
     let output = run_in(
         Path::new("."),
-        &[
-            "train",
-            "--config",
-            smoke.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ],
+        &TrainArgs::shipped("smoke").out(&out).list(),
     );
     assert_one_line_error(&output, 1, "already exists and is not empty; pass --force");
     assert_eq!(fs::read_to_string(out.join("notes.txt")).unwrap(), "mine");
@@ -268,13 +239,16 @@ fn a_closed_pipe_interrupts_a_run_which_then_resumes() {
     use std::process::{Command, Stdio};
 
     let scratch = tempfile::tempdir().unwrap();
-    let smoke = config("smoke");
     let run = scratch.path().join("run");
     let mut child = support::Running::new(
         Command::new(support::binary())
-            .args(["train", "--config", smoke.to_str().unwrap(), "--plain"])
-            .args(["--set", "epochs=40", "--out"])
-            .arg(&run)
+            .args(
+                TrainArgs::shipped("smoke")
+                    .plain()
+                    .set("epochs=40")
+                    .out(&run)
+                    .list(),
+            )
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -291,10 +265,7 @@ fn a_closed_pipe_interrupts_a_run_which_then_resumes() {
     let done = read_metrics(&run).len();
     assert!(done < 40, "{done} epochs ran after the pipe closed");
 
-    succeed(
-        scratch.path(),
-        &["train", "--resume", run.to_str().unwrap(), "--plain"],
-    );
+    succeed(scratch.path(), &TrainArgs::resume(&run).plain().list());
     let record = fs::read_to_string(run.join("run.toml")).unwrap();
     assert!(record.contains("status = \"finished\""), "{record}");
     assert_eq!(read_metrics(&run).len(), 40);
@@ -308,19 +279,11 @@ fn a_full_standard_output_interrupts_a_run_with_one_line() {
     use std::process::{Command, Stdio};
 
     let scratch = tempfile::tempdir().unwrap();
-    let smoke = config("smoke");
     let run = scratch.path().join("run");
     let full = fs::File::options().write(true).open("/dev/full").unwrap();
     let mut command = Command::new(support::binary());
     command
-        .args([
-            "train",
-            "--config",
-            smoke.to_str().unwrap(),
-            "--plain",
-            "--out",
-        ])
-        .arg(&run)
+        .args(TrainArgs::shipped("smoke").plain().out(&run).list())
         .stdout(Stdio::from(full))
         .stderr(Stdio::piped());
     let child = support::Running::new(command.spawn().unwrap());
@@ -333,10 +296,7 @@ fn a_full_standard_output_interrupts_a_run_with_one_line() {
     );
     let record = fs::read_to_string(run.join("run.toml")).unwrap();
     assert!(record.contains("status = \"interrupted\""), "{record}");
-    succeed(
-        scratch.path(),
-        &["train", "--resume", run.to_str().unwrap(), "--plain"],
-    );
+    succeed(scratch.path(), &TrainArgs::resume(&run).plain().list());
     let record = fs::read_to_string(run.join("run.toml")).unwrap();
     assert!(record.contains("status = \"finished\""), "{record}");
 }
@@ -344,7 +304,6 @@ fn a_full_standard_output_interrupts_a_run_with_one_line() {
 #[test]
 fn overrides_that_contradict_the_data_are_refused_before_anything_is_written() {
     let scratch = tempfile::tempdir().unwrap();
-    let smoke = config("smoke");
     for (set, needle) in [
         (
             "model.n_inputs=100",
@@ -361,14 +320,7 @@ fn overrides_that_contradict_the_data_are_refused_before_anything_is_written() {
     ] {
         let output = run_in(
             scratch.path(),
-            &[
-                "train",
-                "--config",
-                smoke.to_str().unwrap(),
-                "--set",
-                set,
-                "--plain",
-            ],
+            &TrainArgs::shipped("smoke").set(set).plain().list(),
         );
         assert_one_line_error(&output, 2, needle);
     }
@@ -377,17 +329,11 @@ fn overrides_that_contradict_the_data_are_refused_before_anything_is_written() {
 
 /// Trains the smoke config into `out` with extra arguments; returns its standard output.
 fn smoke_run(work: &Path, out: &str, extra: &[&str]) -> String {
-    let smoke = config("smoke");
-    let mut args = vec![
-        "train",
-        "--config",
-        smoke.to_str().unwrap(),
-        "--out",
-        out,
-        "--plain",
-    ];
-    args.extend(extra);
-    let output = run_in(work, &args);
+    let mut args = TrainArgs::shipped("smoke").out(out).plain();
+    for argument in extra {
+        args = args.flag(*argument);
+    }
+    let output = run_in(work, &args.list());
     let (stdout, stderr) = text(&output);
     assert!(
         output.status.success(),
@@ -410,15 +356,13 @@ fn a_resumed_run_keeps_its_backend_and_refuses_changes_its_checkpoints_cannot_fo
     ] {
         let output = run_in(
             work.path(),
-            &[
-                "train", "--resume", "run", "--set", "epochs=2", "--set", set,
-            ],
+            &TrainArgs::resume("run").set("epochs=2").set(set).list(),
         );
         assert_one_line_error(&output, 2, needle);
     }
     let output = run_in(
         work.path(),
-        &["train", "--resume", "run", "--set", "epochs=2", "--plain"],
+        &TrainArgs::resume("run").set("epochs=2").plain().list(),
     );
     let (stdout, stderr) = text(&output);
     assert!(
@@ -440,7 +384,7 @@ fn a_resumed_run_keeps_its_backend_and_refuses_changes_its_checkpoints_cannot_fo
     );
     let output = run_in(
         work.path(),
-        &["train", "--resume", "cosine", "--set", "epochs=2"],
+        &TrainArgs::resume("cosine").set("epochs=2").list(),
     );
     assert_one_line_error(
         &output,
@@ -480,18 +424,12 @@ fn reading_metrics_in_windows_changes_no_number() {
 #[test]
 fn two_devices_train_the_default_config_like_one() {
     let work = tempfile::tempdir().unwrap();
-    let default = config("default");
     let train = |out: &str, extra: &[&str]| {
-        let mut args = vec![
-            "train",
-            "--config",
-            default.to_str().unwrap(),
-            "--out",
-            out,
-            "--plain",
-        ];
-        args.extend(extra);
-        let output = run_in(work.path(), &args);
+        let mut args = TrainArgs::shipped("default").out(out).plain();
+        for argument in extra {
+            args = args.flag(*argument);
+        }
+        let output = run_in(work.path(), &args.list());
         let (stdout, stderr) = text(&output);
         assert!(
             output.status.success(),
@@ -603,7 +541,7 @@ fn a_validation_split_is_held_out_and_reported_beside_the_test_split() {
     smoke_run(work.path(), "cut", &["--set", "data.validation=500"]);
     let output = run_in(
         work.path(),
-        &["train", "--resume", "cut", "--set", "epochs=2", "--plain"],
+        &TrainArgs::resume("cut").set("epochs=2").plain().list(),
     );
     assert!(output.status.success(), "{:?}", text(&output));
     let resumed = read_metrics(&work.path().join("cut"));
@@ -615,13 +553,9 @@ fn a_validation_split_is_held_out_and_reported_beside_the_test_split() {
     );
     let output = run_in(
         work.path(),
-        &[
-            "train",
-            "--config",
-            config("smoke").to_str().unwrap(),
-            "--set",
-            "data.validation=2000",
-        ],
+        &TrainArgs::shipped("smoke")
+            .set("data.validation=2000")
+            .list(),
     );
     assert_one_line_error(
         &output,
@@ -675,25 +609,21 @@ fn early_stopping_keeps_the_best_validation_epoch() {
     assert_eq!(kept, weights(&format!("checkpoint/model-{selected}.bpk")));
     assert_ne!(kept, weights(&format!("checkpoint/model-{completed}.bpk")));
 
-    let smoke = config("smoke");
-    for (set, needle) in [
+    for (sets, needle) in [
         (
-            [
-                "--set",
-                "data.validation=500",
-                "--set",
-                "early_stopping.metric=test_acc",
-            ],
+            ["data.validation=500", "early_stopping.metric=test_acc"],
             "`early_stopping.metric` cannot watch the test split",
         ),
         (
-            ["--set", "epochs=2", "--set", "early_stopping.patience=2"],
+            ["epochs=2", "early_stopping.patience=2"],
             "`early_stopping.metric` needs a validation split",
         ),
     ] {
-        let mut args = vec!["train", "--config", smoke.to_str().unwrap()];
-        args.extend(set);
-        assert_one_line_error(&run_in(work.path(), &args), 2, needle);
+        let mut args = TrainArgs::shipped("smoke");
+        for set in sets {
+            args = args.set(set);
+        }
+        assert_one_line_error(&run_in(work.path(), &args.list()), 2, needle);
     }
 }
 
@@ -704,22 +634,14 @@ fn early_stopping_keeps_the_best_validation_epoch() {
 fn the_batched_loop_gives_the_numbers_of_burns_loop_bit_for_bit() {
     let scratch = tempfile::tempdir().unwrap();
     for (name, set) in [("seed", "epochs=3"), ("default", "epochs=3")] {
-        let config = config(name);
         let mut runs = Vec::new();
         for (out, extra) in [("batched", None), ("burn", Some("--burn-loop"))] {
             let out = format!("{name}-{out}");
-            let mut args = vec![
-                "train",
-                "--config",
-                config.to_str().unwrap(),
-                "--set",
-                set,
-                "--out",
-                &out,
-                "--plain",
-            ];
-            args.extend(extra);
-            succeed(scratch.path(), &args);
+            let mut args = TrainArgs::shipped(name).set(set).out(&out).plain();
+            if let Some(extra) = extra {
+                args = args.flag(extra);
+            }
+            succeed(scratch.path(), &args.list());
             let csv = fs::read_to_string(scratch.path().join(&out).join("metrics.csv")).unwrap();
             // Every column but the two timings.
             let columns: Vec<String> = csv

@@ -8,8 +8,8 @@ use std::process::Command;
 use crate::support;
 
 use support::{
-    binary, can_run, config, learned, output_within, poll, program, read_metrics, run_in, succeed,
-    text, try_output_within, wait_for,
+    TrainArgs, binary, can_run, learned, output_within, poll, program, read_metrics, run_in,
+    succeed, text, try_output_within, wait_for,
 };
 
 /// A tmux server of its own (one socket per test), killed when the test ends.
@@ -20,7 +20,7 @@ struct Tmux {
 impl Tmux {
     /// Runs `program args...` in a detached 200x50 terminal, in `cwd`; the pane stays after
     /// it ends, to read what it printed last.
-    fn start(name: &str, cwd: &Path, program: &Path, args: &[String]) -> Self {
+    fn start(name: &str, cwd: &Path, program: &Path, args: &[&str]) -> Self {
         let tmux = Self {
             socket: format!("mnist-burn-{name}-{}", std::process::id()),
         };
@@ -94,17 +94,11 @@ impl Drop for Tmux {
 }
 
 /// `train` arguments for the default config cut to `epochs`, into `out`.
-fn default_run(epochs: usize, out: &str, plain: bool) -> Vec<String> {
-    let default = config("default");
-    let mut args: Vec<String> = ["train", "--config", default.to_str().unwrap()]
-        .into_iter()
-        .map(String::from)
-        .collect();
-    args.extend([format!("--set=epochs={epochs}"), format!("--out={out}")]);
-    if plain {
-        args.push("--plain".into());
-    }
-    args
+fn default_run(epochs: usize, out: &str, plain: bool) -> TrainArgs {
+    let args = TrainArgs::shipped("default")
+        .set(&format!("epochs={epochs}"))
+        .out(out);
+    if plain { args.plain() } else { args }
 }
 
 /// Trains the default config for 15 epochs into `run` in a terminal; once an epoch is done and
@@ -112,7 +106,7 @@ fn default_run(epochs: usize, out: &str, plain: bool) -> Vec<String> {
 /// shows a text first) and returns the program's exit status.
 fn stop_in_dashboard(work: &Path, name: &str, keys: &[(&[&str], Option<&str>)]) -> i32 {
     let args = default_run(15, "run", false);
-    let tmux = Tmux::start(name, work, &binary(), &args);
+    let tmux = Tmux::start(name, work, &binary(), &args.list());
     wait_for(&work.join("run/metrics.csv"), "\n1,", 60);
     // Burn's dashboard has a Controls panel; plain lines would say "epoch  1/15".
     let screen = tmux.wait_for_screen("Controls", 30);
@@ -147,14 +141,13 @@ fn assert_interrupted_then_resumes(work: &Path) {
             .is_file()
     );
 
-    let resumed = run_in(work, &["train", "--resume", "run", "--plain"]);
+    let resumed = run_in(work, &TrainArgs::resume("run").plain().list());
     let (stdout, stderr) = text(&resumed);
     assert!(
         resumed.status.success(),
         "stdout: {stdout}\nstderr: {stderr}"
     );
-    let whole = default_run(15, "whole", true);
-    succeed(work, &whole.iter().map(String::as_str).collect::<Vec<_>>());
+    succeed(work, &default_run(15, "whole", true).list());
     assert_eq!(learned(&work.join("run")), learned(&work.join("whole")));
 }
 

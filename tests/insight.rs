@@ -8,7 +8,7 @@ use image::{GrayImage, Luma, Rgb, RgbImage};
 use mnist_data::{DatasetKind, ImageSet, Split};
 
 use support::reference::{Weights, assert_reported, fashion_test, mnist_test, raw_mnist};
-use support::{can_run, config, fashion_mnist, read_metrics, run_in, succeed, text};
+use support::{TrainArgs, can_run, config, fashion_mnist, read_metrics, run_in, succeed, text};
 
 /// A PNG that decodes, has the given size, and is not blank.
 fn assert_picture(path: &Path, size: (u32, u32)) {
@@ -144,27 +144,17 @@ fn inspect_reports_what_the_data_and_the_batcher_hold() {
 #[test]
 fn a_run_plots_itself_and_runs_compare() {
     let work = tempfile::tempdir().unwrap();
-    let smoke = config("smoke");
-    let smoke = smoke.to_str().unwrap();
     succeed(
         work.path(),
-        &[
-            "train", "--config", smoke, "--set", "epochs=2", "--out", "a",
-        ],
+        &TrainArgs::shipped("smoke").set("epochs=2").out("a").list(),
     );
     succeed(
         work.path(),
-        &[
-            "train",
-            "--config",
-            smoke,
-            "--set",
-            "epochs=3",
-            "--set",
-            "optimizer.lr=0.001",
-            "--out",
-            "b",
-        ],
+        &TrainArgs::shipped("smoke")
+            .set("epochs=3")
+            .set("optimizer.lr=0.001")
+            .out("b")
+            .list(),
     );
     for file in ["loss.png", "accuracy.png"] {
         assert_picture(&work.path().join("a").join(file), (900, 560));
@@ -185,16 +175,7 @@ fn trained_model(work: &Path) -> &'static str {
     let full_test = work.join("full-test.toml");
     let smoke = fs::read_to_string(config("smoke")).unwrap();
     fs::write(&full_test, smoke.replace("test_limit = 1000", "")).unwrap();
-    succeed(
-        work,
-        &[
-            "train",
-            "--config",
-            full_test.to_str().unwrap(),
-            "--out",
-            "run",
-        ],
-    );
+    succeed(work, &TrainArgs::config(&full_test).out("run").list());
     "run"
 }
 
@@ -412,20 +393,13 @@ fn fashion_mnist_trains_and_names_its_classes() {
         return;
     }
     let work = tempfile::tempdir().unwrap();
-    let fashion = config("fashion");
     let stdout = succeed(
         work.path(),
-        &[
-            "train",
-            "--config",
-            fashion.to_str().unwrap(),
-            "--set",
-            "epochs=1",
-            "--set",
-            "data.train_limit=5000",
-            "--out",
-            "run",
-        ],
+        &TrainArgs::shipped("fashion")
+            .set("epochs=1")
+            .set("data.train_limit=5000")
+            .out("run")
+            .list(),
     );
     let row = read_metrics(&work.path().join("run"))[0].clone();
     let measured =
@@ -523,14 +497,17 @@ fn profile_times_every_phase_of_a_step_and_draws_them() {
 #[test]
 fn a_deskewing_model_reads_leaning_digits() {
     let work = tempfile::tempdir().unwrap();
-    let smoke = config("smoke");
     for (name, deskew) in [("upright", "true"), ("raw", "false")] {
         let deskew = format!("data.deskew={deskew}");
-        #[rustfmt::skip]
-        succeed(work.path(), &[
-            "train", "--config", smoke.to_str().unwrap(), "--set", "data.train_limit=20000",
-            "--set", &deskew, "--out", name, "--plain",
-        ]);
+        succeed(
+            work.path(),
+            &TrainArgs::shipped("smoke")
+                .set("data.train_limit=20000")
+                .set(&deskew)
+                .out(name)
+                .plain()
+                .list(),
+        );
     }
     let test = ImageSet::load(DatasetKind::Mnist, Split::Test).unwrap();
     let lean = 20f64.to_radians().tan();

@@ -11,7 +11,7 @@ use mnist_data::{DatasetKind, IMAGE_PIXELS, ImageSet, Split};
 use crate::support;
 
 use support::{
-    assert_one_line_error, can_run, config, python_with, real_mnist_dir, run_in,
+    TrainArgs, assert_one_line_error, can_run, config, python_with, real_mnist_dir, run_in,
     run_python_example, succeed,
 };
 
@@ -41,19 +41,13 @@ pub(crate) fn argmax(row: &[f64]) -> usize {
 fn round_trip(python: &Path, config_name: &str, epochs: &str, deskews: bool) {
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("run");
-    let config_path = config(config_name);
     succeed(
         dir.path(),
-        &[
-            "train",
-            "--config",
-            config_path.to_str().unwrap(),
-            "--set",
-            epochs,
-            "--out",
-            "run",
-            "--plain",
-        ],
+        &TrainArgs::shipped(config_name)
+            .set(epochs)
+            .out("run")
+            .plain()
+            .list(),
     );
     succeed(dir.path(), &["eval", "run", "--probabilities"]);
     let ours = float_rows(&run.join("probabilities.csv"), 1, 1);

@@ -8,8 +8,8 @@ use std::process::{Command, Output, Stdio};
 
 use crate::support;
 use support::{
-    Running, assert_one_line_error, binary, config, output_within, read_metrics, run_in, succeed,
-    text, wait_for,
+    Running, TrainArgs, assert_one_line_error, binary, config, output_within, read_metrics, run_in,
+    succeed, text, wait_for,
 };
 
 /// Starts `mnist-burn args...` in `work`, its output piped.
@@ -26,19 +26,12 @@ fn start(work: &Path, args: &[&str]) -> Running {
 }
 
 /// The seed config with batches of 5: about a second an epoch, long enough to meet it running.
-fn slow_run<'a>(seed: &'a str, out: &'a str, epochs: &'a str) -> Vec<&'a str> {
-    vec![
-        "train",
-        "--config",
-        seed,
-        "--set",
-        epochs,
-        "--set",
-        "data.batch_size=5",
-        "--out",
-        out,
-        "--plain",
-    ]
+fn slow_run(out: &str, epochs: &str) -> TrainArgs {
+    TrainArgs::shipped("seed")
+        .set(epochs)
+        .set("data.batch_size=5")
+        .out(out)
+        .plain()
 }
 
 /// The refusal: one line, naming the folder and the holder's process id.
@@ -53,20 +46,18 @@ fn assert_refused_by(output: &Output, folder: &str, holder: u32) {
 #[test]
 fn a_second_run_into_a_folder_being_trained_is_refused_naming_the_first() {
     let work = tempfile::tempdir().unwrap();
-    let seed = config("seed");
-    let seed = seed.to_str().unwrap();
-    let first = start(work.path(), &slow_run(seed, "shared", "epochs=2"));
+    let first = start(work.path(), &slow_run("shared", "epochs=2").list());
     wait_for(
         &work.path().join("shared/run.toml"),
         "status = \"running\"",
         60,
     );
     for force in [false, true] {
-        let mut args = slow_run(seed, "shared", "epochs=2");
+        let mut args = slow_run("shared", "epochs=2");
         if force {
-            args.push("--force");
+            args = args.flag("--force");
         }
-        assert_refused_by(&run_in(work.path(), &args), "shared", first.id());
+        assert_refused_by(&run_in(work.path(), &args.list()), "shared", first.id());
     }
     let output = first.finish(120);
     assert!(output.status.success(), "{:?}", text(&output));
@@ -76,17 +67,11 @@ fn a_second_run_into_a_folder_being_trained_is_refused_naming_the_first() {
 #[test]
 fn two_runs_started_together_on_one_new_folder_never_both_train_into_it() {
     let work = tempfile::tempdir().unwrap();
-    let smoke = config("smoke");
-    let args = [
-        "train",
-        "--config",
-        smoke.to_str().unwrap(),
-        "--set",
-        "epochs=2",
-        "--out",
-        "both",
-        "--plain",
-    ];
+    let both = TrainArgs::shipped("smoke")
+        .set("epochs=2")
+        .out("both")
+        .plain();
+    let args = both.list();
     let runs = [start(work.path(), &args), start(work.path(), &args)];
     let outputs: Vec<Output> = runs.into_iter().map(|run| run.finish(120)).collect();
     let succeeded = outputs.iter().filter(|o| o.status.success()).count();
@@ -109,11 +94,9 @@ fn two_runs_started_together_on_one_new_folder_never_both_train_into_it() {
 #[test]
 fn resuming_a_run_that_is_still_training_is_refused_and_reading_it_is_not() {
     let work = tempfile::tempdir().unwrap();
-    let seed = config("seed");
-    let seed = seed.to_str().unwrap();
-    let first = start(work.path(), &slow_run(seed, "busy", "epochs=3"));
+    let first = start(work.path(), &slow_run("busy", "epochs=3").list());
     wait_for(&work.path().join("busy/metrics.csv"), "\n1,", 60);
-    let resume = run_in(work.path(), &["train", "--resume", "busy", "--plain"]);
+    let resume = run_in(work.path(), &TrainArgs::resume("busy").plain().list());
     assert_refused_by(&resume, "busy", first.id());
     // Readers do not take the lock: the run is listed while it trains.
     let listed = succeed(work.path(), &["runs", ".", "--json"]);
@@ -126,12 +109,10 @@ fn resuming_a_run_that_is_still_training_is_refused_and_reading_it_is_not() {
 #[test]
 fn a_run_killed_with_sigkill_leaves_no_lock_behind() {
     let work = tempfile::tempdir().unwrap();
-    let seed = config("seed");
-    let seed = seed.to_str().unwrap();
-    let mut killed = start(work.path(), &slow_run(seed, "killed", "epochs=2"));
+    let mut killed = start(work.path(), &slow_run("killed", "epochs=2").list());
     wait_for(&work.path().join("killed/metrics.csv"), "\n1,", 60);
     killed.kill();
-    let resumed = run_in(work.path(), &["train", "--resume", "killed", "--plain"]);
+    let resumed = run_in(work.path(), &TrainArgs::resume("killed").plain().list());
     let (stdout, stderr) = text(&resumed);
     assert!(resumed.status.success(), "{stdout}\n{stderr}");
     assert_eq!(read_metrics(&work.path().join("killed")).len(), 2);
@@ -166,7 +147,7 @@ fn a_sweep_resumed_while_it_runs_is_refused() {
     wait_for(&dir.path().join("out/trial-001/metrics.csv"), "\n1,", 120);
     let again = run_in(dir.path(), &["sweep", "--resume", "out"]);
     assert_refused_by(&again, "out", sweep.id());
-    let trial = run_in(dir.path(), &["train", "--resume", "out/trial-001"]);
+    let trial = run_in(dir.path(), &TrainArgs::resume("out/trial-001").list());
     let (_, stderr) = text(&trial);
     assert!(stderr.contains("is writing this folder"), "{stderr}");
     let mut kill = Command::new("kill");

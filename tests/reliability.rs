@@ -8,8 +8,8 @@ use std::process::{Command, Stdio};
 use crate::support;
 
 use support::{
-    Running, assert_one_line_error, binary, cache_with_damaged, can_run, config, namespaces,
-    output_within, read_metrics, run_in, run_with_env, text, wait_for,
+    Running, TrainArgs, assert_one_line_error, binary, cache_with_damaged, can_run, config,
+    namespaces, output_within, read_metrics, run_in, run_with_env, text, wait_for,
 };
 
 const TRAIN_IMAGES: &str = "train/train-images-idx3-ubyte";
@@ -21,10 +21,9 @@ const TEST_LABELS: &str = "test/t10k-labels-idx1-ubyte";
 /// `file` and containing `needle`.
 fn assert_data_error(cache: &Path, file: &str, needle: &str) {
     let work = tempfile::tempdir().unwrap();
-    let smoke = config("smoke");
     let output = run_with_env(
         work.path(),
-        &["train", "--config", smoke.to_str().unwrap()],
+        &TrainArgs::shipped("smoke").list(),
         &[("XDG_CACHE_HOME", cache)],
     );
     let path = cache.join("burn-dataset/mnist").join(file);
@@ -74,10 +73,9 @@ fn labels_and_images_of_different_lengths_are_refused() {
         bytes.pop();
     });
     let work = tempfile::tempdir().unwrap();
-    let smoke = config("smoke");
     let output = run_with_env(
         work.path(),
-        &["train", "--config", smoke.to_str().unwrap()],
+        &TrainArgs::shipped("smoke").list(),
         &[("XDG_CACHE_HOME", cache.path())],
     );
     assert_one_line_error(&output, 1, "disagree: 60000 images but 59999 labels");
@@ -162,10 +160,9 @@ fn a_label_outside_0_to_9_is_named() {
 fn a_missing_file_without_npm_says_what_to_install() {
     let cache = tempfile::tempdir().unwrap();
     let work = tempfile::tempdir().unwrap();
-    let smoke = config("smoke");
     let output = run_with_env(
         work.path(),
-        &["train", "--config", smoke.to_str().unwrap()],
+        &TrainArgs::shipped("smoke").list(),
         &[
             ("XDG_CACHE_HOME", cache.path()),
             ("PATH", Path::new("/nonexistent")),
@@ -191,8 +188,6 @@ fn an_unreadable_cache_folder_is_named() {
 #[test]
 fn config_mistakes_and_overrides_are_one_line_and_exit_2() {
     let work = tempfile::tempdir().unwrap();
-    let smoke = config("smoke");
-    let smoke = smoke.to_str().unwrap();
     for (overrides, needle) in [
         (
             &["model.activation=relu"][..],
@@ -216,11 +211,11 @@ fn config_mistakes_and_overrides_are_one_line_and_exit_2() {
         ),
         (&["epochs"][..], "--set epochs: expected KEY=VALUE"),
     ] {
-        let mut args = vec!["train", "--config", smoke];
+        let mut args = TrainArgs::shipped("smoke");
         for assignment in overrides {
-            args.extend(["--set", assignment]);
+            args = args.set(assignment);
         }
-        assert_one_line_error(&run_in(work.path(), &args), 2, needle);
+        assert_one_line_error(&run_in(work.path(), &args.list()), 2, needle);
     }
     assert!(!work.path().join("runs").exists(), "nothing is written");
 }
@@ -248,29 +243,20 @@ fn signal_mid_run(work: &Path, args: &[&str], out: &str, signal: &str) -> std::p
 #[test]
 fn sigint_mid_epoch_then_resume_matches_an_uninterrupted_run() {
     let work = tempfile::tempdir().unwrap();
-    let seed = config("seed");
-    let seed = seed.to_str().unwrap();
-    let args = |out: &'static str| {
+    let args = |out: &str| {
         // Batches of 5: an epoch takes about a second, so the signal, sent 100 ms after the
         // first epoch ends, lands inside the second.
-        [
-            "train",
-            "--config",
-            seed,
-            "--set",
-            "epochs=3",
-            "--set",
-            "data.batch_size=5",
-            "--out",
-            out,
-            "--plain",
-        ]
+        TrainArgs::shipped("seed")
+            .set("epochs=3")
+            .set("data.batch_size=5")
+            .out(out)
+            .plain()
     };
 
-    let whole = run_in(work.path(), &args("whole"));
+    let whole = run_in(work.path(), &args("whole").list());
     assert!(whole.status.success(), "{:?}", text(&whole));
 
-    let cut = signal_mid_run(work.path(), &args("cut"), "cut", "-INT");
+    let cut = signal_mid_run(work.path(), &args("cut").list(), "cut", "-INT");
     let (stdout, stderr) = text(&cut);
     assert_eq!(
         cut.status.code(),
@@ -295,7 +281,7 @@ fn sigint_mid_epoch_then_resume_matches_an_uninterrupted_run() {
         "{stdout}"
     );
 
-    let resumed = run_in(work.path(), &["train", "--resume", "cut", "--plain"]);
+    let resumed = run_in(work.path(), &TrainArgs::resume("cut").plain().list());
     let (stdout, stderr) = text(&resumed);
     assert!(
         resumed.status.success(),
@@ -324,17 +310,9 @@ fn sigint_mid_epoch_then_resume_matches_an_uninterrupted_run() {
 #[test]
 fn sigterm_stops_like_sigint() {
     let work = tempfile::tempdir().unwrap();
-    let seed = config("seed");
     let output = signal_mid_run(
         work.path(),
-        &[
-            "train",
-            "--config",
-            seed.to_str().unwrap(),
-            "--out",
-            "run",
-            "--plain",
-        ],
+        &TrainArgs::shipped("seed").out("run").plain().list(),
         "run",
         "-TERM",
     );
@@ -354,31 +332,18 @@ fn sigterm_stops_like_sigint() {
 #[test]
 fn a_diverging_loss_stops_the_run_and_keeps_the_last_good_checkpoint() {
     let work = tempfile::tempdir().unwrap();
-    let smoke = config("smoke");
     let first = run_in(
         work.path(),
-        &[
-            "train",
-            "--config",
-            smoke.to_str().unwrap(),
-            "--out",
-            "run",
-            "--plain",
-        ],
+        &TrainArgs::shipped("smoke").out("run").plain().list(),
     );
     assert!(first.status.success(), "{:?}", text(&first));
     let diverging = run_in(
         work.path(),
-        &[
-            "train",
-            "--resume",
-            "run",
-            "--set",
-            "epochs=2",
-            "--set",
-            "optimizer.lr=1e37",
-            "--plain",
-        ],
+        &TrainArgs::resume("run")
+            .set("epochs=2")
+            .set("optimizer.lr=1e37")
+            .plain()
+            .list(),
     );
     assert_one_line_error(
         &diverging,

@@ -10,7 +10,8 @@ use crate::support;
 use mnist_data::{DatasetKind, ImageSet, Split};
 
 use support::{
-    COMMAND_SECONDS, Running, binary, browser, can_run, config, output_within, repo_root, succeed,
+    COMMAND_SECONDS, Running, TrainArgs, binary, browser, can_run, output_within, repo_root,
+    succeed,
 };
 
 /// Writes 784 pixels as a 28x28 grayscale PNG.
@@ -72,20 +73,13 @@ fn the_page_lists_runs_live_and_classifies_drawings_like_predict() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let default = config("default");
-    let default = default.to_str().unwrap();
     succeed(
         dir.path(),
-        &[
-            "train",
-            "--config",
-            default,
-            "--set",
-            "epochs=3",
-            "--out",
-            "runs/first",
-            "--plain",
-        ],
+        &TrainArgs::shipped("default")
+            .set("epochs=3")
+            .out("runs/first")
+            .plain()
+            .list(),
     );
 
     let (server, url) = serve_runs(dir.path());
@@ -95,23 +89,19 @@ fn the_page_lists_runs_live_and_classifies_drawings_like_predict() {
     let upload = dir.path().join("test-0.png");
     write_png(&upload, test_images.image(0));
     let live = dir.path().join("runs/live");
-    let live_command = serde_json::json!([
-        binary(),
-        "train",
-        "--config",
-        default,
-        "--set",
-        "epochs=20",
-        "--out",
-        live,
-        "--plain"
-    ]);
+    let live_train = TrainArgs::shipped("default")
+        .set("epochs=20")
+        .out(&live)
+        .plain();
+    let program = binary();
+    let mut live_command = vec![program.to_str().unwrap()];
+    live_command.extend(live_train.list());
     let mut driver = Command::new("node");
     driver
         .arg(repo_root().join("tests/browser/e2e.mjs"))
         .env("SERVE_URL", format!("http://{url}"))
         .env("CHROMIUM", chromium)
-        .env("LIVE_COMMAND", live_command.to_string())
+        .env("LIVE_COMMAND", serde_json::json!(live_command).to_string())
         .env("LIVE_RUN_ID", "live")
         .env("UPLOAD_IMAGE", &upload);
     if let Some(shots) = std::env::var_os("MNIST_BURN_SCREENSHOTS") {

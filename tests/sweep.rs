@@ -9,8 +9,8 @@ use std::process::{Command, Stdio};
 use crate::support;
 
 use support::{
-    COMMAND_SECONDS, Running, assert_one_line_error, binary, can_run, config, output_within,
-    python_with, run_in, succeed, wait_for,
+    COMMAND_SECONDS, Running, TrainArgs, assert_one_line_error, binary, can_run, config,
+    output_within, python_with, run_in, succeed, wait_for,
 };
 
 /// A sweep file over the smoke config with `body` (its [set]/[grid]/[random] tables).
@@ -248,19 +248,13 @@ fn tensorboard_reads_the_event_files() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let smoke = config("smoke");
     succeed(
         dir.path(),
-        &[
-            "train",
-            "--config",
-            smoke.to_str().unwrap(),
-            "--set",
-            "epochs=3",
-            "--out",
-            "run",
-            "--plain",
-        ],
+        &TrainArgs::shipped("smoke")
+            .set("epochs=3")
+            .out("run")
+            .plain()
+            .list(),
     );
     let script = "import sys, json\n\
         from tensorboard.backend.event_processing.event_accumulator import EventAccumulator\n\

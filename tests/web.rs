@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 
 use crate::interchange::{argmax, float_rows};
 use crate::support;
-use support::{COMMAND_SECONDS, Running, browser, can_run, config, output_within, repo_root};
+use support::{COMMAND_SECONDS, Running, TrainArgs, browser, can_run, output_within, repo_root};
 
 /// The folder `just web` writes beside the binary's build (`<target>/web`), or why not.
 pub(crate) fn web_folder() -> Result<PathBuf, String> {
@@ -151,13 +151,12 @@ fn trains_like_a_native_run(run: PageRun) -> Option<serde_json::Value> {
         .map_err(|reason| can_run(Err(reason), run.test))
         .ok()?;
     let dir = tempfile::tempdir().unwrap();
-    let default = config("default");
-    let mut train = vec!["train", "--config", default.to_str().unwrap()];
+    let mut train = TrainArgs::shipped("default");
     for set in run.overrides {
-        train.extend(["--set", set]);
+        train = train.set(set);
     }
-    train.extend(["--backend", "flex", "--out", "native", "--plain"]);
-    support::succeed(dir.path(), &train);
+    let train = train.backend("flex").out("native").plain();
+    support::succeed(dir.path(), &train.list());
     let native = support::read_metrics(&dir.path().join("native"));
 
     let mut server = Running::new(

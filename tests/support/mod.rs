@@ -7,6 +7,9 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 pub mod reference;
+mod train_args;
+
+pub use train_args::TrainArgs;
 
 /// The repository root (configs live in `configs/` there).
 pub fn repo_root() -> PathBuf {
