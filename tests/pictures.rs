@@ -1,7 +1,8 @@
 //! Pictures as people send them: MNIST test digits drawn as pages, saved plainly, as a
 //! drawing on a transparent canvas (dark ink and light ink) and as a photo stored sideways
 //! with an EXIF orientation; `predict` and serve's upload read each as the plain page, and a
-//! model unsure of a digit says which two it hesitates between.
+//! model unsure of a digit says which two it hesitates between. MNIST's whole test split drawn
+//! as pages reads as well as the split itself: the conversion leaves MNIST's digits as they are.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -10,7 +11,7 @@ use image::{DynamicImage, GrayImage, ImageEncoder, Luma, RgbaImage, imageops};
 use mnist_data::{DatasetKind, ImageSet, Split};
 
 use crate::support;
-use support::{config, succeed};
+use support::{TrainArgs, succeed};
 
 /// Digits each kind of picture is made of.
 const DIGITS: usize = 300;
@@ -139,25 +140,54 @@ fn predicted(work: &Path, run: &str, files: &[PathBuf]) -> Vec<serde_json::Value
 
 /// Trains `configs/<name>.toml` into `<dir>/run`, with `settings` as `--set` values.
 fn train_run(dir: &Path, name: &str, settings: &[&str]) {
-    let config = config(name);
-    let mut args = vec![
-        "train",
-        "--config",
-        config.to_str().unwrap(),
-        "--out",
-        "run",
-        "--plain",
-    ];
+    let mut args = TrainArgs::shipped(name).out("run").plain();
     for setting in settings {
-        args.extend(["--set", setting]);
+        args = args.set(setting);
     }
-    succeed(dir, &args);
+    succeed(dir, &args.list());
+}
+
+/// Percent of the test split's digits, drawn as plain pages into `work/pages`, that `predict`
+/// reads right.
+fn pages_accuracy(work: &Path) -> f64 {
+    let test = ImageSet::load(DatasetKind::Mnist, Split::Test).unwrap();
+    fs::create_dir(work.join("pages")).unwrap();
+    let files: Vec<String> = (0..test.len())
+        .map(|index| {
+            let file = format!("pages/{index}.png");
+            save_as("plain.png", &ink(&test, index), &work.join(&file));
+            file
+        })
+        .collect();
+    let mut args = vec!["predict", "run"];
+    args.extend(files.iter().map(String::as_str));
+    let stdout = succeed(work, &args);
+    let mut right = 0;
+    for (index, line) in stdout.lines().enumerate() {
+        let (file, answer) = line.split_once(": ").unwrap();
+        assert_eq!(file, files[index]);
+        let class = answer.split_whitespace().next().unwrap();
+        right += usize::from(class == test.label(index).to_string());
+    }
+    assert_eq!(stdout.lines().count(), test.len());
+    100.0 * right as f64 / test.len() as f64
 }
 
 #[test]
 fn transparent_drawings_and_sideways_photos_read_as_the_plain_page() {
     let work = tempfile::tempdir().unwrap();
     train_run(work.path(), "default", &["epochs=5"]);
+    succeed(work.path(), &["eval", "run"]);
+    let eval: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(work.path().join("run/eval.json")).unwrap())
+            .unwrap();
+    let split = eval["accuracy"].as_f64().unwrap();
+    let pages = pages_accuracy(work.path());
+    println!("test split {split:.2}%, the same digits as pages {pages:.2}%");
+    assert!(
+        (pages - split).abs() < 0.1,
+        "MNIST's test digits as pages read {pages:.2}%, the split itself {split:.2}%"
+    );
     let made = pictures(work.path(), DIGITS);
     let files: Vec<PathBuf> = made.iter().map(|(_, _, _, path)| path.clone()).collect();
     let answers = predicted(work.path(), "run", &files);

@@ -22,6 +22,7 @@ pub mod provision;
 mod raw_files;
 #[cfg(feature = "loader")]
 mod shuffle;
+mod stroke;
 
 pub use augment::AugmentConfig;
 pub use batcher::{Draw, MnistBatch, MnistBatcher, PixelScaling};

@@ -1,10 +1,11 @@
 //! Any picture of a digit turned into an MNIST image, the way MNIST itself was made: light
 //! strokes on a black background, the digit fitted into a 20x20 box, and that box placed in a
-//! 28x28 frame so that the centre of mass of the ink is at the centre.
+//! 28x28 frame so that the centre of mass of the ink is at the centre. Strokes thinner or
+//! wider than nearly all of MNIST's are brought into MNIST's range first ([`crate::stroke`]).
 
 use image::{DynamicImage, GrayImage, Luma, imageops};
 
-use crate::{IMAGE_PIXELS, IMAGE_SIDE};
+use crate::{IMAGE_PIXELS, IMAGE_SIDE, stroke};
 
 /// Side of the box the digit is scaled into (MNIST's 20x20).
 const DIGIT_BOX: u32 = 20;
@@ -23,17 +24,13 @@ pub fn mnist_style(image: &DynamicImage) -> [u8; IMAGE_PIXELS] {
         return to_array(&gray);
     }
     stretch_contrast(&mut gray);
-    let Some((left, top, width, height)) = ink_box(&gray) else {
+    let Some(digit) = cropped_to_ink(&gray) else {
         return [0; IMAGE_PIXELS];
     };
-    let digit = imageops::crop_imm(&gray, left, top, width, height).to_image();
-    let scale = f64::from(DIGIT_BOX) / f64::from(width.max(height));
-    let fitted = imageops::resize(
-        &digit,
-        ((f64::from(width) * scale).round() as u32).max(1),
-        ((f64::from(height) * scale).round() as u32).max(1),
-        imageops::FilterType::Lanczos3,
-    );
+    let Some(digit) = cropped_to_ink(&stroke::normalised(&digit)) else {
+        return [0; IMAGE_PIXELS];
+    };
+    let fitted = stroke::scaled_to(&digit, DIGIT_BOX);
     let (cx, cy) = centre_of_mass(&fitted);
     let place = |centre: f64, extent: u32| {
         let offset = (f64::from(side) / 2.0 - centre).round() as i64;
@@ -83,6 +80,12 @@ fn stretch_contrast(image: &mut GrayImage) {
     for Luma([value]) in image.pixels_mut() {
         *value = (f64::from(value.saturating_sub(background)) * 255.0 / range).round() as u8;
     }
+}
+
+/// The part of `image` inside [`ink_box`], if there is ink.
+fn cropped_to_ink(image: &GrayImage) -> Option<GrayImage> {
+    let (left, top, width, height) = ink_box(image)?;
+    Some(imageops::crop_imm(image, left, top, width, height).to_image())
 }
 
 /// The bounding box (left, top, width, height) of the ink: pixels above a fifth of full
@@ -142,17 +145,17 @@ mod tests {
     }
 
     /// A solid bar in a picture of another colour has a known answer, worked out by hand: a
-    /// 40x20 red bar on yellow (dark on light, so inverted) is scaled by half into a 20x10
-    /// box whose centre of mass, (10, 5), goes to the frame's centre (14, 14): columns 4..24
-    /// and rows 9..19 lit, the rest black. Upright (10x40) it becomes 5x20, centred at
-    /// (2.5, 10): columns 12..17 (11.5 rounds up), rows 4..24.
+    /// 60x6 red bar on yellow (dark on light, so inverted; as wide a stroke as MNIST's, so
+    /// kept so) is scaled by a third into a 20x2 box whose centre of mass, (10, 1), goes to
+    /// the frame's centre (14, 14): columns 4..24 and rows 13..15 lit, the rest black.
+    /// Upright (6x60) it becomes 2x20: columns 13..15, rows 4..24.
     #[test]
     fn a_solid_bar_lands_where_mnist_would_put_it() {
-        let cases = [((40, 20), (4..24, 9..19)), ((10, 40), (12..17, 4..24))];
+        let cases = [((60, 6), (4..24, 13..15)), ((6, 60), (13..15, 4..24))];
         for ((width, height), (columns, rows)) in cases {
             let mut picture = RgbImage::from_pixel(120, 90, Rgb([250, 240, 120]));
             for (x, y) in (0..width).flat_map(|x| (0..height).map(move |y| (x, y))) {
-                picture.put_pixel(70 + x, 15 + y, Rgb([200, 20, 20]));
+                picture.put_pixel(30 + x, 15 + y, Rgb([200, 20, 20]));
             }
             let converted = mnist_style(&DynamicImage::ImageRgb8(picture));
             for (index, &value) in converted.iter().enumerate() {
@@ -164,6 +167,23 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn the_stroke_range_is_mnists() {
+        let train = ImageSet::load(DatasetKind::Mnist, Split::Train).unwrap();
+        let mut widths: Vec<f64> = (0..5000)
+            .map(|index| {
+                let image = GrayImage::from_raw(28, 28, train.image(index).to_vec()).unwrap();
+                let (_, _, width, height) = ink_box(&image).unwrap();
+                stroke::stroke_width(&image) * 20.0 / f64::from(width.max(height))
+            })
+            .collect();
+        widths.sort_by(f64::total_cmp);
+        let (low, high) = (widths[widths.len() / 10], widths[widths.len() * 9 / 10]);
+        let (thinnest, widest) = stroke::MNIST_STROKE_RANGE;
+        assert!((low - thinnest).abs() < 0.01, "10th percentile {low}");
+        assert!((high - widest).abs() < 0.01, "90th percentile {high}");
     }
 
     #[test]
