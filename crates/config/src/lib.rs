@@ -182,7 +182,7 @@ impl ExperimentConfig {
         self.flat()
             .into_iter()
             .filter(|(key, value)| defaults.get(key) != Some(value))
-            .map(|(key, value)| format!("{key}={}", readable(&value)))
+            .map(|(key, value)| format!("{key}={}", as_written(&value)))
             .collect()
     }
 
@@ -197,7 +197,7 @@ impl ExperimentConfig {
 
 /// A value as a person writes it: floats as their shortest decimal (0.1307, not the
 /// 0.1307000070810318 of an `f32` field's widening; 1e38, not 38 zeros).
-fn readable(value: &toml::Value) -> String {
+fn as_written(value: &toml::Value) -> String {
     match value {
         toml::Value::Float(float) if f64::from(*float as f32) == *float => {
             format!("{:?}", *float as f32)

@@ -192,15 +192,12 @@ pub fn learning_curves(out_dir: &Path, runs: &[(String, Vec<EpochMetrics>)]) -> 
                 dashed,
                 color: if single { usize::from(!dashed) } else { run },
             };
-            match dashed {
-                true => {
-                    loss.push(series(|row| row.train_loss));
-                    accuracy.push(series(|row| row.train_acc));
-                }
-                false => {
-                    loss.push(series(|row| row.test_loss));
-                    accuracy.push(series(|row| row.test_acc));
-                }
+            if dashed {
+                loss.push(series(|row| row.train_loss));
+                accuracy.push(series(|row| row.train_acc));
+            } else {
+                loss.push(series(|row| row.test_loss));
+                accuracy.push(series(|row| row.test_acc));
             }
         }
     }

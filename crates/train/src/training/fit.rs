@@ -86,16 +86,15 @@ pub(super) fn fit(
     };
 
     let interrupter = request.interrupter.clone();
-    let progress: Box<dyn Progress> = match show_dashboard {
-        true => {
-            let dashboard = TuiMetricsRendererWrapper::new(
-                interrupter.clone(),
-                (completed > 0).then_some(completed),
-            );
-            crate::training::signals::signal_keys_under_dashboard();
-            Box::new(dashboard)
-        }
-        false => Box::new(PlainLines),
+    let progress: Box<dyn Progress> = if show_dashboard {
+        let dashboard = TuiMetricsRendererWrapper::new(
+            interrupter.clone(),
+            (completed > 0).then_some(completed),
+        );
+        crate::training::signals::signal_keys_under_dashboard();
+        Box::new(dashboard)
+    } else {
+        Box::new(PlainLines)
     };
     let syncs = Arc::new(SyncCounter::default());
     let tensorboard = Arc::new(Mutex::new(RunLog::create(run_dir, steps_per_epoch)));
