@@ -121,13 +121,14 @@ fn a_run_killed_with_sigkill_leaves_no_lock_behind() {
 #[test]
 fn a_sweep_resumed_while_it_runs_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    // The seed config in batches of 5: trials long enough to meet them running.
+    // The seed config in batches of 5, 40 epochs: a trial still runs when it is met (an epoch
+    // takes about a second; the sweep is interrupted long before the end).
     let base = config("seed");
     let file = dir.path().join("sweep.toml");
     fs::write(
         &file,
         format!(
-            "base = {:?}\n[set]\nepochs = 3\n\"data.batch_size\" = 5\n\
+            "base = {:?}\n[set]\nepochs = 40\n\"data.batch_size\" = 5\n\
              [grid]\n\"optimizer.lr\" = [0.01, 0.02]\n",
             base.display().to_string()
         ),
