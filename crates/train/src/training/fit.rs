@@ -105,6 +105,7 @@ pub(super) fn fit(
         interrupter.clone(),
         request.debug_syncs.then(|| syncs.clone()),
         tensorboard.clone(),
+        config.data.batch_size,
     );
     let policy = match request.sync_every {
         Some(steps) => SyncPolicy::every(steps),

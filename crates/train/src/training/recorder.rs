@@ -60,6 +60,11 @@ pub struct EpochRecorder {
     split_started: Instant,
     in_valid_split: bool,
     total_epochs: usize,
+    /// The training batch, and the split's items at the last step counted: an event of the
+    /// batched strategy carries several steps, and the dashboard counts one iteration an event.
+    batch_size: usize,
+    items_processed: usize,
+    items_counted: usize,
 }
 
 impl EpochRecorder {
@@ -72,6 +77,7 @@ impl EpochRecorder {
         interrupter: Interrupter,
         syncs: Option<Arc<SyncCounter>>,
         tensorboard: Arc<Mutex<RunLog>>,
+        batch_size: usize,
     ) -> Self {
         Self {
             progress,
@@ -86,6 +92,9 @@ impl EpochRecorder {
             split_started: Instant::now(),
             in_valid_split: false,
             total_epochs: 0,
+            batch_size,
+            items_processed: 0,
+            items_counted: 0,
         }
     }
 
@@ -198,10 +207,12 @@ impl TrainingProgressLogger for EpochRecorder {
     fn start_split(&mut self, split: &str, total_items: usize) {
         self.in_valid_split = split == "valid";
         self.split_started = Instant::now();
+        (self.items_processed, self.items_counted) = (0, 0);
         self.progress.start_split(split, total_items);
     }
 
     fn update_split(&mut self, items_processed: usize) {
+        self.items_processed = items_processed;
         self.progress.update_split(items_processed);
     }
 
@@ -219,7 +230,14 @@ impl TrainingProgressLogger for EpochRecorder {
         self.progress.end();
     }
 
+    /// One "Iteration" a step, as Burn's own loop counts them.
     fn log_event_training(&mut self, event: String) {
+        let steps =
+            (self.items_processed.saturating_sub(self.items_counted)).div_ceil(self.batch_size);
+        self.items_counted = self.items_processed;
+        for _ in 1..steps.max(1) {
+            self.progress.log_event_training(event.clone());
+        }
         self.progress.log_event_training(event);
     }
 }
