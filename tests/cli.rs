@@ -329,10 +329,10 @@ fn overrides_that_contradict_the_data_are_refused_before_anything_is_written() {
 
 /// Trains the smoke config into `out` with extra arguments; returns its standard output.
 fn smoke_run(work: &Path, out: &str, extra: &[&str]) -> String {
-    let mut args = TrainArgs::shipped("smoke").out(out).plain();
-    for argument in extra {
-        args = args.flag(*argument);
-    }
+    let args = TrainArgs::shipped("smoke")
+        .out(out)
+        .plain()
+        .flags(extra.iter().copied());
     let output = run_in(work, &args.list());
     let (stdout, stderr) = text(&output);
     assert!(
@@ -425,10 +425,10 @@ fn reading_metrics_in_windows_changes_no_number() {
 fn two_devices_train_the_default_config_like_one() {
     let work = tempfile::tempdir().unwrap();
     let train = |out: &str, extra: &[&str]| {
-        let mut args = TrainArgs::shipped("default").out(out).plain();
-        for argument in extra {
-            args = args.flag(*argument);
-        }
+        let args = TrainArgs::shipped("default")
+            .out(out)
+            .plain()
+            .flags(extra.iter().copied());
         let output = run_in(work.path(), &args.list());
         let (stdout, stderr) = text(&output);
         assert!(
@@ -619,10 +619,7 @@ fn early_stopping_keeps_the_best_validation_epoch() {
             "`early_stopping.metric` needs a validation split",
         ),
     ] {
-        let mut args = TrainArgs::shipped("smoke");
-        for set in sets {
-            args = args.set(set);
-        }
+        let args = TrainArgs::shipped("smoke").sets(sets);
         assert_one_line_error(&run_in(work.path(), &args.list()), 2, needle);
     }
 }
@@ -637,10 +634,11 @@ fn the_batched_loop_gives_the_numbers_of_burns_loop_bit_for_bit() {
         let mut runs = Vec::new();
         for (out, extra) in [("batched", None), ("burn", Some("--burn-loop"))] {
             let out = format!("{name}-{out}");
-            let mut args = TrainArgs::shipped(name).set(set).out(&out).plain();
-            if let Some(extra) = extra {
-                args = args.flag(extra);
-            }
+            let args = TrainArgs::shipped(name)
+                .set(set)
+                .out(&out)
+                .plain()
+                .flags(extra);
             succeed(scratch.path(), &args.list());
             let csv = fs::read_to_string(scratch.path().join(&out).join("metrics.csv")).unwrap();
             // Every column but the two timings.

@@ -53,10 +53,7 @@ fn a_second_run_into_a_folder_being_trained_is_refused_naming_the_first() {
         60,
     );
     for force in [false, true] {
-        let mut args = slow_run("shared", "epochs=2");
-        if force {
-            args = args.flag("--force");
-        }
+        let args = slow_run("shared", "epochs=2").flags(force.then_some("--force"));
         assert_refused_by(&run_in(work.path(), &args.list()), "shared", first.id());
     }
     let output = first.finish(120);

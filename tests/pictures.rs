@@ -140,10 +140,10 @@ fn predicted(work: &Path, run: &str, files: &[PathBuf]) -> Vec<serde_json::Value
 
 /// Trains `configs/<name>.toml` into `<dir>/run`, with `settings` as `--set` values.
 fn train_run(dir: &Path, name: &str, settings: &[&str]) {
-    let mut args = TrainArgs::shipped(name).out("run").plain();
-    for setting in settings {
-        args = args.set(setting);
-    }
+    let args = TrainArgs::shipped(name)
+        .out("run")
+        .plain()
+        .sets(settings.iter().copied());
     succeed(dir, &args.list());
 }
 

@@ -211,10 +211,7 @@ fn config_mistakes_and_overrides_are_one_line_and_exit_2() {
         ),
         (&["epochs"][..], "--set epochs: expected KEY=VALUE"),
     ] {
-        let mut args = TrainArgs::shipped("smoke");
-        for assignment in overrides {
-            args = args.set(assignment);
-        }
+        let args = TrainArgs::shipped("smoke").sets(overrides.iter().copied());
         assert_one_line_error(&run_in(work.path(), &args.list()), 2, needle);
     }
     assert!(!work.path().join("runs").exists(), "nothing is written");

@@ -151,11 +151,11 @@ fn trains_like_a_native_run(run: PageRun) -> Option<serde_json::Value> {
         .map_err(|reason| can_run(Err(reason), run.test))
         .ok()?;
     let dir = tempfile::tempdir().unwrap();
-    let mut train = TrainArgs::shipped("default");
-    for set in run.overrides {
-        train = train.set(set);
-    }
-    let train = train.backend("flex").out("native").plain();
+    let train = TrainArgs::shipped("default")
+        .sets(run.overrides.iter().copied())
+        .backend("flex")
+        .out("native")
+        .plain();
     support::succeed(dir.path(), &train.list());
     let native = support::read_metrics(&dir.path().join("native"));
 

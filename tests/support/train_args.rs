@@ -33,6 +33,11 @@ impl TrainArgs {
         self.flag("--set").flag(assignment)
     }
 
+    /// `--set A` for each assignment, in order.
+    pub fn sets<'a>(self, assignments: impl IntoIterator<Item = &'a str>) -> Self {
+        assignments.into_iter().fold(self, Self::set)
+    }
+
     /// `--backend NAME`
     pub fn backend(self, name: &str) -> Self {
         self.flag("--backend").flag(name)
@@ -52,6 +57,11 @@ impl TrainArgs {
     pub fn flag(mut self, argument: impl Into<String>) -> Self {
         self.0.push(argument.into());
         self
+    }
+
+    /// Each of `arguments`, as typed (none for `None`).
+    pub fn flags<S: Into<String>>(self, arguments: impl IntoIterator<Item = S>) -> Self {
+        arguments.into_iter().fold(self, Self::flag)
     }
 
     fn path(self, path: impl AsRef<Path>) -> Self {
