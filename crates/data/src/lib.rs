@@ -43,6 +43,9 @@ pub use shuffle::{EpochShuffledLoader, PermutedDataset};
 pub const IMAGE_SIDE: usize = 28;
 /// Pixels in one flattened image: the model's input width.
 pub const IMAGE_PIXELS: usize = IMAGE_SIDE * IMAGE_SIDE;
+
+/// Side of the box MNIST scaled each digit into, inside its 28x28 frame.
+const DIGIT_BOX: u32 = 20;
 /// Number of digit classes.
 pub const NUM_CLASSES: usize = 10;
 

@@ -5,10 +5,7 @@
 
 use image::{DynamicImage, GrayImage, Luma, imageops};
 
-use crate::{IMAGE_PIXELS, IMAGE_SIDE, stroke};
-
-/// Side of the box the digit is scaled into (MNIST's 20x20).
-const DIGIT_BOX: u32 = 20;
+use crate::{DIGIT_BOX, IMAGE_PIXELS, IMAGE_SIDE, stroke};
 
 /// The 784 pixels (row-major, 0 = background) of `image` as MNIST would have it.
 ///
@@ -176,7 +173,7 @@ mod tests {
             .map(|index| {
                 let image = GrayImage::from_raw(28, 28, train.image(index).to_vec()).unwrap();
                 let (_, _, width, height) = ink_box(&image).unwrap();
-                stroke::stroke_width(&image) * 20.0 / f64::from(width.max(height))
+                stroke::stroke_width(&image) * f64::from(DIGIT_BOX) / f64::from(width.max(height))
             })
             .collect();
         widths.sort_by(f64::total_cmp);

@@ -9,12 +9,12 @@
 
 use image::{GrayImage, Luma, imageops};
 
+use crate::DIGIT_BOX;
+
 /// The digit is worked on at four times MNIST's box, where one step of thickening or thinning
 /// is half a pixel of the box.
-const WORK_BOX: u32 = 80;
-
-/// Scale of the work box over MNIST's 20-pixel box.
-const WORK_SCALE: f64 = 4.0;
+const WORK_SCALE: u32 = 4;
+const WORK_BOX: u32 = WORK_SCALE * DIGIT_BOX;
 
 /// The 10th and 90th percentiles of the stroke widths of MNIST's training digits, in pixels of
 /// the 20x20 box, as [`stroke_width`] measures them (a test measures them again).
@@ -41,7 +41,8 @@ fn in_work_box(digit: &GrayImage) -> GrayImage {
 fn into_range(mut work: GrayImage) -> GrayImage {
     let width = stroke_width(&work);
     let (thinnest, widest) = MNIST_STROKE_RANGE;
-    let wanted = width.clamp(thinnest * WORK_SCALE, widest * WORK_SCALE);
+    let scale = f64::from(WORK_SCALE);
+    let wanted = width.clamp(thinnest * scale, widest * scale);
     let passes = ((wanted - width) / 2.0).round() as i64;
     for _ in 0..passes.unsigned_abs() {
         work = neighbourhood(&work, if passes > 0 { u8::max } else { u8::min });
@@ -135,7 +136,7 @@ mod tests {
     #[test]
     fn widths_outside_mnists_range_are_brought_into_it() {
         let (thinnest, widest) = MNIST_STROKE_RANGE;
-        let box_width = |image: &GrayImage| stroke_width(image) / WORK_SCALE;
+        let box_width = |image: &GrayImage| stroke_width(image) / f64::from(WORK_SCALE);
         let mut seen = [false; 3];
         for thickness in [1, 2, 4, 8, 12, 16, 24, 32] {
             let before = box_width(&in_work_box(&ring(thickness)));
