@@ -1,194 +1,34 @@
-"""Tests of gpu_check.py on a machine without a GPU, with fakes for what it drives: a fake
-`mnist-burn` (a script that writes a run folder, panics the way Rust does, or sleeps), a fake
-`nvidia-smi`, a fake NVIDIA driver folder (GPU_CHECK_NVIDIA_ROOT), a fake Python with torch,
-and a .deb built here. Standard library only; `python3 -m unittest bench/test_gpu_check.py`
-(or `python3 bench/test_gpu_check.py`), a few seconds.
+"""Tests of gpu_check.py on a machine without a GPU, on fakes of what it drives (fake driver
+trees, programs and packages in temporary folders: gpu_check_fakes.py). Standard library only;
+`python3 -m unittest bench/test_gpu_check.py` (or `python3 bench/test_gpu_check.py`), a few
+seconds. The tests of the whole check are in gpu_check_end_to_end.py, imported here so that
+this file runs them too.
 
 The real Debian packages are unpacked too when a bundle or the download cache has them
-(.device/bundle/debs, .device/debs, or GPU_CHECK_DEBS naming a folder).
+(.device/bundle/debs, .device/debs, or GPU_CHECK_DEBS naming a folder). A test that cannot run
+here (no dpkg-deb, no git, no packages, a CUDA toolkit in the way) prints why and is skipped;
+in CI (CI=true) it fails instead.
 """
 
 import glob
-import gzip
-import io
-import json
-import lzma
 import os
 import shutil
-import signal
-import stat
 import subprocess
 import sys
-import tarfile
-import tempfile
-import time
 import unittest
+from unittest import mock
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from gpucheck.commands import reason  # noqa: E402
-from gpucheck.cuda import CUDA_ROOTS, libdevice  # noqa: E402
-from gpucheck.loader import (DEB_PACKAGES, EGL_MANIFEST, VULKAN_MANIFEST, driver_manifests,  # noqa: E402
-                             install_loader, nvidia_root, point_loader, unpack_deb)
-from gpucheck.report import ARCHIVE  # noqa: E402
+from gpu_check_fakes import (FAKE_LDCONFIG, REPOSITORY, SCRIPT, PANIC, Temporary, fake_deb, fake_driver,
+                             tree, write)  # noqa: E402
+from gpu_check_end_to_end import EndToEnd  # noqa: E402,F401  (run from here)
+from gpucheck.commands import DEADLINE, OUTER_MARGIN, reason  # noqa: E402
+from gpucheck.cuda import libdevice, nvidia_gpu  # noqa: E402
+from gpucheck.loader import (DEB_PACKAGES, driver_manifests, install_loader, nvidia_root, point_loader,  # noqa: E402
+                             unpack_deb)
+from gpucheck.sending import run_there  # noqa: E402
 from gpucheck.vulkan import parse_vulkaninfo, vulkan_adapters, wgpu_adapter  # noqa: E402
-
-SCRIPT = os.path.join(HERE, "gpu_check.py")
-REPOSITORY = os.path.dirname(HERE)
-
-PANIC = ("thread 'main' panicked at src/main.rs:5:9:\nboom: the message\n"
-         "note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n")
-
-# A stand-in for mnist-burn: FAKE_<BACKEND> (e.g. FAKE_CUDA) or FAKE_MODE says what it does:
-# ok (a run folder with metrics.csv, run.toml and env.json, the variables it was given), panic,
-# nogpu (the binary's one-line error) or sleep (forever).
-FAKE_BINARY = r'''#!PYTHON
-import json, os, sys, time
-args = sys.argv[1:]
-command = args[0] if args else ""
-def value(flag):
-    return args[args.index(flag) + 1] if flag in args else None
-backend = value("--backend") or "flex"
-mode = os.environ.get("FAKE_" + backend.upper().replace("-", "_")) or os.environ.get("FAKE_MODE", "ok")
-if mode == "sleep":
-    print("starting, then nothing", flush=True)
-    time.sleep(3600)
-if mode == "panic":
-    sys.stderr.write(PANIC_TEXT)
-    sys.exit(101)
-if mode == "nogpu":
-    sys.stderr.write(f"error: no NVIDIA GPU found for backend `{backend}` (no NVIDIA driver); use --backend flex\n")
-    sys.exit(2)
-out = value("--out")
-keys = ["VK_DRIVER_FILES", "VK_ICD_FILENAMES", "__EGL_VENDOR_LIBRARY_FILENAMES", "CUBECL_WGPU_DEFAULT_DEVICE",
-        "LD_LIBRARY_PATH", "CUDA_PATH", "XDG_CACHE_HOME"]
-if command == "train":
-    os.makedirs(out, exist_ok=True)
-    with open(os.path.join(out, "metrics.csv"), "w") as file:
-        file.write("epoch,train_loss,train_acc,test_loss,test_acc,train_seconds,test_seconds\n")
-        for epoch in (1, 2, 3):
-            file.write(f"{epoch},0.5,80.0,0.4,{85 + epoch}.0,0.{epoch}0,0.05\n")
-    with open(os.path.join(out, "run.toml"), "w") as file:
-        file.write(f'backend = "{backend}"\ndevice = "Device<Fake({backend})>"\n\n[environment]\nburn = "0.22.1"\n')
-    with open(os.path.join(out, "env.json"), "w") as file:
-        json.dump({key: os.environ.get(key) for key in keys}, file)
-    print(f"Training on Device<Fake({backend})>")
-elif command == "profile":
-    os.makedirs(out, exist_ok=True)
-    with open(os.path.join(out, "profile.json"), "w") as file:
-        file.write("{}")
-    print(f"noise\nStep profile of seed.toml on {backend} (Device<Fake>): 50 steps\nphase   us/step\nWrote x")
-elif command == "throughput":
-    os.makedirs(out, exist_ok=True)
-    print("Training samples per second, 2048 images per epoch:\nbackend  batch 32\nfake     1000\nWrote y")
-'''.replace("#!PYTHON", "#!" + sys.executable).replace("PANIC_TEXT", repr(PANIC))
-
-# A Python "with torch": answers gpu_check's two -c questions, runs scripts with this Python.
-FAKE_PYTHON = r'''#!PYTHON
-import os, runpy, sys
-if sys.argv[1] == "-c":
-    print(os.environ["FAKE_TORCH_DIR"])
-    print("2.11.0+fake True")
-    sys.exit(0)
-sys.argv = sys.argv[1:]
-runpy.run_path(sys.argv[0], run_name="__main__")
-'''.replace("#!PYTHON", "#!" + sys.executable)
-
-FAKE_TORCH_EXPERT = '''import json
-print("epoch lines")
-print(json.dumps({"train_seconds": [0.2, 0.1, 0.1], "test_seconds": [0.01, 0.01, 0.01],
-                  "test_accuracy": [80.0, 81.0, 82.0], "steps_per_epoch": 50, "peak_gpu_mib": 12,
-                  "torch": "2.11.0+fake", "device": "cuda"}))
-'''
-
-FAKE_NVIDIA_SMI = '''#!/bin/sh
-case "$1" in
-    -L) echo "GPU 0: NVIDIA H200 (UUID: GPU-fake)" ;;
-    --query-gpu=memory.used) echo 1000 ;;
-    --query-gpu=*) echo "NVIDIA H200, 580.00, 143771 MiB" ;;
-    *) ;;
-esac
-'''
-
-
-def write(path, text, mode=0o644):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w") as file:
-        file.write(text)
-    os.chmod(path, mode)
-    return path
-
-
-def ar_archive(members):
-    """An `ar` archive (the container of a .deb) of (name, bytes) pairs."""
-    data = b"!<arch>\n"
-    for name, content in members:
-        data += f"{name:<16}{0:<12}{0:<6}{0:<6}{'100644':<8}{len(content):<10}`\n".encode()
-        data += content + (b"\n" if len(content) % 2 else b"")
-    return data
-
-
-def tar_xz(entries):
-    """data.tar.xz bytes of entries: (name, bytes) files, (name, None) folders, (name, '->target') links."""
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:xz") as tar:
-        for name, content in entries:
-            info = tarfile.TarInfo(name)
-            if content is None:
-                info.type, info.mode = tarfile.DIRTYPE, 0o755
-                tar.addfile(info)
-            elif isinstance(content, str):
-                info.type, info.linkname = tarfile.SYMTYPE, content[2:]
-                tar.addfile(info)
-            else:
-                info.size, info.mode = len(content), 0o644
-                tar.addfile(info, io.BytesIO(content))
-    return buffer.getvalue()
-
-
-def fake_deb(path):
-    """A small .deb like Debian's libvulkan1: a library, a link to it, a doc file."""
-    control = io.BytesIO()
-    with tarfile.open(fileobj=control, mode="w:xz") as tar:
-        text = b"Package: libfake1\nVersion: 1.0\nArchitecture: amd64\nMaintainer: t <t@t>\nDescription: fake\n"
-        info = tarfile.TarInfo("./control")
-        info.size = len(text)
-        tar.addfile(info, io.BytesIO(text))
-    data = tar_xz([("./", None), ("./usr/", None), ("./usr/lib/", None), ("./usr/lib/x86_64-linux-gnu/", None),
-                   ("./usr/lib/x86_64-linux-gnu/libvulkan.so.1.3.999", b"\x7fELF fake loader"),
-                   ("./usr/share/", None), ("./usr/share/doc/", None), ("./usr/share/doc/libfake1/", None),
-                   ("./usr/share/doc/libfake1/copyright", b"free"),
-                   ("./usr/lib/x86_64-linux-gnu/libvulkan.so.1", "->libvulkan.so.1.3.999")])
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "wb") as file:
-        file.write(ar_archive([("debian-binary", b"2.0\n"), ("control.tar.xz", control.getvalue()),
-                               ("data.tar.xz", data)]))
-    return path
-
-
-def tree(root):
-    """Files and links under root: relative path -> ('link', target) or ('file', mode, bytes)."""
-    found = {}
-    for parent, _, files in os.walk(root):
-        for name in files:
-            path = os.path.join(parent, name)
-            relative = os.path.relpath(path, root)
-            if os.path.islink(path):
-                found[relative] = ("link", os.readlink(path))
-            else:
-                with open(path, "rb") as file:
-                    found[relative] = ("file", stat.S_IMODE(os.stat(path).st_mode), file.read())
-    return found
-
-
-class Temporary(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="test-gpu-check-")
-        self.addCleanup(shutil.rmtree, self.tmp, True)
-
-    def path(self, *parts):
-        return os.path.join(self.tmp, *parts)
 
 
 class Reasons(unittest.TestCase):
@@ -222,10 +62,13 @@ class DebianPackages(Temporary):
         self.assertEqual(os.readlink(os.path.join(library, "libvulkan.so.1")), "libvulkan.so.1.3.999")
         with open(os.path.join(library, "libvulkan.so.1"), "rb") as file:
             self.assertEqual(file.read(), b"\x7fELF fake loader")
-        if shutil.which("dpkg-deb"):
-            other = self.path("dpkg")
-            subprocess.run(["dpkg-deb", "-x", deb, other], check=True)
-            self.assertEqual(tree(root), tree(other))
+
+    def test_the_same_files_as_dpkg_deb(self):
+        self.require(shutil.which("dpkg-deb"), "no dpkg-deb to compare the unpacked files with")
+        deb = fake_deb(self.path("libfake1_1.0_amd64.deb"))
+        unpack_deb(deb, self.path("root"), overwrite=True)
+        subprocess.run(["dpkg-deb", "-x", deb, self.path("dpkg")], check=True)
+        self.assertEqual(tree(self.path("root")), tree(self.path("dpkg")))
 
     def test_files_already_there_are_kept_unless_asked(self):
         deb = fake_deb(self.path("libfake1_1.0_amd64.deb"))
@@ -249,8 +92,9 @@ class DebianPackages(Temporary):
                    os.path.join(REPOSITORY, ".device", "debs")]
         debs = next((found for found in (sorted(glob.glob(os.path.join(folder, "*.deb")))
                                          for folder in folders if folder) if found), None)
-        if not debs:
-            self.skipTest("no downloaded Debian packages (just gpu-bundle downloads them)")
+        self.require(debs, "no downloaded Debian packages (just gpu-bundle downloads them)")
+        names = {os.path.basename(deb).split("_")[0] for deb in debs}
+        self.require(names >= set(DEB_PACKAGES), f"only {', '.join(sorted(names))} of the Debian packages")
         bundle = self.path("bundle")
         os.makedirs(os.path.join(bundle, "debs"))
         for deb in debs:
@@ -260,20 +104,34 @@ class DebianPackages(Temporary):
         self.assertNotIn("failed", text)
         loader = glob.glob(self.path("root", "usr", "lib", "*-linux-gnu", "libvulkan.so.1"))
         self.assertTrue(loader and os.path.isfile(loader[0]), text)
-        names = {os.path.basename(deb).split("_")[0] for deb in debs}
-        if names >= set(DEB_PACKAGES):
-            for library in ("libEGL.so.1", "libGL.so.1", "libGLX.so.0", "libGLdispatch.so.0", "libOpenGL.so.0",
-                            "libGLESv2.so.2"):
-                self.assertTrue(glob.glob(self.path("root", "usr", "lib", "*-linux-gnu", library)), library)
+        for library in ("libEGL.so.1", "libGL.so.1", "libGLX.so.0", "libGLdispatch.so.0", "libOpenGL.so.0",
+                        "libGLESv2.so.2"):
+            self.assertTrue(glob.glob(self.path("root", "usr", "lib", "*-linux-gnu", library)), library)
 
 
-def fake_driver(root, library="libGLX_nvidia_fake.so.0"):
-    """A folder standing in for /usr/local/nvidia: its Vulkan and EGL manifests."""
-    write(os.path.join(root, VULKAN_MANIFEST),
-          json.dumps({"file_format_version": "1.0.0", "ICD": {"library_path": library, "api_version": "1.3"}}))
-    write(os.path.join(root, EGL_MANIFEST),
-          json.dumps({"file_format_version": "1.0.0", "ICD": {"library_path": "libEGL_nvidia.so.0"}}))
-    return root
+class SystemLoader(Temporary):
+    """Whether the bundle's packages go into /, on a fake system whose `ldconfig -p` lists the
+    files of one folder (the bundle has no packages, so nothing is written to /)."""
+
+    def system(self, *libraries):
+        folder = self.path("lib")
+        os.makedirs(folder)
+        for library in libraries:
+            write(os.path.join(folder, library), "")
+        write(self.path("sbin", "ldconfig"), FAKE_LDCONFIG.replace("FOLDER", folder), 0o755)
+        path = mock.patch.dict(os.environ, {"PATH": self.path("sbin") + os.pathsep + os.environ.get("PATH", "")})
+        path.start()
+        self.addCleanup(path.stop)
+
+    def test_a_loader_without_glvnd_is_not_enough(self):
+        self.system("libvulkan.so.1")
+        text = install_loader(self.path("bundle"), os.sep, {})
+        self.assertIn("libGLdispatch.so.0, libEGL.so.1 missing", text)
+
+    def test_the_systems_own_when_it_has_every_library(self):
+        self.system("libvulkan.so.1", "libGLdispatch.so.0")
+        env = {"LD_LIBRARY_PATH": os.path.dirname(write(self.path("glvnd", "libEGL.so.1"), ""))}
+        self.assertTrue(install_loader(self.path("bundle"), os.sep, env).startswith("system's"))
 
 
 class Driver(Temporary):
@@ -296,6 +154,35 @@ class Driver(Temporary):
             if old is not None:
                 os.environ["GPU_CHECK_NVIDIA_ROOT"] = old
         self.assertEqual(driver_manifests(self.path("nowhere")), {})
+
+
+class Gpu(Temporary):
+    """Whether there is an NVIDIA GPU, with no nvidia-smi on PATH."""
+
+    def setUp(self):
+        super().setUp()
+        path = mock.patch.dict(os.environ, {"PATH": self.path("empty")})
+        path.start()
+        self.addCleanup(path.stop)
+
+    def test_nvidia_smi_in_the_drivers_bin(self):
+        driver = fake_driver(self.path("nvidia"), smi=True)
+        gpus, how = nvidia_gpu(driver, root=self.path("system"))
+        self.assertEqual(gpus, "GPU 0: NVIDIA H200 (UUID: GPU-fake)")
+        self.assertEqual(how, self.path("nvidia", "bin", "nvidia-smi") + " -L")
+
+    def test_the_device_nodes_alone_as_under_gvisor(self):
+        write(self.path("system", "dev", "nvidiactl"), "")
+        write(self.path("system", "proc", "driver", "nvidia", "params"), "")
+        gpus, how = nvidia_gpu(fake_driver(self.path("nvidia")), root=self.path("system"))
+        self.assertEqual(gpus, "one, by " + self.path("system", "dev", "nvidiactl"))
+        self.assertIn("no nvidia-smi in " + self.path("nvidia", "bin"), how)
+
+    def test_none_says_where_it_looked(self):
+        write(self.path("system", "proc", "driver", "nvidia", "params"), "")
+        gpus, why = nvidia_gpu(fake_driver(self.path("nvidia")), root=self.path("system"))
+        self.assertIsNone(gpus)
+        self.assertIn(self.path("system", "proc", "driver", "nvidia", "version"), why)
 
 
 class Adapters(unittest.TestCase):
@@ -349,148 +236,58 @@ class Libdevice(Temporary):
                          (None, os.path.join(toolkit, "nvvm", "libdevice", "libdevice.10.bc")))
         self.assertEqual(libdevice(None, self.tmp, roots=[], environ={}), (None, None, None))
 
+    def test_a_cuda_path_without_libdevice_is_passed_over_and_replaced(self):
+        """cubecl-llvm looks only in CUDA_PATH when it is set: the runs' must name the toolkit."""
+        toolkit = self.path("cuda-13.0")
+        write(os.path.join(toolkit, "nvvm", "libdevice", "libdevice.10.bc"), "bitcode")
+        os.makedirs(self.path("runtime-only", "lib64"))
+        self.assertEqual(libdevice(None, self.tmp, roots=[toolkit], environ={"CUDA_PATH": self.path("runtime-only")}),
+                         (toolkit, os.path.join(toolkit, "nvvm", "libdevice", "libdevice.10.bc"), "toolkit"))
 
-class EndToEnd(Temporary):
-    """gpu_check.py run as on the GPU machine, on a fake bundle."""
 
-    def bundle(self):
-        bundle = self.path("bundle")
-        os.makedirs(os.path.join(bundle, "configs"))
-        with lzma.open(os.path.join(bundle, "mnist-burn.xz"), "wt") as file:
-            file.write(FAKE_BINARY)
-        write(os.path.join(bundle, "configs", "seed.toml"), "epochs = 3\n")
-        write(os.path.join(bundle, "configs", "default.toml"), "epochs = 5\n")
-        write(os.path.join(bundle, "torch_expert.py"), FAKE_TORCH_EXPERT)
-        write(os.path.join(bundle, "NOTES.txt"), "mnist-burn: a fake\n")
-        os.makedirs(os.path.join(bundle, "mnist", "train"))
-        with gzip.open(os.path.join(bundle, "mnist", "train", "train-labels-idx1-ubyte.gz"), "wb") as file:
-            file.write(b"labels")
-        fake_deb(os.path.join(bundle, "debs", "libfake1_1.0_amd64.deb"))
-        return bundle
 
-    def run_check(self, *extra, gpu=False, env=None, deadline=60, wait=True):
-        bundle = self.bundle()
-        site = self.path("site-packages")
-        os.makedirs(os.path.join(site, "torch", "lib"), exist_ok=True)
-        write(os.path.join(site, "triton", "backends", "nvidia", "lib", "libdevice.10.bc"), "bitcode")
-        python = write(self.path("bin", "python-with-torch"), FAKE_PYTHON, 0o755)
-        variables = {key: value for key, value in os.environ.items()
-                     if key not in ("VK_DRIVER_FILES", "VK_ICD_FILENAMES", "__EGL_VENDOR_LIBRARY_FILENAMES",
-                                    "CUBECL_WGPU_DEFAULT_DEVICE", "CUDA_PATH", "GPU_CHECK_PYTHON")}
-        variables.update({"GPU_CHECK_NVIDIA_ROOT": fake_driver(self.path("nvidia")),
-                          "GPU_CHECK_ROOT": self.path("root"), "FAKE_TORCH_DIR": os.path.join(site, "torch")})
-        if gpu:
-            write(self.path("gpu-bin", "nvidia-smi"), FAKE_NVIDIA_SMI, 0o755)
-            variables["PATH"] = self.path("gpu-bin") + os.pathsep + variables.get("PATH", "")
-        variables.update(env or {})
-        self.out = self.path("out")
-        command = [sys.executable, SCRIPT, "--bundle", bundle, "--out", self.out, "--deadline", str(deadline),
-                   "--quick", "--python", python, "--timeout", "30"] + list(extra)
-        started = time.monotonic()
-        if not wait:
-            return subprocess.Popen(command, env=variables, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        done = subprocess.run(command, env=variables, capture_output=True, text=True, timeout=deadline + 60)
-        self.seconds = time.monotonic() - started
-        return done
 
-    def report(self):
-        with open(os.path.join(self.out, "report.txt")) as file:
-            return file.read()
+class Sending(Temporary):
+    """`gpu_check.py --how-to-send`, the end of `just gpu-bundle`, on a fake repository."""
 
-    def row(self, name):
-        """The row's last line: the summary's, when the check got that far."""
-        return [line for line in self.report().splitlines() if line.startswith(name + " ")][-1]
+    def send(self, bundle_mib, tracked_mib):
+        """The recipe's lines for a bundle and tracked files of these sizes (sparse files), with
+        an ignored file and a tracked one deleted beside them: (exit status, output)."""
+        self.require(shutil.which("git"), "no git")
+        repository = self.path("repository")
+        for path, mib in ((".device/bundle/mnist-burn.xz", bundle_mib), ("data.bin", tracked_mib),
+                          ("target/ignored.bin", 100), ("gone.txt", 0)):
+            write(os.path.join(repository, path), "")
+            os.truncate(os.path.join(repository, path), mib << 20)
+        write(os.path.join(repository, ".gitignore"), "/.device\n/target\n")
+        subprocess.run(["git", "init", "-q", repository], check=True)
+        subprocess.run(["git", "-C", repository, "add", "."], check=True)
+        os.remove(os.path.join(repository, "gone.txt"))
+        done = subprocess.run([sys.executable, SCRIPT, "--bundle", os.path.join(repository, ".device", "bundle"),
+                               "--how-to-send"], capture_output=True, text=True, timeout=60)
+        return done.returncode, done.stdout + done.stderr
 
-    def archived(self):
-        with tarfile.open(os.path.join(self.out, ARCHIVE)) as tar:
-            return {member.name: member for member in tar.getmembers()}, tar
+    def test_both_sizes_and_the_whole_recipe(self):
+        code, text = self.send(40, 3)
+        self.assertEqual(code, 0, text)
+        self.assertIn(".device/bundle 40.0 MiB + the repository's tracked files 3.0 MiB = 43.0 MiB of the 64", text)
+        self.assertIn(f"{DEADLINE + OUTER_MARGIN} s (--deadline + {OUTER_MARGIN} s)", text)
+        self.assertIn(f'python3 .device/bundle/gpu_check.py --bundle .device/bundle --out "$OUT" --deadline {DEADLINE}',
+                      text)
 
-    def assert_comes_back(self):
-        """What the device tool returns: at most 8 files, at most two folders down."""
-        files = [os.path.relpath(os.path.join(parent, name), self.out)
-                 for parent, _, names in os.walk(self.out) for name in names]
-        self.assertLessEqual(len(files), 8, files)
-        self.assertTrue(all(path.count(os.sep) <= 2 for path in files), files)
-        for name in ("report.txt", "steps.log", "results.json", ARCHIVE):
-            self.assertIn(name, files)
+    def test_a_bundle_that_fits_alone_but_not_with_the_repository(self):
+        code, text = self.send(62, 3)
+        self.assertEqual(code, 1, text)
+        self.assertIn("error: .device/bundle 62.0 MiB + the repository's tracked files 3.0 MiB", text)
 
-    def test_a_gpu_machine_gets_the_loader_variables_and_every_row(self):
-        done = self.run_check(gpu=True)
-        self.assertEqual(done.returncode, 0, done.stdout + done.stderr)
-        self.assert_comes_back()
-        for name in ("cuda seed", "wgpu seed", "pytorch seed", "tch-cuda seed", "cuda default"):
-            self.assertNotIn("failed", self.row(name))
-        self.assertIn("2.73x", self.row("cuda seed"))  # the summary's ratio to PyTorch
-        report = self.report()
-        self.assertIn("VK_DRIVER_FILES=" + self.path("nvidia", VULKAN_MANIFEST), report)
-        self.assertIn("Step profile of seed.toml on wgpu", report)
-        self.assertIn("fake     1000", report)
-        members, _ = self.archived()
-        self.assertIn("gpu-check/runs/wgpu/metrics.csv", members)
-        self.assertIn("gpu-check/profiles/cuda/profile.json", members)
-        with tarfile.open(os.path.join(self.out, ARCHIVE)) as tar:
-            env = json.load(tar.extractfile("gpu-check/runs/wgpu/env.json"))
-        self.assertEqual(env["VK_DRIVER_FILES"], self.path("nvidia", VULKAN_MANIFEST))
-        self.assertEqual(env["__EGL_VENDOR_LIBRARY_FILENAMES"], self.path("nvidia", EGL_MANIFEST))
-        self.assertEqual(env["CUBECL_WGPU_DEFAULT_DEVICE"], "DiscreteGpu(0)")
-        self.assertEqual(env["LD_LIBRARY_PATH"].split(":")[0], self.path("root", "usr", "lib", "x86_64-linux-gnu"))
-        self.assertTrue(os.path.islink(self.path("root", "usr", "lib", "x86_64-linux-gnu", "libvulkan.so.1")))
-        if not any(os.path.isdir(os.path.join(root, "nvvm", "libdevice")) for root in CUDA_ROOTS):
-            self.assertTrue(env["CUDA_PATH"].endswith(os.path.join("", "cuda")), env)
-            self.assertIn("Triton's copy", report)
-        with open(os.path.join(self.out, "steps.log")) as file:
-            self.assertIn("CUBECL_WGPU_DEFAULT_DEVICE=DiscreteGpu(0)", file.read())
-        with open(os.path.join(self.out, "results.json")) as file:
-            self.assertEqual(len(json.load(file)), 5)
-
-    def test_without_a_gpu_wgpu_is_not_forced_and_cuda_says_why(self):
-        done = self.run_check(env={"FAKE_CUDA": "nogpu"})
-        self.assertEqual(done.returncode, 0, done.stdout + done.stderr)
-        self.assertIn("error: no NVIDIA GPU found for backend `cuda`", self.row("cuda seed"))
-        self.assertIn("wgpu default", self.report())
-        with tarfile.open(os.path.join(self.out, ARCHIVE)) as tar:
-            env = json.load(tar.extractfile("gpu-check/runs/wgpu/env.json"))
-        self.assertIsNone(env["CUBECL_WGPU_DEFAULT_DEVICE"])
-
-    def test_a_panic_gives_a_readable_row_and_the_whole_stderr_in_the_log(self):
-        self.run_check(env={"FAKE_CUDA": "panic"})
-        row = self.row("cuda seed")
-        self.assertIn("boom: the message", row)
-        self.assertNotIn("RUST_BACKTRACE", row)
-        with open(os.path.join(self.out, "steps.log")) as file:
-            log = file.read()
-        self.assertIn("note: run with `RUST_BACKTRACE=1`", log)
-        self.assertIn("exit 101", log)
-        self.assertIn("gpu-check/logs/01-cuda-seed.stderr", self.archived()[0])
-
-    def test_the_deadline_stops_a_hung_step_and_skips_the_rest(self):
-        done = self.run_check(deadline=8, env={"FAKE_MODE": "sleep"})
-        self.assertLess(self.seconds, 8 + 6, done.stdout + done.stderr)
-        self.assert_comes_back()
-        self.assertIn("stopped after", self.row("cuda seed"))
-        self.assertIn("skipped: the deadline", self.report())
-        self.assertIn("starting, then nothing", self.row("cuda seed"))
-        self.assertIn("Summary", self.report())
-        self.assertIn("gpu-check/logs/01-cuda-seed.stdout", self.archived()[0])
-
-    def test_a_sigterm_keeps_what_it_had(self):
-        process = self.run_check(deadline=120, env={"FAKE_WGPU": "sleep"}, wait=False)
-        report = os.path.join(self.path("out"), "report.txt")
-        for _ in range(200):  # until the wgpu run has started
-            if os.path.exists(report):
-                with open(report) as file:
-                    if "cuda seed" in file.read():
-                        break
-            time.sleep(0.1)
-        time.sleep(0.5)
-        process.send_signal(signal.SIGTERM)
-        stdout, stderr = process.communicate(timeout=30)
-        self.out = self.path("out")
-        self.assertEqual(process.returncode, 143, stdout + stderr)
-        self.assertIn("gpu-check: stopped", self.report())
-        self.assertNotIn("failed", self.row("cuda seed"))
-        self.assert_comes_back()
-        self.assertIn("gpu-check/runs/cuda/metrics.csv", self.archived()[0])
+    def test_readme_and_the_gpu_page_show_the_recipe(self):
+        command = run_there(".device/bundle")[3].strip()
+        for page in ("README.md", os.path.join("docs", "backends-and-gpus.md")):
+            with open(os.path.join(REPOSITORY, page)) as file:
+                text = " ".join(file.read().split())
+            for shown in (command, f"time limit of at least {DEADLINE + OUTER_MARGIN} s",
+                          f"`--deadline` + {OUTER_MARGIN} s"):
+                self.assertTrue(shown in text, f"{page} does not show {shown!r}")
 
 
 if __name__ == "__main__":

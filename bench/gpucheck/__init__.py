@@ -9,6 +9,7 @@ preflight  the environment every run gets, and the pre-flight lines saying what 
 steps      each command of the check run against the deadline, logged, its GPU memory polled
 runs       the training runs, profiles and throughput, each a row of the table
 report     the table's rows and the files that come back (report, log, results, archive)
+sending    what the GPU machine is sent (the bundle with the repository) and the command run there
 
 Standard library only: the GPU machine has no network to install anything.
 """

@@ -52,6 +52,12 @@ def ldconfig_lists(library, timeout=PREFLIGHT_TIMEOUT):
     return any(line.strip().startswith(library + " ") for line in found.stdout.splitlines())
 
 
+DEADLINE = 480  # seconds for the whole check, unless --deadline says otherwise
+# Seconds a time limit around the check must give beyond --deadline: the check stops its last
+# step at the deadline, then writes the summary and the archive (and the interpreter starts).
+OUTER_MARGIN = 60
+
+
 class Deadline:
     """Seconds left before --deadline, keeping a reserve for the summary and the archive."""
 

@@ -1,6 +1,7 @@
-"""What Burn's cuda and tch-cuda backends need and the machine may hide: the GPU (nvidia-smi),
-a Python with torch (its libraries serve the tch binary, its loop is the baseline), and
-libdevice.10.bc, which a machine without the CUDA toolkit may only have inside pip packages.
+"""What Burn's cuda and tch-cuda backends need and the machine may hide: the GPU (nvidia-smi,
+else the driver's files), a Python with torch (its libraries serve the tch binary, its loop is
+the baseline), and libdevice.10.bc, which a machine without the CUDA toolkit may only have
+inside pip packages.
 """
 
 import glob
@@ -8,15 +9,35 @@ import os
 import shutil
 import sys
 
-from .commands import PREFLIGHT_TIMEOUT, sh
+from .commands import PREFLIGHT_TIMEOUT, reason, sh
 
 
-def has_nvidia_gpu(timeout=PREFLIGHT_TIMEOUT):
-    """nvidia-smi's list of GPUs, or None."""
-    if not shutil.which("nvidia-smi"):
-        return None
-    found = sh(["nvidia-smi", "-L"], timeout=timeout)
-    return found.stdout.strip() if found.ok and found.stdout.strip() else None
+# What the NVIDIA driver leaves in a machine's file tree. Under gVisor's GPU proxy only the
+# device nodes (and /proc/driver/nvidia/params) exist, so any one of these is enough.
+DRIVER_FILES = ("dev/nvidiactl", "dev/nvidia0", "proc/driver/nvidia/version")
+
+
+def driver_file(root=os.sep):
+    """The first of DRIVER_FILES under `root` (/ on a real machine) that exists, or None."""
+    return next((os.path.join(root, name) for name in DRIVER_FILES if os.path.exists(os.path.join(root, name))), None)
+
+
+def nvidia_gpu(driver, timeout=PREFLIGHT_TIMEOUT, root=os.sep):
+    """(the NVIDIA GPUs, how they were found) or (None, why none): the list of the first
+    nvidia-smi in the driver's bin/ or on PATH, else a driver file under `root` (the GPU is then
+    known by that file alone: the runs find out whether it works)."""
+    smi = shutil.which("nvidia-smi", path=os.pathsep.join([os.path.join(driver, "bin"), os.environ.get("PATH", "")]))
+    if smi:
+        found = sh([smi, "-L"], timeout=timeout)
+        if found.ok and found.stdout.strip():
+            return found.stdout.strip(), f"{smi} -L"
+        why = f"{smi} -L: {reason(found.stderr, found.stdout)}"
+    else:
+        why = f"no nvidia-smi in {os.path.join(driver, 'bin')} or on PATH"
+    sign = driver_file(root)
+    if sign:
+        return f"one, by {sign}", why
+    return None, f"{why}; none of {', '.join(os.path.join(root, name) for name in DRIVER_FILES)}"
 
 
 TORCH_QUESTION = ("import os, torch; print(os.path.dirname(torch.__file__)); "
@@ -42,18 +63,21 @@ CUDA_ROOTS = ["/usr/local/cuda", "/opt/cuda", "/usr/lib/cuda", "/usr"]
 
 def libdevice(torch_dir, work, roots=None, environ=None):
     """Where Burn's cuda backend (cubecl-llvm) will find libdevice.10.bc, the CUDA math library
-    its kernels link. cubecl-llvm looks in $CUDA_PATH/nvvm/libdevice, else under its fixed
-    toolkit folders; when only a copy in PyTorch's pip packages is found (nvidia-cuda-nvcc's, or
-    the one Triton ships as triton/backends/nvidia/lib/libdevice.10.bc) CUDA_PATH must name it:
-    for Triton's a small tree <work>/cuda/nvvm/libdevice/libdevice.10.bc linked to it is made.
+    its kernels link. cubecl-llvm looks only in $CUDA_PATH/nvvm/libdevice when CUDA_PATH is set,
+    else in the first of its fixed toolkit folders that has nvvm/libdevice; so wherever the file
+    is found outside the folder it would take (a CUDA_PATH without it, say), CUDA_PATH must name
+    it: a toolkit folder, or a copy in PyTorch's pip packages (nvidia-cuda-nvcc's, or the one
+    Triton ships as triton/backends/nvidia/lib/libdevice.10.bc, for which a small tree
+    <work>/cuda/nvvm/libdevice/libdevice.10.bc linked to it is made).
     Returns (the CUDA_PATH to set or None, the file, where it came from) or (None, None, None)."""
-    environ = os.environ if environ is None else environ
-    if environ.get("CUDA_PATH"):
-        path = os.path.join(environ["CUDA_PATH"], LIBDEVICE)
-        return (None, path, "CUDA_PATH") if os.path.isfile(path) else (None, None, None)
-    for root in CUDA_ROOTS if roots is None else roots:
-        if os.path.isdir(os.path.join(root, "nvvm", "libdevice")) and os.path.isfile(os.path.join(root, LIBDEVICE)):
-            return None, os.path.join(root, LIBDEVICE), "toolkit"
+    named = (os.environ if environ is None else environ).get("CUDA_PATH")
+    roots = CUDA_ROOTS if roots is None else roots
+    taken = named or next((root for root in roots if os.path.isdir(os.path.join(root, "nvvm", "libdevice"))), None)
+    if taken and os.path.isfile(os.path.join(taken, LIBDEVICE)):
+        return None, os.path.join(taken, LIBDEVICE), "CUDA_PATH" if named else "toolkit"
+    for root in roots:
+        if os.path.isfile(os.path.join(root, LIBDEVICE)):
+            return root, os.path.join(root, LIBDEVICE), "toolkit"
     site = os.path.dirname(torch_dir) if torch_dir else None
     if not site:
         return None, None, None

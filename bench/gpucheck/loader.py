@@ -13,10 +13,13 @@ import shutil
 import subprocess
 import tarfile
 
-from .commands import find_library, ldconfig_lists, reason, sh, timeout_for
+from .commands import find_library, reason, sh, timeout_for
 
 # Debian's packages that bring Vulkan (and EGL/GL through glvnd) to a machine without them.
 DEB_PACKAGES = ["libvulkan1", "libegl1", "libglvnd0", "libopengl0", "libgl1", "libglx0", "libgles2"]
+# What the NVIDIA driver's Vulkan and EGL libraries need from the system: the loader, and
+# glvnd's dispatch and EGL libraries (a machine may have the loader without glvnd).
+DRIVER_NEEDS = ("libvulkan.so.1", "libGLdispatch.so.0", "libEGL.so.1")
 NVIDIA_ROOT = "/usr/local/nvidia"
 VULKAN_MANIFEST = os.path.join("share", "vulkan", "icd.d", "nvidia_icd.json")
 EGL_MANIFEST = os.path.join("share", "glvnd", "egl_vendor.d", "10_nvidia.json")
@@ -115,17 +118,19 @@ def library_dirs(root):
 
 
 def install_loader(bundle, root, env, deadline=None):
-    """The bundle's Debian packages (debs/*.deb) unpacked so that the Vulkan loader is found.
+    """The bundle's Debian packages (debs/*.deb) unpacked so that the Vulkan loader and the
+    libraries the NVIDIA driver needs beside it are found.
 
-    Into / (then `ldconfig`) only when `ldconfig -p` lists no libvulkan.so.1; into any other
-    root always, that root's library folders then going first on env's LD_LIBRARY_PATH.
-    Returns one line saying what was done."""
+    Into / (then `ldconfig`) only when one of DRIVER_NEEDS is missing there, files already
+    there kept; into any other root always, that root's library folders then going first on
+    env's LD_LIBRARY_PATH. Returns one line saying what was done."""
     debs = sorted(glob.glob(os.path.join(bundle, "debs", "*.deb")))
     system = os.path.abspath(root) == os.path.abspath(os.sep)
-    if system and ldconfig_lists("libvulkan.so.1", timeout_for(deadline)):
-        return "system's (ldconfig lists libvulkan.so.1)"
+    missing = missing_libraries(env, deadline) if system else DRIVER_NEEDS
+    if not missing:
+        return f"system's (the loader finds {', '.join(DRIVER_NEEDS)})"
     if not debs:
-        return f"none: no libvulkan.so.1 here and no debs/*.deb in {bundle}"
+        return f"none: {', '.join(missing)} missing here and no debs/*.deb in {bundle}"
     written = kept = 0
     failed = []
     for deb in debs:
@@ -135,17 +140,23 @@ def install_loader(bundle, root, env, deadline=None):
         except (OSError, ValueError, tarfile.TarError) as error:
             failed.append(f"{os.path.basename(deb)}: {error}")
     names = ", ".join(os.path.basename(deb).split("_")[0] for deb in debs)
-    text = f"unpacked {len(debs) - len(failed)} Debian packages into {root} ({names}; {written} files"
+    text = f"{', '.join(missing)} missing: " if system else ""
+    text += f"unpacked {len(debs) - len(failed)} Debian packages into {root} ({names}; {written} files"
     text += f", {kept} already there and kept)" if kept else ")"
     if failed:
         text += "; failed: " + "; ".join(failed)
     if system:
         ran = sh(["ldconfig"], timeout=timeout_for(deadline))
         text += "; ldconfig run" if ran.ok else f"; ldconfig failed: {reason(ran.stderr, ran.stdout)}"
-        if ldconfig_lists("libvulkan.so.1", timeout_for(deadline)):
+        if not missing_libraries(env, deadline):
             return text
     prepend_path(env, "LD_LIBRARY_PATH", library_dirs(root))
     return text + "; on LD_LIBRARY_PATH"
+
+
+def missing_libraries(env, deadline=None):
+    """Those of DRIVER_NEEDS that a process with `env` would not find (LD_LIBRARY_PATH, ldconfig)."""
+    return [library for library in DRIVER_NEEDS if not find_library(library, env, timeout_for(deadline))]
 
 
 def prepend_path(env, name, folders):

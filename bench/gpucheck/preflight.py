@@ -13,8 +13,8 @@ from typing import Optional
 
 from .bundle import unpack
 from .commands import find_library, reason, sh, timeout_for
-from .cuda import has_nvidia_gpu, libdevice, torch_python
-from .loader import append_path, install_loader, nvidia_root, point_loader
+from .cuda import LIBDEVICE, libdevice, nvidia_gpu, torch_python
+from .loader import append_path, install_loader, nvidia_root, point_loader, prepend_path
 from .steps import logged_variables
 from .vulkan import describe_adapter, vulkan_adapters, wgpu_adapter
 
@@ -27,7 +27,7 @@ class Setup:
     """What the runs take from the pre-flight."""
 
     env: dict  # every run's environment
-    gpu: bool  # nvidia-smi lists a GPU
+    gpu: bool  # an NVIDIA GPU: nvidia-smi lists one, or the driver's device files are there
     quick: bool  # a slice of the data (--quick, or no NVIDIA GPU)
     python: Optional[str]  # a Python with torch, for the PyTorch loop
     wgpu_note: str  # the adapter wgpu takes, or why none: said on the wgpu rows
@@ -35,11 +35,14 @@ class Setup:
 
 def prepare(args, bundle, work, output, deadline):
     """The runs' environment from the bundle, the driver and PyTorch, each finding printed."""
-    smi = has_nvidia_gpu(timeout_for(deadline))
-    gpu = smi is not None
+    driver = nvidia_root(args.nvidia_root)
+    # A driver mounted under /usr/local/nvidia is often not on PATH: its nvidia-smi goes first,
+    # for the GPU memory polls and the runs as for the question whether there is a GPU.
+    prepend_path(os.environ, "PATH", [os.path.join(driver, "bin")])
+    gpus, how = nvidia_gpu(driver, timeout_for(deadline))
+    gpu = gpus is not None
     quick = args.quick or not gpu
-    output.say(f"gpu-check: {'NVIDIA GPU: ' + smi.replace(chr(10), '; ') if gpu else 'no NVIDIA GPU'}"
-               f"{'; quick mode: 1,600 training images per epoch' if quick else ''}; deadline {args.deadline:.0f} s")
+    output.say(f"gpu-check: {mode(args.quick, gpus, how)}; deadline {args.deadline:.0f} s")
 
     def line(what, text):
         output.say(f"  {what:<9} {text}")
@@ -51,7 +54,7 @@ def prepare(args, bundle, work, output, deadline):
     unpack(bundle, work)
     root = os.path.abspath(args.root or (os.sep if os.access(os.sep, os.W_OK) else os.path.join(work, "root")))
     loader = install_loader(bundle, root, env, deadline)
-    manifests = point_loader(env, nvidia_root(args.nvidia_root), work, deadline)
+    manifests = point_loader(env, driver, work, deadline)
     if gpu:
         env.setdefault("CUBECL_WGPU_DEFAULT_DEVICE", WGPU_ON_GPU)
     python, torch_dir, torch_version = torch_python([args.python] if args.python else None, timeout_for(deadline))
@@ -77,6 +80,16 @@ def prepare(args, bundle, work, output, deadline):
     return Setup(env, gpu, quick, python, wgpu_note)
 
 
+def mode(asked_quick, gpus, how):
+    """Which mode runs and why, for the report's first line: full on an NVIDIA GPU, else quick
+    (a slice of the data) because --quick asks for it or because no GPU was found."""
+    if gpus is None:
+        return f"quick mode (1,600 training images per epoch): no NVIDIA GPU ({how})"
+    found = f"NVIDIA GPU: {gpus.replace(chr(10), '; ')} ({how})"
+    return f"quick mode (1,600 training images per epoch), as --quick asks; {found}" if asked_quick \
+        else f"full mode (all of MNIST): {found}"
+
+
 def _vulkan_lines(env, line, deadline):
     """Prints the Vulkan adapters the runs reach and the one wgpu takes; returns the note the
     wgpu rows carry (that adapter, or why there is none)."""
@@ -99,8 +112,10 @@ def _vulkan_lines(env, line, deadline):
 def _point_cuda(env, torch_dir, work, deadline):
     """Sets CUDA_PATH in `env` where libdevice needs it; returns the CUDA line: the driver
     library, libdevice and nvcc, as Burn's cuda backend will find them."""
-    cuda_path, device_library, source = libdevice(torch_dir, work)
+    cuda_path, device_library, source = libdevice(torch_dir, work, environ=env)
     if cuda_path:
+        if env.get("CUDA_PATH"):
+            source += f"; the given CUDA_PATH={env['CUDA_PATH']} has no {LIBDEVICE}"
         env["CUDA_PATH"] = cuda_path
     libcuda = find_library("libcuda.so.1", env, timeout_for(deadline))
     nvcc = sh(["nvcc", "--version"], timeout=timeout_for(deadline)) if shutil.which("nvcc") else None

@@ -1,6 +1,11 @@
 """Each command of the check, run against the deadline: killed with all it started when time is
-up, its output kept in files and appended to steps.log, the archive rewritten after it (so a
-check stopped at any point still brings back every finished step), its GPU memory polled.
+up or the check is stopped, its output kept in files and appended to steps.log, the archive
+rewritten after it (so a check stopped at any point still brings back every finished step), its
+GPU memory polled.
+
+A step stays in the check's process group: a time limit around the check that signals the
+group (as `timeout` does), even with SIGKILL, which the check cannot pass on, ends the steps
+with it, so no trainer outlives a check cut short.
 """
 
 import os
@@ -107,8 +112,7 @@ class Steps:
         stopped = timed_out = None
         with open(stem + ".stdout", "wb") as stdout, open(stem + ".stderr", "wb") as stderr:
             try:
-                process = subprocess.Popen(command, env=env, stdout=stdout, stderr=stderr,
-                                           stdin=subprocess.DEVNULL, start_new_session=True)
+                process = subprocess.Popen(command, env=env, stdout=stdout, stderr=stderr, stdin=subprocess.DEVNULL)
             except OSError as error:
                 stderr.write(f"error: cannot start {command[0]}: {error}\n".encode())
                 process = None
@@ -118,11 +122,12 @@ class Steps:
                     process.wait(timeout=timeout)
                 except subprocess.TimeoutExpired:
                     timed_out = timeout
-                    _kill(process)
                 except (Stopped, KeyboardInterrupt) as error:
                     stopped = error
-                    _kill(process)
-                memory.done.set()
+                finally:  # whatever ends the wait (the time, a signal, an error), the step ends too
+                    if process.returncode is None:
+                        _kill(process)
+                    memory.done.set()
         wall = time.perf_counter() - started
         code = process.returncode if process is not None else 127
         with open(stem + ".stdout", encoding="utf-8", errors="replace") as file:
@@ -145,15 +150,38 @@ class Steps:
 
 
 def _kill(process):
-    """Ends `process` and everything it started (its own session)."""
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except OSError:
-        process.kill()
+    """Ends `process` and every process under it, all found before any is killed (the children
+    of one killed first would move to init, out of reach)."""
+    for pid in _descendants(process.pid):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass  # gone already
     try:
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         pass
+
+
+def _descendants(pid):
+    """`pid` and the processes under it, from each process's parent in /proc/PID/stat (just
+    `pid` where there is no /proc). Steps share the check's process group, so a step's own
+    processes are found this way rather than as a group of their own."""
+    children = {}
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(os.path.join("/proc", entry, "stat")) as file:
+                parent = int(file.read().rsplit(")", 1)[1].split()[1])  # after "pid (name) state"
+        except (OSError, ValueError, IndexError):
+            continue  # not a process, or one that ended meanwhile
+        children.setdefault(parent, []).append(int(entry))
+    found, waiting = [], [pid]
+    while waiting:
+        found.append(waiting.pop())
+        waiting.extend(children.get(found[-1], []))
+    return found
 
 
 def why_not(step):

@@ -37,7 +37,7 @@ pub struct NotCompiled {
 
 impl BackendKind {
     /// Every backend, in the order a caller who did not choose would prefer them: flex first,
-    /// measured 1.5x faster than ndarray on this workload (README, Performance).
+    /// measured 1.5x faster than ndarray on this workload (docs/performance.md).
     pub const ALL: [Self; 6] = [
         Self::Flex,
         Self::Ndarray,
@@ -176,15 +176,19 @@ impl BackendKind {
             return Ok(device);
         }
         // Without a driver the CUDA backends fail in a thread of their own, and the reason
-        // that reaches this one is a closed channel: name the real one first.
+        // that reaches this one is a closed channel: name the real one first. Where any file
+        // of the driver is there, the backend's own error speaks.
         #[cfg(target_os = "linux")]
         if matches!(self, Self::Cuda | Self::TchCuda)
-            && !std::path::Path::new("/proc/driver/nvidia/version").exists()
+            && !nvidia_driver_present(std::path::Path::new("/"))
         {
             return Err(Unavailable {
                 backend: self,
                 what: "NVIDIA GPU",
-                cause: "no NVIDIA driver: /proc/driver/nvidia/version is missing".to_string(),
+                cause: format!(
+                    "no NVIDIA driver: none of /{} exists",
+                    NVIDIA_DRIVER_FILES.join(", /")
+                ),
                 instead: CUDA_INSTEAD,
             }
             .into());
@@ -204,6 +208,20 @@ impl BackendKind {
         })?;
         Ok(device)
     }
+}
+
+/// What the NVIDIA driver leaves in a machine's file tree, from its root. Under gVisor's GPU
+/// proxy only the device nodes (and /proc/driver/nvidia/params) exist, so any one will do.
+#[cfg(any(target_os = "linux", test))]
+const NVIDIA_DRIVER_FILES: [&str; 3] =
+    ["dev/nvidiactl", "dev/nvidia0", "proc/driver/nvidia/version"];
+
+/// Whether the file tree at `root` (`/` on a real machine) holds any of the driver's files.
+#[cfg(any(target_os = "linux", test))]
+fn nvidia_driver_present(root: &std::path::Path) -> bool {
+    NVIDIA_DRIVER_FILES
+        .iter()
+        .any(|file| root.join(file).exists())
 }
 
 /// What to use instead of a CUDA backend that finds no GPU.
@@ -313,5 +331,19 @@ mod tests {
             let error = anyhow::Error::from(missing.not_compiled(&others));
             assert_eq!(exit_status(&error), 2);
         }
+    }
+
+    /// The driver's device nodes alone are a driver, as under gVisor's GPU proxy, which has
+    /// /proc/driver/nvidia/params but no /proc/driver/nvidia/version; without them, none.
+    #[test]
+    fn the_nvidia_driver_is_found_by_its_device_nodes_alone() {
+        let root = tempfile::tempdir().unwrap();
+        let proc = root.path().join("proc/driver/nvidia");
+        std::fs::create_dir_all(&proc).unwrap();
+        std::fs::write(proc.join("params"), "").unwrap();
+        assert!(!nvidia_driver_present(root.path()));
+        std::fs::create_dir_all(root.path().join("dev")).unwrap();
+        std::fs::write(root.path().join("dev/nvidiactl"), "").unwrap();
+        assert!(nvidia_driver_present(root.path()));
     }
 }
