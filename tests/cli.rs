@@ -211,17 +211,13 @@ fn an_existing_run_folder_is_not_overwritten() {
 
 #[test]
 fn a_closed_pipe_ends_output_quietly() {
-    use std::process::{Command, Stdio};
+    use std::process::Command;
 
     let scratch = tempfile::tempdir().unwrap();
-    let mut child = support::Running::new(
+    let mut child = support::Running::spawn(
         Command::new(support::binary())
             .args(["inspect", "-n", "300", "--out"])
-            .arg(scratch.path().join("grid.png"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap(),
+            .arg(scratch.path().join("grid.png")),
     );
     // The first of ~400 KB of digits; the rest meets a closed pipe.
     let first = child.first_line(60);
@@ -236,24 +232,13 @@ fn a_closed_pipe_ends_output_quietly() {
 /// non-zero exit, its folder says `interrupted` (not `running` forever), and it resumes.
 #[test]
 fn a_closed_pipe_interrupts_a_run_which_then_resumes() {
-    use std::process::{Command, Stdio};
-
     let scratch = tempfile::tempdir().unwrap();
     let run = scratch.path().join("run");
-    let mut child = support::Running::new(
-        Command::new(support::binary())
-            .args(
-                TrainArgs::shipped("smoke")
-                    .plain()
-                    .set("epochs=40")
-                    .out(&run)
-                    .list(),
-            )
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
+    let args = TrainArgs::shipped("smoke")
+        .plain()
+        .set("epochs=40")
+        .out(&run);
+    let mut child = support::start(scratch.path(), &args.list());
     let first = child.first_line(60);
     assert!(first.starts_with("Training `smoke`"), "{first}");
     let output = child.finish(120);
@@ -407,7 +392,17 @@ fn reading_metrics_in_windows_changes_no_number() {
     let batched = smoke_run(work.path(), "batched", &["--debug-syncs"]);
     // 2,000 images in batches of 32: 63 steps; the test split is one batch of 1,000.
     assert_eq!(device_reads(&every_step), [(63, 1)], "{every_step}");
-    for (run, most) in [(&windowed, 63 / 10 + 2), (&batched, 63)] {
+    // The batched loop reads once a hand-off: one every MAX_STEPS_PER_ITEM steps or
+    // HAND_OFF_INTERVAL, whichever comes first, and the epoch's last.
+    let train_seconds = read_metrics(&work.path().join("batched"))[0].train_seconds;
+    let hand_offs = 63usize.div_ceil(mnist_train::MAX_STEPS_PER_ITEM)
+        + (train_seconds / mnist_train::HAND_OFF_INTERVAL.as_secs_f64()) as usize
+        + 1;
+    assert!(
+        hand_offs < 63,
+        "the run took {train_seconds} s: too slow to tell"
+    );
+    for (run, most) in [(&windowed, 63 / 10 + 2), (&batched, hand_offs)] {
         let reads = device_reads(run);
         assert_eq!(reads.len(), 1, "{run}");
         assert!(reads[0].0 <= most && reads[0].1 == 1, "{run}");
@@ -625,8 +620,9 @@ fn early_stopping_keeps_the_best_validation_epoch() {
 }
 
 /// This program's training loop hands the metrics several steps at a time; Burn's hands them
-/// one: every metric of every epoch is the same, bit for bit, for the tutorial's config and
-/// the default one (validation split, momentum, cosine schedule).
+/// one: every metric of every epoch is the same, and so is every bit of the weights of the
+/// model and of every checkpoint, for the tutorial's config and the default one (validation
+/// split, momentum, cosine schedule).
 #[test]
 fn the_batched_loop_gives_the_numbers_of_burns_loop_bit_for_bit() {
     let scratch = tempfile::tempdir().unwrap();
@@ -649,9 +645,42 @@ fn the_batched_loop_gives_the_numbers_of_burns_loop_bit_for_bit() {
                     cells[..cells.len() - 2].join(",")
                 })
                 .collect();
-            runs.push(columns);
+            runs.push((columns, stored_weights(&scratch.path().join(&out))));
         }
-        assert_eq!(runs[0], runs[1], "{name}: the loops differ");
-        assert_eq!(runs[0].len(), 4, "{name}: a header and three epochs");
+        assert_eq!(runs[0].0, runs[1].0, "{name}: the loops' metrics differ");
+        assert_eq!(runs[0].0.len(), 4, "{name}: a header and three epochs");
+        let names: Vec<&String> = runs[0].1.iter().map(|(name, _)| name).collect();
+        assert!(
+            names.len() >= 3,
+            "{name}: the model and checkpoints: {names:?}"
+        );
+        for ((file, batched), (_, burn)) in runs[0].1.iter().zip(&runs[1].1) {
+            assert!(
+                batched == burn,
+                "{name}: the loops' weights in {file} differ"
+            );
+        }
+        assert_eq!(runs[0].1.len(), runs[1].1.len(), "{name}: {names:?}");
     }
+}
+
+/// The weights and bias, as bits, of `model.bpk` and of every model checkpoint of a run, by
+/// file name (the files' bytes differ: each holds its parameters' random ids).
+fn stored_weights(run: &Path) -> Vec<(String, Vec<u32>)> {
+    let mut files = vec!["model.bpk".to_string()];
+    let mut checkpoints: Vec<String> = fs::read_dir(run.join("checkpoint"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("model-"))
+        .map(|name| format!("checkpoint/{name}"))
+        .collect();
+    checkpoints.sort();
+    files.extend(checkpoints);
+    files
+        .into_iter()
+        .map(|file| {
+            let bits = support::weight_bits(&run.join(&file));
+            (file, bits)
+        })
+        .collect()
 }

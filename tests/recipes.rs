@@ -5,7 +5,7 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use crate::support;
 use support::{Running, can_run, config, output_within, read_metrics, repo_root, text, wait_for};
@@ -126,18 +126,15 @@ fn just_train_resume_continues_an_interrupted_run_on_its_backend() {
     ]);
     // Ctrl-C in a terminal reaches the whole process group: just and the run it started.
     std::os::unix::process::CommandExt::process_group(&mut command, 0);
-    let run = Running::new(
-        command
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
+    let run = Running::spawn(&mut command);
     wait_for(&work.path().join("cut/metrics.csv"), "\n1,", 120);
-    // `--`: procps' kill would take a negative number first for a signal.
-    let mut kill = Command::new("kill");
-    kill.args(["-s", "INT", "--", &format!("-{}", run.id())]);
-    assert!(output_within(kill, 10).status.success());
+    // Held still while Ctrl-C's signal is sent, so it lands in the second epoch however fast
+    // the run is. `--`: procps' kill would take a negative number first for a signal.
+    for signal in ["STOP", "INT", "CONT"] {
+        let mut kill = Command::new("kill");
+        kill.args(["-s", signal, "--", &format!("-{}", run.id())]);
+        assert!(output_within(kill, 10).status.success());
+    }
     let output = run.finish(120);
     assert_eq!(output.status.code(), Some(130), "{:?}", text(&output));
     assert!(status_of(Path::new(&cut)).contains("status = \"interrupted\""));

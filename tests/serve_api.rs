@@ -181,9 +181,10 @@ fn the_train_view_serves_the_browser_build_and_nothing_beside_it() {
     assert_eq!(headers[header::CONTENT_TYPE], "application/wasm");
     let gzipped = fetch("/train/mnist/t10k-labels-idx1-ubyte.gz");
     assert_eq!(gzipped.1[header::CONTENT_TYPE], "application/gzip");
-    // A browser that accepts a compressed copy gets the smallest one there is, labelled so.
+    // A browser that accepts a compressed copy gets one, labelled so: Brotli when it takes
+    // both (even where, as here, the gzip copy is smaller), none of what it refuses (q=0).
     fs::write(web.join("mnist_web_bg.wasm.br"), b"brotli bytes").unwrap();
-    fs::write(web.join("mnist_web_bg.wasm.gz"), b"gzip bytes").unwrap();
+    fs::write(web.join("mnist_web_bg.wasm.gz"), b"gzip").unwrap();
     let accepting = |coding: &str| {
         let request = Request::get("/train/mnist_web_bg.wasm")
             .header(header::ACCEPT_ENCODING, coding)
@@ -201,9 +202,16 @@ fn the_train_view_serves_the_browser_build_and_nothing_beside_it() {
         accepting("gzip, deflate, br"),
         (Some("br".into()), b"brotli bytes".to_vec())
     );
+    for coding in ["gzip;q=1.0", "br;q=0, gzip", "br; q=0.0, gzip;q=0.5"] {
+        assert_eq!(
+            accepting(coding),
+            (Some("gzip".into()), b"gzip".to_vec()),
+            "{coding}"
+        );
+    }
     assert_eq!(
-        accepting("gzip;q=1.0"),
-        (Some("gzip".into()), b"gzip bytes".to_vec())
+        accepting("br;q=0, gzip;q=0"),
+        (None, b"\0asm\x01\0\0\0".to_vec())
     );
     assert_eq!(accepting("identity"), (None, b"\0asm\x01\0\0\0".to_vec()));
     // The rest of the site keeps its stricter policy.

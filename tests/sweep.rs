@@ -4,13 +4,13 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use crate::support;
 
 use support::{
-    COMMAND_SECONDS, Running, TrainArgs, assert_one_line_error, binary, can_run, config,
-    output_within, python_with, run_in, succeed, wait_for,
+    COMMAND_SECONDS, TrainArgs, assert_one_line_error, binary, can_run, config, output_within,
+    python_with, run_in, signal_while_held, succeed, wait_for, writer_of,
 };
 
 /// A sweep file over the smoke config with `body` (its [set]/[grid]/[random] tables).
@@ -162,18 +162,13 @@ fn an_interrupted_sweep_resumes_to_the_end() {
         dir.path(),
         "[set]\nepochs = 30\n\"data.train_limit\" = 6000\n[grid]\n\"optimizer.lr\" = [0.01, 0.02, 0.03]\n",
     );
-    let child = Command::new(binary())
-        .args(["sweep", &file, "--out", "out", "--jobs", "2"])
-        .current_dir(dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let sweep = Running::new(child);
+    let sweep = support::start(dir.path(), &["sweep", &file, "--out", "out", "--jobs", "2"]);
     wait_for(&dir.path().join("out/trial-001/metrics.csv"), "\n2,", 120);
-    let mut kill = Command::new("kill");
-    kill.args(["-INT", &sweep.id().to_string()]);
-    assert!(output_within(kill, 10).status.success());
+    // Both trials are held still until the sweep has passed Ctrl-C on to them, so neither can
+    // finish (and let trial-003 start) in between, however fast they are.
+    let trials =
+        ["trial-001", "trial-002"].map(|trial| writer_of(&dir.path().join("out").join(trial)));
+    signal_while_held(&trials, "INT", || sweep.signal("INT"));
     let output = sweep.finish(120);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(130), "{stderr}");

@@ -387,7 +387,7 @@ fn the_page_sees_dropped_pictures_as_predict_does(
             cli["input"].as_array().unwrap(),
             page["input"].as_array().unwrap(),
         );
-        assert_eq!(ours.len(), 784);
+        assert_eq!((ours.len(), theirs.len()), (784, 784), "{}", file.display());
         let far = ours
             .iter()
             .zip(theirs)

@@ -30,6 +30,11 @@ pub fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_mnist-burn"))
 }
 
+/// Starts `mnist-burn args...` in `cwd`, its output piped.
+pub fn start(cwd: &Path, args: &[&str]) -> Running {
+    Running::spawn(Command::new(binary()).args(args).current_dir(cwd))
+}
+
 /// Runs `mnist-burn args...` in `cwd` and returns what it did.
 pub fn run_in(cwd: &Path, args: &[&str]) -> Output {
     run_with_env(cwd, args, &[])
@@ -128,6 +133,18 @@ pub fn learned(run_dir: &Path) -> Vec<[f64; 4]> {
         .iter()
         .map(|row| [row.train_loss, row.train_acc, row.test_loss, row.test_acc])
         .collect()
+}
+
+/// Every bit of the weights and bias a `.bpk` file of a run holds, read as `eval` reads it
+/// (the file's bytes say more: each holds its parameters' random ids).
+pub fn weight_bits(file: &Path) -> Vec<u32> {
+    let device = burn::prelude::Device::flex();
+    let model = mnist_runs::TrainedModel::load(file, &device)
+        .unwrap_or_else(|error| panic!("{}: {error:#}", file.display()))
+        .model;
+    let mut values: Vec<f32> = model.weights().into_data().try_to_vec().unwrap();
+    values.extend(model.bias().into_data().try_to_vec::<f32>().unwrap());
+    values.into_iter().map(f32::to_bits).collect()
 }
 
 /// `(train reads, test reads)` of each epoch, from the lines `train --debug-syncs` prints.
@@ -300,9 +317,32 @@ impl Running {
         Self(Some(child))
     }
 
+    /// Starts `command` with its standard output and error piped.
+    pub fn spawn(command: &mut Command) -> Self {
+        let child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|error| panic!("{command:?} does not start: {error}"));
+        Self::new(child)
+    }
+
     /// The process id, for signals.
     pub fn id(&self) -> u32 {
         self.0.as_ref().expect("running").id()
+    }
+
+    /// Sends the signal `name` (`INT`, `STOP`, `CONT`, ...) to the process.
+    pub fn signal(&self, name: &str) {
+        let mut kill = Command::new("kill");
+        kill.args(["-s", name, &self.id().to_string()]);
+        assert!(output_within(kill, 10).status.success(), "kill -s {name}");
+    }
+
+    /// Whether the process has ended (it is reaped then; [`Running::finish`] still reads it).
+    pub fn has_ended(&mut self) -> bool {
+        let child = self.0.as_mut().expect("running");
+        child.try_wait().expect("child status").is_some()
     }
 
     /// Kills the process outright (SIGKILL) and waits for it.
@@ -382,6 +422,71 @@ impl Drop for Running {
             let _ = child.wait();
         }
     }
+}
+
+/// Holds the processes `pids` still (SIGSTOP) while `send` has something signal them, until
+/// the kernel keeps `signal` (`INT`, `TERM`) pending for each (or the sender let it go on
+/// itself, as Slurm's SIGCONT before SIGTERM does), then lets them go on (SIGCONT): each meets
+/// the signal where it was stopped, however fast it runs and however long the sender (a sweep
+/// forwarding Ctrl-C, Slurm's scancel) takes.
+pub fn signal_while_held(pids: &[u32], signal: &str, send: impl FnOnce()) {
+    let number = match signal {
+        "INT" => 2,
+        "TERM" => 15,
+        other => panic!("no signal number for {other}"),
+    };
+    let kill = |name: &str, pid: u32| {
+        let mut kill = Command::new("kill");
+        kill.args(["-s", name, &pid.to_string()]);
+        assert!(
+            output_within(kill, 10).status.success(),
+            "kill -s {name} {pid}"
+        );
+    };
+    for &pid in pids {
+        kill("STOP", pid);
+        poll(
+            10,
+            || held(pid).map(drop),
+            || format!("process {pid} never stopped"),
+        );
+    }
+    send();
+    for &pid in pids {
+        poll(
+            60,
+            || match held(pid) {
+                Some(pending) => (pending & (1 << (number - 1)) != 0).then_some(()),
+                None => Some(()),
+            },
+            || format!("process {pid} never had SIG{signal} pending"),
+        );
+    }
+    pids.iter().for_each(|&pid| kill("CONT", pid));
+}
+
+/// The signals pending for process `pid`, its own and its threads', while it is stopped
+/// (`/proc/PID/status`); `None` once it runs again or has ended.
+fn held(pid: u32) -> Option<u64> {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let field = |name: &str| status.lines().find_map(|line| line.strip_prefix(name));
+    if !field("State:")?.trim_start().starts_with('T') {
+        return None;
+    }
+    ["ShdPnd:", "SigPnd:"].into_iter().try_fold(0, |all, name| {
+        Some(all | u64::from_str_radix(field(name)?.trim(), 16).ok()?)
+    })
+}
+
+/// The process that writes run (or sweep) folder `dir`: the id its lock file holds, once it
+/// is there.
+pub fn writer_of(dir: &Path) -> u32 {
+    let lock = dir.join(".lock");
+    poll(
+        60,
+        || fs::read_to_string(&lock).ok()?.trim().parse().ok(),
+        || format!("{} never named its writer", lock.display()),
+    )
 }
 
 /// The four raw files, as `split/name`.

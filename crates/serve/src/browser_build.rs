@@ -51,15 +51,29 @@ pub async fn file(
                 .iter()
                 .filter_map(|value| value.to_str().ok())
                 .flat_map(|value| value.split(','))
-                .any(|accepted| accepted.split(';').next().unwrap_or("").trim() == *coding)
+                .any(|accepted| accepts(accepted, coding))
         })
         .collect();
     serve(&state, &path, accepted).await
 }
 
-/// The compressed copies a file may have beside it (`FILE.br`, `FILE.gz`), the smallest
-/// first.
+/// The compressed copies a file may have beside it (`FILE.br`, `FILE.gz`), in the order they
+/// are preferred when a browser takes both, whatever its q-values rank (as static servers
+/// do): Brotli, which `just web` makes the smaller.
 const CODINGS: [&str; 2] = ["br", "gzip"];
+
+/// Whether one element of Accept-Encoding (`gzip`, `br;q=0.5`) accepts `coding`; `q=0` says
+/// it does not.
+fn accepts(element: &str, coding: &str) -> bool {
+    let mut parts = element.split(';').map(str::trim);
+    let refused = |parameter: &str| {
+        parameter
+            .strip_prefix("q=")
+            .and_then(|q| q.parse::<f32>().ok())
+            .is_some_and(|q| q == 0.0)
+    };
+    parts.next() == Some(coding) && !parts.any(refused)
+}
 
 async fn serve(state: &AppState, path: &str, accepted: Vec<&'static str>) -> Response {
     let folder = state.browser_build.clone();

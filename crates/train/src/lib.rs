@@ -3,9 +3,10 @@
 //! interchange. Run folders and trained models are `mnist-runs`, which the page shares.
 //!
 //! One folder per concern, each saying in its `mod.rs` what it may use: `run/` and
-//! `interchange/` use nothing else here but `backend`; `training/` uses `run/`; `measure/` and
-//! `sweep/` use `training/`. What is used from outside is re-exported below, so
-//! rustc reports anything left unused.
+//! `interchange/` use nothing else here but `backend`; `training/` uses `run/`; `measure/`
+//! uses `training/`; `sweep/` runs its trials as processes of the binary and uses only
+//! `backend`. What is used from outside is re-exported below, so rustc reports anything left
+//! unused.
 
 #[macro_use]
 extern crate mnist_runs;
@@ -26,6 +27,8 @@ pub use run::Resume;
 pub use training::failure::{Interrupted, Usage, exit_status};
 pub use training::signals::stop_on_signals;
 pub use training::{ProgressView, RunDir, RunEnd, RunRequest, TrainingLoop, train};
+// How often the batched loop hands its steps to the metrics (and so reads the device).
+pub use training::{HAND_OFF_INTERVAL, MAX_STEPS_PER_ITEM};
 
 // A trained model in other runtimes' formats.
 pub use interchange::{Format, ImportRequest, export, import_checkpoint};

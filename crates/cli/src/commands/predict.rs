@@ -70,6 +70,8 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
                     probabilities.join(", ")
                 );
             }
+            // One picture's error is the command's; of several, each is said as it happens.
+            Err(error) if args.images.len() == 1 => return Err(error),
             Err(error) => {
                 failed += 1;
                 tell!("error: {error:#}");

@@ -126,7 +126,7 @@ impl Pending {
     }
 
     fn due(&self) -> bool {
-        self.steps.len() >= MAX_STEPS_PER_ITEM || self.since.elapsed() >= HAND_OFF_INTERVAL
+        hand_off_due(self.steps.len(), self.since.elapsed())
     }
 
     fn hand_off(
@@ -144,6 +144,11 @@ impl Pending {
         let item = TrainingItem::new(steps, progress, Some(iteration), Some(lr));
         interrupter.fail_on_error(processor.process_train(LearnerEvent::ProcessedItem(item)));
     }
+}
+
+/// Whether `steps` gathered over `waited` since the last hand-off are handed over now.
+fn hand_off_due(steps: usize, waited: Duration) -> bool {
+    steps >= MAX_STEPS_PER_ITEM || waited >= HAND_OFF_INTERVAL
 }
 
 /// One evaluation pass: Burn's `SingleDeviceValidEpoch::run`.
@@ -241,5 +246,20 @@ impl SupervisedLearningStrategy<LogisticRegression> for BatchedSingleDevice {
             }
         }
         (learner.model(), processor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_are_handed_over_when_an_item_is_full_or_the_interval_has_passed() {
+        let (full, interval) = (MAX_STEPS_PER_ITEM, HAND_OFF_INTERVAL);
+        let moment = Duration::from_millis(1);
+        assert!(!hand_off_due(1, moment));
+        assert!(!hand_off_due(full - 1, interval - moment));
+        assert!(hand_off_due(full, moment), "a full item goes at once");
+        assert!(hand_off_due(1, interval), "the dashboard moves");
     }
 }

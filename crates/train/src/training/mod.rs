@@ -17,6 +17,7 @@ pub(crate) mod signals;
 pub(crate) mod tensorboard;
 mod train;
 
+pub use batched::{HAND_OFF_INTERVAL, MAX_STEPS_PER_ITEM};
 pub use ending::RunEnd;
 pub use request::{ProgressView, RunDir, RunRequest, TrainingLoop};
 pub use train::train;

@@ -60,11 +60,42 @@ pub struct EpochRecorder {
     split_started: Instant,
     in_valid_split: bool,
     total_epochs: usize,
-    /// The training batch, and the split's items at the last step counted: an event of the
-    /// batched strategy carries several steps, and the dashboard counts one iteration an event.
+    steps: StepCounter,
+}
+
+/// The training steps behind each event, from the items Burn reports: an event of the batched
+/// strategy carries several steps, and the dashboard counts one "Iteration" an event.
+#[derive(Debug)]
+struct StepCounter {
     batch_size: usize,
+    /// The split's items so far, and at the last event.
     items_processed: usize,
     items_counted: usize,
+}
+
+impl StepCounter {
+    fn new(batch_size: usize) -> Self {
+        Self {
+            batch_size,
+            items_processed: 0,
+            items_counted: 0,
+        }
+    }
+
+    fn start_split(&mut self) {
+        (self.items_processed, self.items_counted) = (0, 0);
+    }
+
+    fn update(&mut self, items_processed: usize) {
+        self.items_processed = items_processed;
+    }
+
+    /// The steps since the last event (at least one: an event is one step or more).
+    fn event(&mut self) -> usize {
+        let items = self.items_processed.saturating_sub(self.items_counted);
+        self.items_counted = self.items_processed;
+        items.div_ceil(self.batch_size).max(1)
+    }
 }
 
 impl EpochRecorder {
@@ -92,9 +123,7 @@ impl EpochRecorder {
             split_started: Instant::now(),
             in_valid_split: false,
             total_epochs: 0,
-            batch_size,
-            items_processed: 0,
-            items_counted: 0,
+            steps: StepCounter::new(batch_size),
         }
     }
 
@@ -207,12 +236,12 @@ impl TrainingProgressLogger for EpochRecorder {
     fn start_split(&mut self, split: &str, total_items: usize) {
         self.in_valid_split = split == "valid";
         self.split_started = Instant::now();
-        (self.items_processed, self.items_counted) = (0, 0);
+        self.steps.start_split();
         self.progress.start_split(split, total_items);
     }
 
     fn update_split(&mut self, items_processed: usize) {
-        self.items_processed = items_processed;
+        self.steps.update(items_processed);
         self.progress.update_split(items_processed);
     }
 
@@ -232,10 +261,7 @@ impl TrainingProgressLogger for EpochRecorder {
 
     /// One "Iteration" a step, as Burn's own loop counts them.
     fn log_event_training(&mut self, event: String) {
-        let steps =
-            (self.items_processed.saturating_sub(self.items_counted)).div_ceil(self.batch_size);
-        self.items_counted = self.items_processed;
-        for _ in 1..steps.max(1) {
+        for _ in 1..self.steps.event() {
             self.progress.log_event_training(event.clone());
         }
         self.progress.log_event_training(event);
@@ -361,4 +387,27 @@ impl MetricLogger for EpochMetricLogger {
     }
 
     fn log_epoch_summary(&mut self, _summary: EpochSummary) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StepCounter;
+
+    /// 2,000 images in batches of 32 (63 steps, the last of 16) handed over as the batched
+    /// strategy does, a few steps an event: the dashboard counts each step once.
+    #[test]
+    fn each_step_counts_once_however_many_an_event_carries() {
+        let mut counter = StepCounter::new(32);
+        counter.start_split();
+        let mut counted = 0;
+        for items in [32, 96, 1024, 1600, 2000] {
+            counter.update(items);
+            counted += counter.event();
+        }
+        assert_eq!(counted, 63);
+        // A new split counts from its start; an event with no new items is still one step.
+        counter.start_split();
+        counter.update(64);
+        assert_eq!((counter.event(), counter.event()), (2, 1));
+    }
 }
