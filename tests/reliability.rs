@@ -3,13 +3,13 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use crate::support;
 
 use support::{
-    Running, TrainArgs, assert_one_line_error, binary, cache_with_damaged, can_run, config,
-    namespaces, output_within, read_metrics, run_in, run_with_env, text, wait_for,
+    TrainArgs, assert_one_line_error, binary, cache_with_damaged, can_run, config, namespaces,
+    output_within, read_metrics, run_in, run_with_env, signal_while_held, text, wait_for,
 };
 
 const TRAIN_IMAGES: &str = "train/train-images-idx3-ubyte";
@@ -218,22 +218,13 @@ fn config_mistakes_and_overrides_are_one_line_and_exit_2() {
 }
 
 /// Starts `mnist-burn args...` in `work`, waits until the `metrics.csv` in `out` has its first
-/// epoch, sends `signal` into the second one, and returns what the run printed and its status.
+/// epoch, sends `signal` (`INT`, `TERM`) while the run is held still in a later epoch (so it
+/// lands there, whatever the machine's speed), and returns what the run printed and its
+/// status.
 fn signal_mid_run(work: &Path, args: &[&str], out: &str, signal: &str) -> std::process::Output {
-    let child = Running::new(
-        Command::new(binary())
-            .args(args)
-            .current_dir(work)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
+    let child = support::start(work, args);
     wait_for(&work.join(out).join("metrics.csv"), "\n1,", 60);
-    std::thread::sleep(std::time::Duration::from_millis(100));
-    let mut kill = Command::new("kill");
-    kill.args([signal, &child.id().to_string()]);
-    assert!(output_within(kill, 10).status.success());
+    signal_while_held(&[child.id()], signal, || child.signal(signal));
     child.finish(120)
 }
 
@@ -241,8 +232,8 @@ fn signal_mid_run(work: &Path, args: &[&str], out: &str, signal: &str) -> std::p
 fn sigint_mid_epoch_then_resume_matches_an_uninterrupted_run() {
     let work = tempfile::tempdir().unwrap();
     let args = |out: &str| {
-        // Batches of 5: an epoch takes about a second, so the signal, sent 100 ms after the
-        // first epoch ends, lands inside the second.
+        // Batches of 5: an epoch takes about a second, so the signal, sent once the first
+        // epoch is written, lands inside the second (the third on a much faster machine).
         TrainArgs::shipped("seed")
             .set("epochs=3")
             .set("data.batch_size=5")
@@ -253,7 +244,7 @@ fn sigint_mid_epoch_then_resume_matches_an_uninterrupted_run() {
     let whole = run_in(work.path(), &args("whole").list());
     assert!(whole.status.success(), "{:?}", text(&whole));
 
-    let cut = signal_mid_run(work.path(), &args("cut").list(), "cut", "-INT");
+    let cut = signal_mid_run(work.path(), &args("cut").list(), "cut", "INT");
     let (stdout, stderr) = text(&cut);
     assert_eq!(
         cut.status.code(),
@@ -266,15 +257,16 @@ fn sigint_mid_epoch_then_resume_matches_an_uninterrupted_run() {
     );
     let run = fs::read_to_string(work.path().join("cut/run.toml")).unwrap();
     assert!(run.contains("status = \"interrupted\""), "{run}");
-    assert!(work.path().join("cut/checkpoint/model-1.bpk").is_file());
+    let kept = read_metrics(&work.path().join("cut"));
+    assert!((1..3).contains(&kept.len()), "{kept:?}");
+    let checkpoint = format!("cut/checkpoint/model-{}.bpk", kept.len());
+    assert!(work.path().join(checkpoint).is_file());
     assert!(
         work.path().join("cut/model.bpk").is_file(),
         "the model so far is saved"
     );
-    let kept = read_metrics(&work.path().join("cut"));
-    assert_eq!(kept.len(), 1, "{kept:?}");
     assert!(
-        stdout.contains("Interrupted after 1 complete epochs"),
+        stdout.contains(&format!("Interrupted after {} complete epochs", kept.len())),
         "{stdout}"
     );
 
@@ -311,7 +303,7 @@ fn sigterm_stops_like_sigint() {
         work.path(),
         &TrainArgs::shipped("seed").out("run").plain().list(),
         "run",
-        "-TERM",
+        "TERM",
     );
     let (stdout, stderr) = text(&output);
     assert_eq!(
@@ -432,5 +424,99 @@ exit $code"#,
     assert!(!stderr.contains("panicked"), "{stderr}");
     for kept in ["model-1.bpk", "model-2.bpk", "optim-2.bpk"] {
         assert!(stderr.contains(kept), "{kept} survives: {stderr}");
+    }
+}
+
+/// Ways a `.bpk` file is found damaged: cut short (a copy that did not finish), not a
+/// checkpoint at all, and the weights of another model (10 classes expected, 5 given).
+fn damages(scratch: &Path) -> [(&'static str, Box<dyn Fn(&Path)>); 3] {
+    use burn::module::Module;
+    let other = scratch.join("five-classes.bpk");
+    mnist_model::ModelConfig::new()
+        .with_n_outputs(5)
+        .init(&burn::prelude::Device::flex())
+        .into_record()
+        .save(&other)
+        .unwrap();
+    [
+        (
+            "cut short",
+            Box::new(|file: &Path| {
+                let bytes = fs::read(file).unwrap();
+                fs::write(file, &bytes[..bytes.len() / 2]).unwrap();
+            }),
+        ),
+        (
+            "not a checkpoint",
+            Box::new(|file: &Path| fs::write(file, [0xa5; 4096]).unwrap()),
+        ),
+        (
+            "another shape",
+            Box::new(move |file: &Path| {
+                fs::copy(&other, file).unwrap();
+            }),
+        ),
+    ]
+}
+
+/// A damaged checkpoint is never handed to Burn (which panics on it): a resume goes on from
+/// the newest whole one, saying so, with the numbers of an uninterrupted run; with none whole
+/// it stops in one line naming the file. eval names a damaged model.bpk the same way.
+#[test]
+fn a_damaged_checkpoint_is_passed_over_or_named_never_a_panic() {
+    let work = tempfile::tempdir().unwrap();
+    let smoke = |out: &str, epochs: usize| {
+        TrainArgs::shipped("smoke")
+            .set(&format!("epochs={epochs}"))
+            .out(out)
+            .plain()
+    };
+    let whole = run_in(work.path(), &smoke("whole", 3).list());
+    assert!(whole.status.success(), "{:?}", text(&whole));
+    for (damage_name, damage) in damages(work.path()) {
+        let out = damage_name.replace(' ', "-");
+        let run = work.path().join(&out);
+        let first = run_in(work.path(), &smoke(&out, 2).list());
+        assert!(first.status.success(), "{:?}", text(&first));
+        damage(&run.join("checkpoint/model-2.bpk"));
+        let resumed = run_in(
+            work.path(),
+            &TrainArgs::resume(&out).set("epochs=3").plain().list(),
+        );
+        let (stdout, stderr) = text(&resumed);
+        assert!(
+            resumed.status.success(),
+            "{damage_name}: {stdout}\n{stderr}"
+        );
+        assert!(
+            stdout.contains("model-2.bpk is damaged: resuming from epoch 1 instead of 2"),
+            "{damage_name}: {stdout}"
+        );
+        assert_eq!(
+            support::learned(&run),
+            support::learned(&work.path().join("whole")),
+            "{damage_name}"
+        );
+
+        // Every checkpoint damaged: none is whole, and the newest is named.
+        for entry in fs::read_dir(run.join("checkpoint")).unwrap() {
+            let path = entry.unwrap().path();
+            if path
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("model-")
+            {
+                damage(&path);
+            }
+        }
+        let refused = run_in(
+            work.path(),
+            &TrainArgs::resume(&out).set("epochs=4").plain().list(),
+        );
+        assert_one_line_error(&refused, 1, "model-3.bpk is damaged (");
+        damage(&run.join("model.bpk"));
+        let eval = run_in(work.path(), &["eval", &out]);
+        assert_one_line_error(&eval, 1, "model.bpk: ");
     }
 }

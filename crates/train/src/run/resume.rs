@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use super::checkpoints::{CheckpointState, checkpoint_state};
 use crate::backend::BackendKind;
 use mnist_config::{ConfigError, ExperimentConfig, LrSchedule};
 use mnist_runs::EpochMetrics;
@@ -30,6 +31,8 @@ pub struct Resume {
     /// Whether the backend is the run's own (not one named on the command line).
     pub backend_from_run: bool,
     pub completed: Vec<EpochMetrics>,
+    /// Why it goes on from an earlier epoch than its last: a damaged checkpoint.
+    pub skipped: Option<String>,
 }
 
 impl Resume {
@@ -73,13 +76,35 @@ impl Resume {
         {
             return Err(cannot(format!("{} skips epochs", metrics.display())));
         }
-        // Resume from the last epoch that has both its metrics and its checkpoint (a stop can
-        // land between the two); later epochs are trained again, identically.
-        while let Some(last) = completed.last()
-            && !has_checkpoint(run_dir, last.epoch)
-        {
+        // Resume from the last epoch that has both its metrics and a whole checkpoint (a stop
+        // can land between the two, a copy can be cut short); later epochs are trained again,
+        // identically.
+        let mut damaged = None;
+        while let Some(last) = completed.last() {
+            match checkpoint_state(run_dir, last.epoch, &config) {
+                CheckpointState::Whole => break,
+                CheckpointState::Missing => {}
+                CheckpointState::Damaged { file, why } => {
+                    damaged.get_or_insert((file, why, last.epoch));
+                }
+            }
             completed.pop();
         }
+        let skipped = match damaged {
+            Some((file, why, _)) if completed.is_empty() => {
+                return Err(cannot(format!(
+                    "{} is damaged ({why}) and no earlier checkpoint is whole; start the run \
+                     again",
+                    file.display()
+                )));
+            }
+            Some((file, _, epoch)) => Some(format!(
+                "{} is damaged: resuming from epoch {} instead of {epoch}",
+                file.display(),
+                completed.len()
+            )),
+            None => None,
+        };
         if completed.len() >= config.epochs {
             return Err(cannot(format!(
                 "all {} epochs are done; add some with --set epochs=N",
@@ -93,18 +118,24 @@ impl Resume {
             backend,
             backend_from_run,
             completed,
+            skipped,
         })
     }
 
-    /// The line printed before a resumed run starts.
+    /// What is printed before a resumed run starts: a line, after the damaged checkpoint it
+    /// passed over if any.
     pub fn describe(&self, run_dir: &Path) -> String {
         let origin = if self.backend_from_run {
             "the backend it ran on".to_string()
         } else {
             format!("as asked; it ran on {}", self.record.backend)
         };
+        let skipped = self
+            .skipped
+            .as_ref()
+            .map_or(String::new(), |why| format!("{why}\n"));
         format!(
-            "Resuming {} after epoch {} of {} on {} ({origin})",
+            "{skipped}Resuming {} after epoch {} of {} on {} ({origin})",
             run_dir.display(),
             self.completed.len(),
             self.config.epochs,
@@ -150,14 +181,4 @@ fn check_changes(
         }
     }
     Ok(())
-}
-
-/// Whether Burn's checkpoint of `epoch` (model, optimiser and scheduler) is in `run_dir`.
-fn has_checkpoint(run_dir: &Path, epoch: usize) -> bool {
-    ["model", "optim", "scheduler"].iter().all(|stem| {
-        run_dir
-            .join("checkpoint")
-            .join(format!("{stem}-{epoch}.bpk"))
-            .is_file()
-    })
 }
