@@ -8,7 +8,10 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::support;
-use support::{binary, can_run, config, learned, output_within, poll, succeed, text, wait_for};
+use support::{
+    binary, can_run, config, learned, output_within, poll, signal_while_held, succeed, text,
+    wait_for, writer_of,
+};
 
 /// A cluster that answers, or why the test cannot run.
 fn cluster() -> Result<(), String> {
@@ -63,6 +66,33 @@ fn wait_for_job(id: &str, seconds: u64) {
         },
         || format!("Slurm job {id} still queued or running after {seconds} s"),
     );
+}
+
+/// Waits until no job collects sweep `name` (an array's first task submits one, so once the
+/// array has ended it is queued, running or done), and returns the newest collecting job's
+/// log in `sweep_dir`.
+fn wait_for_collector(sweep_dir: &Path, name: &str) -> String {
+    let job_name = format!("{name}-collect");
+    poll(
+        120,
+        || {
+            slurm("squeue", &["-h", "-n", &job_name])
+                .trim()
+                .is_empty()
+                .then_some(())
+        },
+        || format!("{job_name} still queued or running"),
+    );
+    let newest = fs::read_dir(sweep_dir)
+        .unwrap()
+        .filter_map(|entry| {
+            let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+            let id = name.strip_prefix("collect-")?.strip_suffix(".log")?;
+            id.parse::<u64>().ok()
+        })
+        .max()
+        .unwrap_or_else(|| panic!("no collecting job ran in {}", sweep_dir.display()));
+    fs::read_to_string(sweep_dir.join(format!("collect-{newest}.log"))).unwrap()
 }
 
 fn sweep_file(dir: &Path, name: &str, set: &str, grid: &str) -> String {
@@ -140,6 +170,11 @@ fn an_emitted_array_job_runs_on_slurm_and_resume_collects_the_local_numbers() {
 
     let job = submit(&cluster);
     wait_for_job(&job, 300);
+    // The results are collected without anyone asking, once the array has ended.
+    let collected = wait_for_collector(&cluster, "lr");
+    assert!(collected.contains("Wrote results.csv"), "{collected}");
+    let results = fs::read_to_string(cluster.join("results.csv")).unwrap();
+    assert_eq!(results.matches("finished").count(), 3, "{results}");
     let stdout = succeed(dir.path(), &["sweep", "--resume", "cluster"]);
     assert!(stdout.contains("0 trials to run"), "{stdout}");
     for task in 1..=3 {
@@ -190,25 +225,31 @@ fn a_cancelled_task_is_left_alone_while_it_runs_then_submitted_again() {
     let cut = dir.path().join("cut");
     let job = submit(&cut);
     wait_for(&cut.join("trial-001/metrics.csv"), "\n2,", 120);
-
-    // While the cluster trains trial-001, a local resume leaves it alone.
-    let stdout = succeed(
-        dir.path(),
-        &["sweep", "--resume", "cut", "--emit", "commands"],
-    );
-    assert!(
-        stdout.contains("trial-001 is being trained by another process (pid "),
-        "{stdout}"
-    );
-
-    // Slurm's scancel sends SIGTERM: the trial stops after its step, as interrupted.
-    slurm("scancel", &[&format!("{job}_1")]);
+    // trial-001 is held still from here until Slurm's signal waits for it, so it is met
+    // running, and stopped by that signal, however fast it trains.
+    let trainer = writer_of(&cut.join("trial-001"));
+    signal_while_held(&[trainer], "TERM", || {
+        // While the cluster trains trial-001, a local resume leaves it alone.
+        let stdout = succeed(
+            dir.path(),
+            &["sweep", "--resume", "cut", "--emit", "commands"],
+        );
+        assert!(
+            stdout.contains(&format!(
+                "trial-001 is being trained by another process (pid {trainer})"
+            )),
+            "{stdout}"
+        );
+        // Slurm's scancel sends SIGTERM: the trial stops after its step, as interrupted.
+        slurm("scancel", &[&format!("{job}_1")]);
+    });
     wait_for(
         &cut.join("trial-001/run.toml"),
         "status = \"interrupted\"",
         60,
     );
     wait_for_job(&job, 300);
+    wait_for_collector(&cut, "long");
     let record = fs::read_to_string(cut.join("trial-002/run.toml")).unwrap();
     assert!(record.contains("status = \"finished\""), "{record}");
 
@@ -221,6 +262,7 @@ fn a_cancelled_task_is_left_alone_while_it_runs_then_submitted_again() {
     assert!(lines[0].contains("--resume trial-001"), "{commands}");
     let again = submit(&cut);
     wait_for_job(&again, 300);
+    wait_for_collector(&cut, "long");
     let stdout = succeed(dir.path(), &["sweep", "--resume", "cut"]);
     assert!(stdout.contains("0 trials to run"), "{stdout}");
     let log = fs::read_to_string(cut.join(format!("slurm-{again}_1.log"))).unwrap_or_default();
@@ -229,5 +271,83 @@ fn a_cancelled_task_is_left_alone_while_it_runs_then_submitted_again() {
     assert!(
         record.contains("status = \"finished\"") && record.contains("epochs_completed = 300"),
         "{record}\n{log}"
+    );
+}
+
+/// At Slurm's warning before a time limit (or a preemption), the trial stops after its step
+/// and its task requeues itself; started again, it resumes and ends with the numbers and every
+/// bit of the weights of the same trial run here uninterrupted.
+#[test]
+fn a_task_warned_of_its_time_limit_requeues_and_resumes_to_the_same_numbers() {
+    let test = "a_task_warned_of_its_time_limit_requeues_and_resumes_to_the_same_numbers";
+    if !can_run(cluster(), test) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = sweep_file(
+        dir.path(),
+        "requeued",
+        "epochs = 40\n\"data.test_limit\" = 500",
+        "\"optimizer.lr\" = [0.01]",
+    );
+    let local = [
+        "sweep",
+        &file,
+        "--out",
+        "local",
+        "--jobs",
+        "1",
+        "--threads",
+        "1",
+    ];
+    succeed(dir.path(), &local);
+    #[rustfmt::skip]
+    succeed(dir.path(), &[
+        "sweep", &file, "--out", "cut", "--emit", "slurm", "--threads", "1",
+        "--requeue-grace", "30", "--slurm-arg=--time=00:10:00",
+    ]);
+    let cut = dir.path().join("cut");
+    let sbatch = fs::read_to_string(cut.join("sweep.sbatch")).unwrap();
+    for directive in ["--requeue", "--signal=B:USR1@30", "--open-mode=append"] {
+        assert!(
+            sbatch.contains(&format!("#SBATCH {directive}\n")),
+            "{sbatch}"
+        );
+    }
+    let job = submit(&cut);
+    let task = format!("{job}_1");
+    wait_for(&cut.join("trial-001/metrics.csv"), "\n2,", 120);
+    // Held still until the batch shell has passed Slurm's warning on, so the trial is met
+    // running however fast it trains.
+    let trainer = writer_of(&cut.join("trial-001"));
+    signal_while_held(&[trainer], "TERM", || {
+        slurm("scancel", &["--signal=USR1", "--batch", &task]);
+    });
+    // Slurm holds a requeued task for two minutes before it may start: let it start now.
+    poll(
+        60,
+        || (slurm("squeue", &["-h", "-j", &task, "-o", "%T"]).trim() == "PENDING").then_some(()),
+        || format!("{task} was not requeued"),
+    );
+    slurm(
+        "scontrol",
+        &["update", &format!("jobid={task}"), "StartTime=now"],
+    );
+    wait_for_job(&job, 300);
+    wait_for_collector(&cut, "requeued");
+
+    let log = fs::read_to_string(cut.join(format!("slurm-{job}_1.log"))).unwrap();
+    assert!(log.contains("Resuming"), "{log}");
+    let record = fs::read_to_string(cut.join("trial-001/run.toml")).unwrap();
+    assert!(
+        record.contains("status = \"finished\"") && record.contains("epochs_completed = 40"),
+        "{record}\n{log}"
+    );
+    let (ours, theirs) = (cut.join("trial-001"), dir.path().join("local/trial-001"));
+    assert_eq!(learned(&ours), learned(&theirs));
+    let model = |run: &Path| support::weight_bits(&run.join("model.bpk"));
+    assert!(
+        model(&ours) == model(&theirs),
+        "the requeued trial's weights differ"
     );
 }

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use mnist_runs::{FolderLock, claim_run_dir};
-use mnist_train::sweep::{ClusterJob, RunnerOptions, SweepPlan, run_pending};
+use mnist_train::sweep::{ClusterJob, RunnerOptions, SlurmOptions, SweepPlan, run_pending};
 use mnist_train::{BackendKind, Interrupted, Usage, sweep};
 
 /// What `--emit` writes instead of running the trials here.
@@ -46,6 +46,21 @@ pub struct Args {
     /// --slurm-arg=--partition=short --slurm-arg=--time=00:30:00.
     #[arg(long = "slurm-arg", value_name = "OPTION", allow_hyphen_values = true)]
     slurm_args: Vec<String>,
+    /// Seconds before a task's time limit at which Slurm warns it: the trial stops at the end
+    /// of its step and the task requeues itself, to resume where it stopped.
+    #[arg(long, value_name = "SECONDS", default_value_t = 90,
+          value_parser = clap::value_parser!(u32).range(10..=3600))]
+    requeue_grace: u32,
+    /// A task stopped at its time limit stays interrupted instead of requeueing itself.
+    #[arg(long)]
+    no_requeue: bool,
+    /// Tasks of the array running at once (Slurm's --array=1-N%K).
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(1..=10000))]
+    max_running: Option<u64>,
+    /// With --resume: run nothing, only write the results of the trials as they stand (what
+    /// the Slurm array's collecting job runs).
+    #[arg(long, requires = "resume", conflicts_with = "emit")]
+    collect_only: bool,
 }
 
 pub fn exec(args: Args) -> anyhow::Result<()> {
@@ -83,7 +98,10 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
             backend: args.backend,
             threads: args.threads.map_or(2, |threads| threads as usize),
             slurm_args: args.slurm_args,
-            slurm: emit == Emit::Slurm,
+            slurm: (emit == Emit::Slurm).then_some(SlurmOptions {
+                requeue_grace: (!args.no_requeue).then_some(args.requeue_grace),
+                max_running: args.max_running.map(|k| k as usize),
+            }),
         };
         job.check().map_err(Usage)?;
         let emitted = job.write(&plan, sweep_dir)?;
@@ -101,6 +119,9 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
         );
         return Ok(());
     }
+    if args.collect_only {
+        return sweep::report(&plan, sweep_dir);
+    }
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let on_device = args.backend.is_some_and(BackendKind::is_device);
     let jobs = args
@@ -114,28 +135,7 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
         backend: args.backend,
     };
     let interrupted = run_pending(&plan, sweep_dir, &options)?;
-    let ranked = sweep::collect_results(&plan, sweep_dir);
-    say!("\n{}", sweep::terminal_table(&plan, &ranked));
-    say!("{}", sweep::Ranking::of(&ranked).note());
-    let best = sweep::write_results(&plan, sweep_dir, &ranked)?;
-    sweep::accuracy_against_keys(&sweep_dir.join(sweep::FIGURE), &plan, &ranked)?;
-    say!(
-        "\nWrote {}, {}, {} in {}",
-        sweep::RESULTS_CSV,
-        sweep::RESULTS_MD,
-        sweep::FIGURE,
-        sweep_dir.display()
-    );
-    if let (Some(best), Some(top)) = (best, ranked.first()) {
-        say!(
-            "Best: {} ({}) with {}; its config: {}\n  just train config={}",
-            top.trial.id,
-            top.trial.overrides().join(" "),
-            sweep::verdict(&top.summary),
-            best.display(),
-            best.display()
-        );
-    }
+    sweep::report(&plan, sweep_dir)?;
     if interrupted {
         tell!(
             "Sweep interrupted; finish it with: mnist-burn sweep --resume {}",

@@ -1,5 +1,6 @@
 //! A sweep for a cluster: `commands.sh`, one command per trial left to run, and for Slurm
-//! `sweep.sbatch`, an array job with one task per line. Trials that are finished, or that
+//! `sweep.sbatch`, an array job with one task per line, and `collect.sbatch`, which collects
+//! the results once the array has ended (`slurm.rs`). Trials that are finished, or that
 //! another process is training right now (its run folder is locked), are left out, so
 //! writing the files again after `sweep --resume DIR --emit slurm` submits only what is left.
 
@@ -8,6 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use super::runner::{is_done, train_arguments};
+use super::slurm::{COLLECT_FILE, SlurmJob, SlurmOptions};
 use super::spec::{SweepPlan, Trial};
 use crate::backend::BackendKind;
 use mnist_runs::summarise;
@@ -29,8 +31,8 @@ pub struct ClusterJob {
     /// Options of the site (`--partition=short`, `--time=00:30:00`, ...), each one `#SBATCH`
     /// line.
     pub slurm_args: Vec<String>,
-    /// Also write `sweep.sbatch`.
-    pub slurm: bool,
+    /// Also write `sweep.sbatch` and `collect.sbatch`, with these settings.
+    pub slurm: Option<SlurmOptions>,
 }
 
 /// What was written.
@@ -84,17 +86,22 @@ impl ClusterJob {
             return Ok(emitted);
         }
         let binary = shell_quote(&self.binary.to_string_lossy());
-        let lines: Vec<String> = left
+        let arguments: Vec<String> = left
             .iter()
             .map(|trial| {
-                let arguments: Vec<String> = train_arguments(plan, trial, &sweep_dir, self.backend)
+                train_arguments(plan, trial, &sweep_dir, self.backend)
                     .iter()
                     .map(|argument| shell_quote(argument))
-                    .collect();
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect();
+        let lines: Vec<String> = arguments
+            .iter()
+            .map(|arguments| {
                 format!(
-                    "cd {} && \"${{MNIST_BURN:-{binary}}}\" {}",
+                    "cd {} && \"${{MNIST_BURN:-{binary}}}\" {arguments}",
                     shell_quote(&sweep_dir.to_string_lossy()),
-                    arguments.join(" ")
                 )
             })
             .collect();
@@ -110,53 +117,27 @@ impl ClusterJob {
         emitted
             .files
             .push(script(&sweep_dir, COMMANDS_FILE, &commands)?);
-        if self.slurm {
-            let sbatch = self.sbatch(plan, &sweep_dir, &lines);
-            emitted
-                .files
-                .push(script(&sweep_dir, SBATCH_FILE, &sbatch)?);
+        if let Some(options) = &self.slurm {
+            let job = SlurmJob {
+                cluster: self,
+                options,
+                plan,
+                sweep_dir: &sweep_dir,
+                binary: &binary,
+            };
+            let tasks: Vec<(&str, &str)> = left
+                .iter()
+                .zip(&arguments)
+                .map(|(trial, arguments)| (trial.id.as_str(), arguments.as_str()))
+                .collect();
+            for (name, text) in [
+                (SBATCH_FILE, job.array(&tasks)),
+                (COLLECT_FILE, job.collector()),
+            ] {
+                emitted.files.push(script(&sweep_dir, name, &text)?);
+            }
         }
         Ok(emitted)
-    }
-
-    /// The array job; its commands are in the script itself, which Slurm keeps when it is
-    /// submitted, so writing the files again never changes a job already queued.
-    fn sbatch(&self, plan: &SweepPlan, sweep_dir: &Path, lines: &[String]) -> String {
-        let mut options = vec![
-            format!("--job-name={}", plan.name),
-            format!("--array=1-{}", lines.len()),
-            format!("--cpus-per-task={}", self.threads),
-        ];
-        // A GPU backend asks for its GPU; on the CPU, a trial needs none.
-        if self.backend.is_some_and(BackendKind::is_device) {
-            options.push("--gres=gpu:1".into());
-        }
-        options.push(format!("--chdir={}", sweep_dir.display()));
-        options.push("--output=slurm-%A_%a.log".into());
-        options.extend(self.slurm_args.iter().cloned());
-        let directives: String = options
-            .iter()
-            .map(|option| format!("#SBATCH {option}\n"))
-            .collect();
-        let commands: String = lines
-            .iter()
-            .map(|line| format!("  {}\n", shell_quote(line)))
-            .collect();
-        format!(
-            "#!/bin/bash\n\
-             # Slurm array job: one task per trial of sweep {name} left to run (the lines of\n\
-             # commands.sh). Submit from anywhere:\n\
-             #   sbatch {dir}/{SBATCH_FILE}\n\
-             # then collect: mnist-burn sweep --resume {dir}\n\
-             {directives}\
-             set -euo pipefail\n\
-             export RAYON_NUM_THREADS=\"${{SLURM_CPUS_PER_TASK:-{threads}}}\"\n\
-             trials=(\n{commands})\n\
-             eval \"${{trials[SLURM_ARRAY_TASK_ID - 1]}}\"\n",
-            name = plan.name,
-            dir = sweep_dir.display(),
-            threads = self.threads,
-        )
     }
 }
 
@@ -167,7 +148,7 @@ fn script(dir: &Path, name: &str, text: &str) -> anyhow::Result<PathBuf> {
 }
 
 /// `argument` as one shell word.
-fn shell_quote(argument: &str) -> String {
+pub(super) fn shell_quote(argument: &str) -> String {
     let plain = argument
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+".contains(c));

@@ -12,6 +12,7 @@ mod figure;
 mod generated_files;
 mod results;
 mod runner;
+mod slurm;
 mod spec;
 
 use std::path::Path;
@@ -26,6 +27,7 @@ pub use results::{
     write as write_results,
 };
 pub use runner::{RunnerOptions, run_pending};
+pub use slurm::{COLLECT_FILE, SlurmOptions};
 pub use spec::SweepPlan;
 
 const PLAN_FILE: &str = "plan.toml";
@@ -59,4 +61,29 @@ pub fn read_plan(sweep_dir: &Path) -> anyhow::Result<SweepPlan> {
     })?;
     toml::from_str(&text)
         .map_err(|error| anyhow::anyhow!("{}: {}", path.display(), error.message()))
+}
+
+/// Ranks the trials of `sweep_dir` as they stand, prints the table, the ranking's note and
+/// the best trial, and writes `results.csv`, `results.md`, `best.toml` and the figure.
+pub fn report(plan: &SweepPlan, sweep_dir: &Path) -> anyhow::Result<()> {
+    let ranked = collect_results(plan, sweep_dir);
+    say!("\n{}", terminal_table(plan, &ranked));
+    say!("{}", Ranking::of(&ranked).note());
+    let best = write_results(plan, sweep_dir, &ranked)?;
+    accuracy_against_keys(&sweep_dir.join(FIGURE), plan, &ranked)?;
+    say!(
+        "\nWrote {RESULTS_CSV}, {RESULTS_MD}, {FIGURE} in {}",
+        sweep_dir.display()
+    );
+    if let (Some(best), Some(top)) = (best, ranked.first()) {
+        say!(
+            "Best: {} ({}) with {}; its config: {}\n  just train config={}",
+            top.trial.id,
+            top.trial.overrides().join(" "),
+            verdict(&top.summary),
+            best.display(),
+            best.display()
+        );
+    }
+    Ok(())
 }

@@ -32,7 +32,8 @@ pub struct RunnerOptions {
     pub backend: Option<BackendKind>,
 }
 
-/// Whether a trial still has work: not started, cut short, or interrupted.
+/// Whether a trial has ended (finished, diverged or failed): nothing is left to run. One not
+/// started, cut short or interrupted has not.
 pub fn is_done(summary: &RunSummary) -> bool {
     matches!(
         summary.status,
