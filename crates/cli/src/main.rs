@@ -1,6 +1,6 @@
 // Burn allocates and frees many small tensors every step; mimalloc keeps them in thread-local
-// free lists instead of returning pages to the OS and faulting them back in (see README,
-// Performance).
+// free lists instead of returning pages to the OS and faulting them back in (see
+// docs/performance.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
