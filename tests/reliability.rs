@@ -427,9 +427,12 @@ exit $code"#,
     }
 }
 
+/// Damages the file it is given.
+type Damage = Box<dyn Fn(&Path)>;
+
 /// Ways a `.bpk` file is found damaged: cut short (a copy that did not finish), not a
 /// checkpoint at all, and the weights of another model (10 classes expected, 5 given).
-fn damages(scratch: &Path) -> [(&'static str, Box<dyn Fn(&Path)>); 3] {
+fn damages(scratch: &Path) -> [(&'static str, Damage); 3] {
     use burn::module::Module;
     let other = scratch.join("five-classes.bpk");
     mnist_model::ModelConfig::new()
