@@ -456,7 +456,7 @@ gpu-bundle:
     python3 bench/gpu_check.py --bundle "$bundle" --how-to-send
 
 # On a GPU machine (README, "Backends and GPUs"): python3 .device/bundle/gpu_check.py --bundle .device/bundle
-# --out "$OUT" --deadline 480. Here the Debian packages unpack into the target dir and lavapipe
+# --out gpu-report --deadline 480. Here the Debian packages unpack into the target dir and lavapipe
 # stands in for the driver's Vulkan manifest, so the GPU machine's paths run on the CPU.
 # Runs the bundle's GPU check here, as CI does: its tests, then quick mode into <target>/gpu-check.
 gpu-check: vulkan

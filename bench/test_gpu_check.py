@@ -27,7 +27,7 @@ from gpucheck.commands import DEADLINE, OUTER_MARGIN, reason  # noqa: E402
 from gpucheck.cuda import libdevice, nvidia_gpu  # noqa: E402
 from gpucheck.loader import (DEB_PACKAGES, driver_manifests, install_loader, nvidia_root, point_loader,  # noqa: E402
                              unpack_deb)
-from gpucheck.sending import run_there  # noqa: E402
+from gpucheck.sending import REPORT_FOLDER, run_there  # noqa: E402
 from gpucheck.vulkan import parse_vulkaninfo, vulkan_adapters, wgpu_adapter  # noqa: E402
 
 
@@ -272,7 +272,7 @@ class Sending(Temporary):
         self.assertEqual(code, 0, text)
         self.assertIn(".device/bundle 40.0 MiB + the repository's tracked files 3.0 MiB = 43.0 MiB of the 64", text)
         self.assertIn(f"{DEADLINE + OUTER_MARGIN} s (--deadline + {OUTER_MARGIN} s)", text)
-        self.assertIn(f'python3 .device/bundle/gpu_check.py --bundle .device/bundle --out "$OUT" --deadline {DEADLINE}',
+        self.assertIn(f"python3 .device/bundle/gpu_check.py --bundle .device/bundle --out {REPORT_FOLDER} --deadline {DEADLINE}",
                       text)
 
     def test_a_bundle_that_fits_alone_but_not_with_the_repository(self):

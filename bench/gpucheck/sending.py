@@ -11,6 +11,7 @@ from .commands import DEADLINE, OUTER_MARGIN, sh
 from .report import ARCHIVE
 
 SENT_LIMIT = 64 << 20  # bytes a GPU machine is sent: the repository's tracked files and the bundle
+REPORT_FOLDER = "gpu-report"  # the folder the recipe names for what comes back (any will do)
 
 
 def _size(path):
@@ -53,5 +54,5 @@ def run_there(folder):
     return [f"On the GPU machine: copy the repository there with {folder} in it (git ignores it, so a",
             "clone lacks it), then, from the repository's root and under a time limit of at least",
             f"{DEADLINE + OUTER_MARGIN} s (--deadline + {OUTER_MARGIN} s) on whatever runs it:",
-            f'    python3 {folder}/gpu_check.py --bundle {folder} --out "$OUT" --deadline {DEADLINE}',
-            f"and bring back $OUT: report.txt, steps.log, results.json, {ARCHIVE}."]
+            f"    python3 {folder}/gpu_check.py --bundle {folder} --out {REPORT_FOLDER} --deadline {DEADLINE}",
+            f"and bring back the folder {REPORT_FOLDER}: report.txt, steps.log, results.json, {ARCHIVE}."]
