@@ -95,6 +95,24 @@ fn wait_for_collector(sweep_dir: &Path, name: &str) -> String {
     fs::read_to_string(sweep_dir.join(format!("collect-{newest}.log"))).unwrap()
 }
 
+/// Runs the sweep `file` here into `local`, one thread a trial as on the cluster: the same
+/// arithmetic, so the same numbers.
+fn run_here(dir: &Path, file: &str) {
+    succeed(
+        dir,
+        &[
+            "sweep",
+            file,
+            "--out",
+            "local",
+            "--jobs",
+            "1",
+            "--threads",
+            "1",
+        ],
+    );
+}
+
 fn sweep_file(dir: &Path, name: &str, set: &str, grid: &str) -> String {
     let path = dir.join(format!("{name}.toml"));
     fs::write(
@@ -121,20 +139,7 @@ fn an_emitted_array_job_runs_on_slurm_and_resume_collects_the_local_numbers() {
         "epochs = 2\n\"data.test_limit\" = 500",
         "\"optimizer.lr\" = [0.01, 0.02, 0.05]",
     );
-    // One thread a trial, as on the cluster: the same arithmetic, the same numbers.
-    succeed(
-        dir.path(),
-        &[
-            "sweep",
-            &file,
-            "--out",
-            "local",
-            "--jobs",
-            "1",
-            "--threads",
-            "1",
-        ],
-    );
+    run_here(dir.path(), &file);
     let stdout = succeed(
         dir.path(),
         &[
@@ -290,17 +295,7 @@ fn a_task_warned_of_its_time_limit_requeues_and_resumes_to_the_same_numbers() {
         "epochs = 40\n\"data.test_limit\" = 500",
         "\"optimizer.lr\" = [0.01]",
     );
-    let local = [
-        "sweep",
-        &file,
-        "--out",
-        "local",
-        "--jobs",
-        "1",
-        "--threads",
-        "1",
-    ];
-    succeed(dir.path(), &local);
+    run_here(dir.path(), &file);
     #[rustfmt::skip]
     succeed(dir.path(), &[
         "sweep", &file, "--out", "cut", "--emit", "slurm", "--threads", "1",
