@@ -334,9 +334,7 @@ impl Running {
 
     /// Sends the signal `name` (`INT`, `STOP`, `CONT`, ...) to the process.
     pub fn signal(&self, name: &str) {
-        let mut kill = Command::new("kill");
-        kill.args(["-s", name, &self.id().to_string()]);
-        assert!(output_within(kill, 10).status.success(), "kill -s {name}");
+        send_signal(self.id(), name);
     }
 
     /// Whether the process has ended (it is reaped then; [`Running::finish`] still reads it).
@@ -424,6 +422,16 @@ impl Drop for Running {
     }
 }
 
+/// Sends the signal `name` (`INT`, `STOP`, `CONT`, ...) to process `pid`.
+pub fn send_signal(pid: u32, name: &str) {
+    let mut kill = Command::new("kill");
+    kill.args(["-s", name, &pid.to_string()]);
+    assert!(
+        output_within(kill, 10).status.success(),
+        "kill -s {name} {pid}"
+    );
+}
+
 /// Holds the processes `pids` still (SIGSTOP) while `send` has something signal them, until
 /// the kernel keeps `signal` (`INT`, `TERM`) pending for each (or the sender let it go on
 /// itself, as Slurm's SIGCONT before SIGTERM does), then lets them go on (SIGCONT): each meets
@@ -435,16 +443,8 @@ pub fn signal_while_held(pids: &[u32], signal: &str, send: impl FnOnce()) {
         "TERM" => 15,
         other => panic!("no signal number for {other}"),
     };
-    let kill = |name: &str, pid: u32| {
-        let mut kill = Command::new("kill");
-        kill.args(["-s", name, &pid.to_string()]);
-        assert!(
-            output_within(kill, 10).status.success(),
-            "kill -s {name} {pid}"
-        );
-    };
     for &pid in pids {
-        kill("STOP", pid);
+        send_signal(pid, "STOP");
         poll(
             10,
             || held(pid).map(drop),
@@ -462,7 +462,7 @@ pub fn signal_while_held(pids: &[u32], signal: &str, send: impl FnOnce()) {
             || format!("process {pid} never had SIG{signal} pending"),
         );
     }
-    pids.iter().for_each(|&pid| kill("CONT", pid));
+    pids.iter().for_each(|&pid| send_signal(pid, "CONT"));
 }
 
 /// The signals pending for process `pid`, its own and its threads', while it is stopped
