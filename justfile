@@ -10,10 +10,12 @@ prebuilt := env("MNIST_BURN_BIN", "")
 mnist_burn := if prebuilt == "" { bin } else { prebuilt }
 # Where PyTorch for the tch backend lives; CI keeps it outside the clone to reuse it.
 torch_venv := env("TORCH_VENV", justfile_directory() / ".venv-torch")
-# Cargo features beyond the default ones (flex, ndarray, wgpu) for every build a recipe makes;
-# CI sets `tch,cuda`. One feature set means one build of Burn for the binary, the tests,
-# clippy and the GPU bundle: a second set recompiles most of Burn (docs/tests-and-ci.md).
-features := env("MNIST_BURN_FEATURES", "")
+# Cargo features beyond the default one (flex) for every build a recipe makes: when
+# MNIST_BURN_FEATURES is unset, those of the last build (so `just train` after
+# `just train backend=wgpu` keeps wgpu instead of compiling Burn without it), plus those of the
+# backends a command names. CI sets `ndarray,wgpu,tch,cuda`. One feature set means one build of
+# Burn for the binary, the tests, clippy and the GPU bundle: a second set recompiles most of
+# Burn (docs/tests-and-ci.md).
 
 # List the recipes.
 default:
@@ -29,17 +31,20 @@ train *args:
 _setup *backends:
     #!/usr/bin/env bash
     set -euo pipefail
-    features="{{features}}"
+    built="$(dirname "{{bin}}")/.mnist-burn-features"
+    features="${MNIST_BURN_FEATURES-$(sed -n 's/^features=//p' "$built" 2>/dev/null)}"
     for backend in "$@"; do
         case "$backend" in
-            ndarray|flex) ;;
-            wgpu) just vulkan >&2 ;;
+            flex) ;;
+            ndarray) features="$features,ndarray" ;;
+            wgpu) features="$features,wgpu" ;;
             cuda) features="$features,cuda" ;;
             tch|tch-cuda) features="$features,tch" ;;
             *) echo "error: unknown backend '$backend' (flex, ndarray, wgpu, cuda, tch or tch-cuda)" >&2; exit 2 ;;
         esac
     done
-    features=$(tr ',' '\n' <<< "$features" | awk 'NF && !seen[$0]++' | paste -sd, -)
+    features=$(tr ',' '\n' <<< "$features" | awk 'NF' | sort -u | paste -sd, -)
+    case ",$features," in *,wgpu,*) just vulkan >&2 ;; esac
     case ",$features," in *,cuda,*) just cuda-llvm >&2 ;; esac
     if [[ ",$features," == *,tch,* ]]; then
         just torch >&2
@@ -51,9 +56,8 @@ _setup *backends:
     # A build of a feature set not built here before compiles Burn (a first build: about 25
     # minutes on two cores): say so once, first; on a terminal cargo shows its progress, so a
     # long build never looks hung (elsewhere, as in CI, it stays quiet).
-    built="$(dirname "{{bin}}")/.mnist-burn-features"
     if [ "$(cat "$built" 2>/dev/null)" != "features=$features" ]; then
-        echo "Building mnist-burn with the default backends${features:+ and $features}: the first build of a feature set compiles Burn (about 25 minutes on two cores); later builds take seconds." >&2
+        echo "Building mnist-burn with flex${features:+ and $features}: the first build of a feature set compiles Burn (flex alone about 10 minutes on two cores, every backend about 35; README, Two commands); later builds take seconds." >&2
     fi
     quiet=--quiet; [ -t 2 ] && quiet=
     cargo build --release $quiet --manifest-path "{{justfile_directory()}}/Cargo.toml" -p mnist-burn --features "$features" >&2
@@ -114,15 +118,21 @@ _torch-env:
     echo "export VIRTUAL_ENV='$venv' LIBTORCH_USE_PYTORCH=1 PATH='$venv/bin:'\"\$PATH\""
     echo "export LD_LIBRARY_PATH='$lib'\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}"
 
-# Run the test suite (unit tests and end-to-end runs of the binary on the real MNIST files).
-# Tests that need what a machine may lack (Fashion-MNIST, tmux, user namespaces) print
-# `SKIPPED <test>: <reason>` and pass; `just test` lists them at the end. In CI (`CI=true`),
-# which installs everything, such a test fails instead. With
+# Run the test suite (unit tests and end-to-end runs of the binary on the real MNIST files),
+# built with the features of the last build. It installs nothing: tests that need what a
+# machine may lack (Fashion-MNIST, tmux, Chromium, the browser build's tools, a backend not
+# compiled in) print `SKIPPED <test>: <reason>` and pass; `just test` lists them at the end,
+# and `just test-tools` installs what they need. In CI (`CI=true`), which installs
+# everything, such a test fails instead. With
 # MNIST_BURN_BACKENDS (e.g. flex,wgpu,tch; they must be compiled in, see `features`) the
 # backend suite runs too, in the same build.
-test: data test-tools web
+test: data
     #!/usr/bin/env bash
     set -euo pipefail
+    # The browser build, where `just test-tools` has installed its tools.
+    if rustup target list --installed | grep -qx wasm32-unknown-unknown && command -v wasm-bindgen >/dev/null; then
+        just web
+    fi
     backends="${MNIST_BURN_BACKENDS:-}"
     setup=$(just _setup ${backends//,/ })
     eval "$setup"
@@ -140,9 +150,10 @@ test: data test-tools web
     rm -f "$MNIST_BURN_SKIPS"
     exit $status
 
-# What some tests need beyond Rust (Fashion-MNIST, tmux for the dashboard); installed where
-# this user may install packages, else those tests skip with their reason.
-test-tools: browser-tools
+# What some tests need beyond Rust, installed once: Fashion-MNIST, tmux for the dashboard,
+# Chromium and Playwright, the browser build's wasm32 target and wasm-bindgen CLI (a few
+# minutes). Where this user may not install packages, those tests skip with their reason.
+test-tools: browser-tools wasm-tools
     #!/usr/bin/env bash
     set -euo pipefail
     command -v tmux >/dev/null && [ -d "${FASHION_MNIST_DIR:-/usr/share/datasets/fashion-mnist}" ] && exit 0
@@ -203,22 +214,15 @@ data *args:
 # compiled in and the backend suite on them (parity with ndarray, smoke runs); cuda is compiled
 # too, for its no-GPU path. One build, the one CI makes. Installs Vulkan, PyTorch and LLVM.
 test-backends:
-    MNIST_BURN_FEATURES="${MNIST_BURN_FEATURES:-tch,cuda}" MNIST_BURN_BACKENDS="${MNIST_BURN_BACKENDS:-flex,wgpu,tch}" just test
+    MNIST_BURN_FEATURES="${MNIST_BURN_FEATURES:-ndarray,wgpu,tch,cuda}" MNIST_BURN_BACKENDS="${MNIST_BURN_BACKENDS:-flex,wgpu,tch}" just test
 
 # The browser build: a static folder (the page, its worker, the WebAssembly build of
 # crates/web with its JS glue, configs/default.toml and the four MNIST files gzipped) that any
 # static file server serves, written to <target>/web. Installs the wasm32 target and the
 # wasm-bindgen CLI of the version Cargo.lock pins, unless present.
-web: data
+web: data wasm-tools
     #!/usr/bin/env bash
     set -euo pipefail
-    rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
-    version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)
-    if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $version" ]; then
-        echo "Installing wasm-bindgen-cli $version (a few minutes, once)" >&2
-        # --force: cargo's own record may say it is installed when the binary is gone.
-        cargo install --quiet --force wasm-bindgen-cli --version "=$version" --no-default-features
-    fi
     quiet=--quiet; [ -t 2 ] && quiet=
     cargo build --profile wasm $quiet -p mnist-web --target wasm32-unknown-unknown
     target="${CARGO_TARGET_DIR:-target}"
@@ -244,6 +248,19 @@ web: data
     "{{bin}}" data --gzipped-into "$out.partial/mnist" >/dev/null
     rm -rf "$out" && mv "$out.partial" "$out"
     echo "Wrote $out: serve it with any static file server, e.g. python3 -m http.server -d $out"
+
+# The browser build's tools: the wasm32 target and the wasm-bindgen CLI of the version
+# Cargo.lock pins, unless present.
+wasm-tools:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+    version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)
+    if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $version" ]; then
+        echo "Installing wasm-bindgen-cli $version (a few minutes, once)" >&2
+        # --force: cargo's own record may say it is installed when the binary is gone.
+        cargo install --quiet --force wasm-bindgen-cli --version "=$version" --no-default-features
+    fi
 
 # Installs Debian packages, as root or through sudo (which may ask for a password on a
 # terminal); the package lists are refreshed first unless that happened in the last hour.
@@ -282,7 +299,7 @@ fashion-data:
 run *args:
     @just _mnist-burn "$@"
 
-# Build the release binary with the default backends (flex, ndarray, wgpu) and `features`.
+# Build the release binary: flex, the last build's backends (or MNIST_BURN_FEATURES').
 build:
     @just _setup >/dev/null
 
@@ -347,11 +364,11 @@ _mnist-burn *args:
 bench: data torch
     #!/usr/bin/env bash
     set -euo pipefail
-    setup=$(just _setup)
+    setup=$(just _setup ndarray)
     eval "$setup"
     python="{{torch_venv}}/bin/python"
     "$python" -c 'import torchvision, numpy' 2>/dev/null || "$python" -m pip install --quiet --disable-pip-version-check torchvision==0.24.0 numpy
-    echo "mnist-burn: the default backends${MNIST_BURN_BUILT_FEATURES:+ and $MNIST_BURN_BUILT_FEATURES}"
+    echo "mnist-burn: flex and $MNIST_BURN_BUILT_FEATURES"
     bench=(cargo bench --workspace "${workspace_features[@]}" --bench)
     MNIST_BENCH_PYTHON="$python" "${bench[@]}" epochs
     "${bench[@]}" step
@@ -403,22 +420,22 @@ lint:
 # it ends by saying what to copy and what to run there): the stripped
 # binary, the MNIST files, the configs, the check scripts and Debian's Vulkan loader and GL
 # dispatch packages for amd64 (a GPU machine may have the driver but no loader; gpu_check.py
-# unpacks them there). The binary has the default backends and MNIST_BURN_BUNDLE_FEATURES
-# (default `cuda`: no tch, whose libtorch 2.9 would keep it from starting against the GPU
+# unpacks them there). The binary has flex and MNIST_BURN_BUNDLE_FEATURES
+# (default `ndarray,wgpu,cuda`: no tch, whose libtorch 2.9 would keep it from starting against the GPU
 # machine's own PyTorch, such as 2.11). That
 # is another feature set than the tests' (~16 minutes of building after them); CI bundles
 # its own build (`tch,cuda`) instead, to check the path end to end without building again.
 gpu-bundle:
     #!/usr/bin/env bash
     set -euo pipefail
-    export MNIST_BURN_FEATURES="${MNIST_BURN_BUNDLE_FEATURES-cuda}"
+    export MNIST_BURN_FEATURES="${MNIST_BURN_BUNDLE_FEATURES-ndarray,wgpu,cuda}"
     just data
     bundle=.device/bundle
     rm -rf "$bundle"
     mkdir -p "$bundle/configs" "$bundle/debs"
     setup=$(just _setup)
     eval "$setup"
-    echo "mnist-burn: the default backends and ${MNIST_BURN_BUILT_FEATURES:-nothing else}" > "$bundle/NOTES.txt"
+    echo "mnist-burn: flex and $MNIST_BURN_BUILT_FEATURES" > "$bundle/NOTES.txt"
     strip -o "$bundle/mnist-burn" "{{bin}}"
     xz -T0 -6 "$bundle/mnist-burn"
     # Compressed to fit the 64 MiB; gpu_check.py unpacks them.

@@ -17,7 +17,7 @@ fn a_smoke_run_trains_and_leaves_its_artifacts() {
     let scratch = tempfile::tempdir().unwrap();
     let output = run_in(
         scratch.path(),
-        &TrainArgs::shipped("smoke").backend("ndarray").list(),
+        &TrainArgs::shipped("smoke").backend("flex").list(),
     );
     let (stdout, stderr) = text(&output);
     assert!(
@@ -37,7 +37,7 @@ fn a_smoke_run_trains_and_leaves_its_artifacts() {
         stdout.contains(&format!("Run folder: runs/{folder_name}")),
         "{stdout}"
     );
-    assert!(stdout.contains("Training `smoke` on ndarray"), "{stdout}");
+    assert!(stdout.contains("Training `smoke` on flex"), "{stdout}");
     assert!(stdout.contains("epoch 1/1  train loss"), "{stdout}");
 
     let rows = read_metrics(run_dir);
@@ -58,8 +58,8 @@ fn a_smoke_run_trains_and_leaves_its_artifacts() {
     let recorded = fs::read_to_string(run_dir.join("config.toml")).unwrap();
     assert!(recorded.contains("train_limit = 2000"), "{recorded}");
     let run = fs::read_to_string(run_dir.join("run.toml")).unwrap();
-    assert!(run.contains("backend = \"ndarray\""), "{run}");
-    assert!(run.contains("device = \"Device<NdArray(Cpu)>\""), "{run}");
+    assert!(run.contains("backend = \"flex\""), "{run}");
+    assert!(run.contains("device = \"Device<Flex>\""), "{run}");
     assert!(run.contains("epochs_completed = 1"), "{run}");
     assert!(run_dir.join("model.bpk").is_file());
     let checkpoints: Vec<_> = fs::read_dir(run_dir.join("checkpoint"))
@@ -330,8 +330,12 @@ fn smoke_run(work: &Path, out: &str, extra: &[&str]) -> String {
 
 #[test]
 fn a_resumed_run_keeps_its_backend_and_refuses_changes_its_checkpoints_cannot_follow() {
+    let test = "a_resumed_run_keeps_its_backend_and_refuses_changes_its_checkpoints_cannot_follow";
+    let Some(backend) = support::second_cpu_backend(test) else {
+        return;
+    };
     let work = tempfile::tempdir().unwrap();
-    smoke_run(work.path(), "run", &["--backend", "ndarray"]);
+    smoke_run(work.path(), "run", &["--backend", backend]);
     for (set, needle) in [
         ("data.mean=0.5", "`data.mean` cannot change when resuming"),
         (
@@ -356,10 +360,15 @@ fn a_resumed_run_keeps_its_backend_and_refuses_changes_its_checkpoints_cannot_fo
         "stdout: {stdout}\nstderr: {stderr}"
     );
     assert!(
-        stdout.contains("Resuming run after epoch 1 of 2 on ndarray (the backend it ran on)"),
+        stdout.contains(&format!(
+            "Resuming run after epoch 1 of 2 on {backend} (the backend it ran on)"
+        )),
         "{stdout}"
     );
-    assert!(stdout.contains("Training `smoke` on ndarray"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("Training `smoke` on {backend}")),
+        "{stdout}"
+    );
     assert_eq!(read_metrics(&work.path().join("run")).len(), 2);
 
     // A cosine schedule's every step depends on the run's length: a longer run is refused.
@@ -518,21 +527,24 @@ fn a_validation_split_is_held_out_and_reported_beside_the_test_split() {
     );
 
     // Another backend validates on the same images; a resumed run on the same ones too.
-    smoke_run(
-        work.path(),
-        "ndarray",
-        &[&split[..], &["--backend", "ndarray"]].concat(),
-    );
-    let other = read_metrics(&work.path().join("ndarray"));
-    for (a, b) in rows.iter().zip(&other) {
-        assert!(
-            (a.valid_loss.unwrap() - b.valid_loss.unwrap()).abs() < 1e-4,
-            "{a:?} {b:?}"
+    let test = "a_validation_split_is_held_out_and_reported_beside_the_test_split";
+    if let Some(backend) = support::second_cpu_backend(test) {
+        smoke_run(
+            work.path(),
+            backend,
+            &[&split[..], &["--backend", backend]].concat(),
         );
-        assert!(
-            (a.valid_acc.unwrap() - b.valid_acc.unwrap()).abs() < 0.21,
-            "{a:?} {b:?}"
-        );
+        let other = read_metrics(&work.path().join(backend));
+        for (a, b) in rows.iter().zip(&other) {
+            assert!(
+                (a.valid_loss.unwrap() - b.valid_loss.unwrap()).abs() < 1e-4,
+                "{a:?} {b:?}"
+            );
+            assert!(
+                (a.valid_acc.unwrap() - b.valid_acc.unwrap()).abs() < 0.21,
+                "{a:?} {b:?}"
+            );
+        }
     }
     smoke_run(work.path(), "cut", &["--set", "data.validation=500"]);
     let output = run_in(

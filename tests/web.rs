@@ -23,7 +23,7 @@ pub(crate) fn web_folder() -> Result<PathBuf, String> {
         Ok(folder)
     } else {
         Err(format!(
-            "no browser build in {} (`just web` writes it)",
+            "no browser build in {} (`just test-tools` installs its tools, then `just test` or `just web` writes it)",
             folder.display()
         ))
     }

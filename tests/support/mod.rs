@@ -225,6 +225,20 @@ pub fn can_run(requirement: Result<(), String>, test: &str) -> bool {
     }
 }
 
+/// ndarray, when it is compiled in: the CPU backend beside the default (flex) for the tests
+/// whose point is a run on another backend than the one a command falls back to. Without it
+/// (`just test` after a flex-only `just train`) the test reports why it skips.
+pub fn second_cpu_backend(test: &str) -> Option<&'static str> {
+    if mnist_train::BackendKind::Ndarray.is_compiled() {
+        return Some("ndarray");
+    }
+    report_skip(
+        test,
+        "ndarray is not compiled in (`just test-backends`, or MNIST_BURN_FEATURES=ndarray just test)",
+    );
+    None
+}
+
 /// Whether this is CI (`CI=true`, as CI services set it), which installs everything the tests
 /// need: there a test that would skip fails instead.
 pub fn in_ci() -> bool {

@@ -15,13 +15,21 @@ use std::path::{Path, PathBuf};
 
 #[cfg(feature = "loader")]
 use burn::data::dataset::Dataset;
-#[cfg(feature = "loader")]
-use burn::data::dataset::vision::MnistItem;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "files")]
 use crate::provision::{self, FileKind, OnCorrupt};
 use crate::{DataError, IMAGE_PIXELS, IMAGE_SIDE, NUM_CLASSES, idx};
+
+/// One image and its label, the shape of the item Burn's `MnistDataset` yields (what the
+/// tutorial's `train_dataset[0]` shows), so `inspect` can print it as Burn users know it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MnistItem {
+    /// Pixel values 0.0-255.0, row by row.
+    pub image: [[f32; IMAGE_SIDE]; IMAGE_SIDE],
+    /// The digit (or Fashion-MNIST class), 0-9.
+    pub label: u8,
+}
 
 /// Which dataset a run uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -315,8 +323,7 @@ impl ImageSet {
         &self.labels
     }
 
-    /// Image `index` as Burn's `MnistItem` (what `MnistDataset` yields).
-    #[cfg(feature = "loader")]
+    /// Image `index` as an [`MnistItem`].
     pub fn item(&self, index: usize) -> MnistItem {
         let mut image = [[0.0; IMAGE_SIDE]; IMAGE_SIDE];
         for (row, pixels) in image.iter_mut().zip(self.image(index).chunks(IMAGE_SIDE)) {
@@ -436,13 +443,32 @@ mod tests {
         assert_eq!(item.image.len(), IMAGE_SIDE);
         assert!(item.image.iter().all(|row| row.len() == IMAGE_SIDE));
         assert_eq!(item.label, 7, "the first test image is a 7");
-        // The same values Burn's MnistDataset yields, for every test image.
-        let burn = burn::data::dataset::vision::MnistDataset::test();
-        assert_eq!(burn.len(), test.len());
-        for index in 0..test.len() {
-            let burn_item = burn.get(index).unwrap();
+        // The same values as the raw file read by hand, for every test image: a reader that
+        // shares nothing with `idx` (Burn's `MnistDataset` does exactly this).
+        let raw = fs::read(
+            provision::mnist_dir()
+                .unwrap()
+                .join("test/t10k-images-idx3-ubyte"),
+        )
+        .unwrap();
+        let labels = fs::read(
+            provision::mnist_dir()
+                .unwrap()
+                .join("test/t10k-labels-idx1-ubyte"),
+        )
+        .unwrap();
+        assert_eq!(
+            raw[..16],
+            [0, 0, 8, 3, 0, 0, 0x27, 0x10, 0, 0, 0, 28, 0, 0, 0, 28]
+        );
+        assert_eq!(raw.len(), 16 + test.len() * IMAGE_PIXELS);
+        for (index, (pixels, &label)) in
+            raw[16..].chunks(IMAGE_PIXELS).zip(&labels[8..]).enumerate()
+        {
             let ours = test.item(index);
-            assert_eq!((ours.image, ours.label), (burn_item.image, burn_item.label));
+            let by_hand: Vec<f32> = pixels.iter().map(|&p| f32::from(p)).collect();
+            assert_eq!(ours.image.concat(), by_hand, "image {index}");
+            assert_eq!(ours.label, label, "label {index}");
         }
         let pixels = test.image(0);
         let ink = pixels.iter().filter(|&&p| p > 0).count();

@@ -1,5 +1,5 @@
-//! MNIST for Burn: the raw files provisioned offline and read with Burn's own `MnistDataset`
-//! (Fashion-MNIST through the same IDX checks), held in memory once, and a batcher that turns
+//! MNIST for Burn: the raw files provisioned offline where Burn's `MnistDataset` looks for them,
+//! read through IDX checks (Fashion-MNIST too), held in memory once, and a batcher that turns
 //! them into the flat `[batch, 784]` rows a logistic regression reads.
 
 //!
@@ -33,7 +33,7 @@ pub use error::DataError;
 pub use images::Indices;
 #[cfg(feature = "files")]
 pub use images::fashion_dir;
-pub use images::{DatasetKind, FASHION_MNIST_DIR, ImageSet, Split};
+pub use images::{DatasetKind, FASHION_MNIST_DIR, ImageSet, MnistItem, Split};
 pub use permutation::permutation;
 pub use raw_files::{FileKind, NPM_PACKAGE, RAW_FILES, RawFile};
 #[cfg(feature = "loader")]

@@ -6,9 +6,8 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use burn::data::dataloader::batcher::Batcher;
-use burn::data::dataset::vision::MnistItem;
 use burn::prelude::Device;
-use mnist_data::{DataConfig, IMAGE_SIDE, ImageSet, MnistBatcher, NUM_CLASSES};
+use mnist_data::{DataConfig, IMAGE_SIDE, ImageSet, MnistBatcher, MnistItem, NUM_CLASSES};
 
 /// What `mnist-burn inspect` reports, every part of it read off the data and the code that
 /// loads and batches it.
