@@ -32,7 +32,7 @@ _setup *backends:
     #!/usr/bin/env bash
     set -euo pipefail
     built="$(dirname "{{bin}}")/.mnist-burn-features"
-    features="${MNIST_BURN_FEATURES-$(sed -n 's/^features=//p' "$built" 2>/dev/null)}"
+    features="${MNIST_BURN_FEATURES-$(sed -n 's/^features=//p' "$built" 2>/dev/null || true)}"
     for backend in "$@"; do
         case "$backend" in
             flex) ;;
