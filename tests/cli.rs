@@ -59,7 +59,7 @@ fn a_smoke_run_trains_and_leaves_its_artifacts() {
     assert!(recorded.contains("train_limit = 2000"), "{recorded}");
     let run = fs::read_to_string(run_dir.join("run.toml")).unwrap();
     assert!(run.contains("backend = \"flex\""), "{run}");
-    assert!(run.contains("device = \"Device<Flex>\""), "{run}");
+    assert!(run.contains("device = \"Device<Flex(Cpu)>\""), "{run}");
     assert!(run.contains("epochs_completed = 1"), "{run}");
     assert!(run_dir.join("model.bpk").is_file());
     let checkpoints: Vec<_> = fs::read_dir(run_dir.join("checkpoint"))

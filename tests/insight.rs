@@ -66,7 +66,7 @@ fn inspect_reports_what_the_data_and_the_batcher_hold() {
     assert!(stdout.contains("images:  [5, 784] F32"), "{stdout}");
     let first_five = &raw[..5 * 784];
     let batch_high = *first_five.iter().max().unwrap() as f64 / 255.0;
-    assert_eq!(range_after(&stdout, "images:"), (0.0, batch_high));
+    assert_eq!(range_after(&stdout, "  images:"), (0.0, batch_high));
     let labels: Vec<String> = raw_labels[..5].iter().map(u8::to_string).collect();
     let targets = stdout
         .lines()
@@ -118,7 +118,7 @@ fn inspect_reports_what_the_data_and_the_batcher_hold() {
         .collect();
     assert_ne!(first_two, raw[..2 * 784], "the default config deskews");
     let scaled = |p: u8| ((p as f32 / 255.0 - mean) / std) as f64;
-    let (low, high) = range_after(&stdout, "images:");
+    let (low, high) = range_after(&stdout, "  images:");
     let expected = (
         scaled(*first_two.iter().min().unwrap()),
         scaled(*first_two.iter().max().unwrap()),

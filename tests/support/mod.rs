@@ -260,7 +260,9 @@ pub fn report_skip(test: &str, reason: &str) {
             .append(true)
             .open(log)
             .expect("skip log");
-        writeln!(log, "{line}").expect("skip log");
+        // One write, so that lines from tests running at once never interleave.
+        log.write_all(format!("{line}\n").as_bytes())
+            .expect("skip log");
     }
 }
 

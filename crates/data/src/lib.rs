@@ -64,6 +64,7 @@ pub(crate) fn report_skip(test: &str, reason: &str) {
     if let Some(log) = std::env::var_os("MNIST_BURN_SKIPS")
         && let Ok(mut log) = std::fs::OpenOptions::new().append(true).open(log)
     {
-        let _ = writeln!(log, "{line}");
+        // One write, so that lines from tests running at once never interleave.
+        let _ = log.write_all(format!("{line}\n").as_bytes());
     }
 }
