@@ -13,9 +13,15 @@
 //! out are exact (adding a zero, multiplying by one, summing a row whose other entries are
 //! zeros), so the loss and both gradients equal the unfused graph's bit for bit (the tests
 //! compare them) and a run's metrics are those of any earlier run.
+//!
+//! On flex ([`flex`]) the element-wise arithmetic between the matmuls runs as loops over the
+//! tensors' buffers, the same operations in the same order, and only the matmuls and the two
+//! reductions (whose order is flex's own) stay flex ops.
 
 // NdArray and LibTorch are deprecated in Burn 0.22 but still compiled in as backends.
 #![allow(deprecated)]
+
+mod flex;
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
@@ -89,7 +95,32 @@ impl LinearCrossEntropy for burn::backend::Cube {}
 #[cfg(feature = "tch")]
 impl LinearCrossEntropy for burn::backend::LibTorch {}
 
-impl<B: Backend, C: CheckpointStrategy> LinearCrossEntropy for Autodiff<B, C> {
+/// How a backend computes the op's forward pass and the gradient at the linear layer's output:
+/// with Burn's ops by default; flex overrides both with loops over its buffers.
+pub(crate) trait LossArithmetic: Backend {
+    fn forward(
+        images: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        targets: IntTensor<Self>,
+        sigmoid: bool,
+    ) -> Forward<Self> {
+        Forward::run(images, weight, bias, targets, sigmoid)
+    }
+
+    fn output_gradient(saved: &Saved<Self>, loss_grad: FloatTensor<Self>) -> FloatTensor<Self> {
+        saved.output_gradient(loss_grad)
+    }
+}
+
+#[cfg(feature = "ndarray")]
+impl LossArithmetic for burn::backend::NdArray {}
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+impl LossArithmetic for burn::backend::Cube {}
+#[cfg(feature = "tch")]
+impl LossArithmetic for burn::backend::LibTorch {}
+
+impl<B: LossArithmetic, C: CheckpointStrategy> LinearCrossEntropy for Autodiff<B, C> {
     fn linear_cross_entropy(
         images: FloatTensor<Self>,
         weight: FloatTensor<Self>,
@@ -103,7 +134,7 @@ impl<B: Backend, C: CheckpointStrategy> LinearCrossEntropy for Autodiff<B, C> {
             .prepare::<C>([images.node(), weight.node(), bias.node()])
             .compute_bound()
             .stateful();
-        let forward = Forward::<B>::run(
+        let forward = B::forward(
             Self::inner(images),
             Self::inner(weight),
             Self::inner(bias),
@@ -131,7 +162,7 @@ impl<B: Backend, C: CheckpointStrategy> LinearCrossEntropy for Autodiff<B, C> {
 }
 
 /// The forward pass on one backend, with what its backward needs.
-struct Forward<B: Backend> {
+pub(crate) struct Forward<B: Backend> {
     images: FloatTensor<B>,
     weight: FloatTensor<B>,
     /// After the activation: what the metrics see, and the sigmoid's output.
@@ -155,6 +186,17 @@ impl<B: Backend> Forward<B> {
         sigmoid: bool,
     ) -> Self {
         let logits = B::linear(images.clone(), weight.clone(), Some(bias));
+        Self::from_logits(images, weight, logits, targets, sigmoid)
+    }
+
+    /// [`Self::run`] from the linear layer's output on.
+    fn from_logits(
+        images: FloatTensor<B>,
+        weight: FloatTensor<B>,
+        logits: FloatTensor<B>,
+        targets: IntTensor<B>,
+        sigmoid: bool,
+    ) -> Self {
         let scores = if sigmoid { B::sigmoid(logits) } else { logits };
         let batch = scores.shape()[0];
         let max = B::float_max_dim(scores.clone(), 1);
@@ -180,7 +222,7 @@ impl<B: Backend> Forward<B> {
 
 /// What the backward step keeps from the forward pass.
 #[derive(Clone, Debug)]
-struct Saved<B: Backend> {
+pub(crate) struct Saved<B: Backend> {
     images: Option<FloatTensor<B>>,
     weight: Option<FloatTensor<B>>,
     sigmoid: Option<FloatTensor<B>>,
@@ -230,7 +272,7 @@ impl<B: Backend> Saved<B> {
 #[derive(Debug)]
 struct LinearCrossEntropyBackward;
 
-impl<B: Backend> Backward<B, 3> for LinearCrossEntropyBackward {
+impl<B: LossArithmetic> Backward<B, 3> for LinearCrossEntropyBackward {
     type State = Saved<B>;
 
     fn backward(
@@ -240,7 +282,7 @@ impl<B: Backend> Backward<B, 3> for LinearCrossEntropyBackward {
         _checkpointer: &mut Checkpointer,
     ) {
         let [images_node, weight_node, bias_node] = ops.parents;
-        let output_grad = ops.state.output_gradient(grads.consume::<B>(&ops.node));
+        let output_grad = B::output_gradient(&ops.state, grads.consume::<B>(&ops.node));
         // burn-autodiff's Linear step, in its order.
         if let (Some(node), Some(weight)) = (images_node, ops.state.weight) {
             grads.register::<B>(node.id, B::linear_x_backward(weight, output_grad.clone()));

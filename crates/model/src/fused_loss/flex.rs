@@ -1,0 +1,176 @@
+//! The op's element-wise arithmetic on flex as loops over its buffers.
+//!
+//! Each value is the one Burn's ops give on flex, bit for bit: every line names the op whose
+//! arithmetic it repeats (burn-flex 0.22.1: `sigmoid_f32` and `sigmoid_backward` in
+//! `ops/activation.rs`, `exp` and `log` in `ops/unary.rs` as `f32::exp` and `f32::ln`, the
+//! broadcast `sub` and `mul` in `ops/binary.rs`, the scatter's `+=` in `ops/gather_scatter.rs`).
+//! The two sums are flex's own ops, since their order of additions is flex's SIMD kernel's.
+//! Anything other than contiguous `f32` data with in-range targets takes Burn's ops instead.
+
+use burn::backend::flex::FlexTensor;
+use burn::backend::ops::{FloatTensorOps, IntTensorOps, ModuleOps};
+use burn::backend::tensor::{FloatTensor, IntTensor};
+use burn::backend::{Flex, TensorMetadata};
+use burn::tensor::{DType, Shape, TensorData};
+
+use super::{Forward, LossArithmetic, Saved};
+
+impl LossArithmetic for Flex {
+    fn forward(
+        images: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        targets: IntTensor<Self>,
+        sigmoid: bool,
+    ) -> Forward<Self> {
+        let logits = Flex::linear(images.clone(), weight.clone(), Some(bias));
+        let [batch, classes] = dims(&logits);
+        let targets = Flex::int_reshape(targets, Shape::new([batch, 1]));
+        let (Some(values), Some(classes_of)) = (floats(&logits), indices(&targets, classes)) else {
+            return Forward::from_logits(images, weight, logits, targets, sigmoid);
+        };
+        let scores = if sigmoid {
+            tensor(
+                values.iter().map(|&x| sigmoid_f32(x)).collect(),
+                batch,
+                classes,
+            )
+        } else {
+            logits
+        };
+        let rows = floats(&scores)
+            .expect("written above as f32")
+            .chunks(classes);
+        let mut shifted = Vec::with_capacity(batch * classes);
+        let mut exp = Vec::with_capacity(batch * classes);
+        for row in rows {
+            // max_dim, then the broadcast sub and exp.
+            let max = row_max(row);
+            for &score in row {
+                let difference = score - max;
+                shifted.push(difference);
+                exp.push(difference.exp());
+            }
+        }
+        let exp = tensor(exp, batch, classes);
+        let exp_sum = Flex::float_sum_dim(exp.clone(), 1);
+        let sums = floats(&exp_sum).expect("flex sums f32 as f32");
+        // log, the broadcast sub, and the gather of each row's target.
+        let picked = classes_of
+            .iter()
+            .zip(sums)
+            .enumerate()
+            .map(|(row, (&class, &sum))| shifted[row * classes + class] - sum.ln())
+            .collect();
+        let mean = Flex::float_mean(tensor(picked, batch, 1));
+        let loss = floats(&mean).expect("flex means f32 as f32")[0];
+        Forward {
+            images,
+            weight,
+            scores,
+            exp,
+            exp_sum,
+            targets,
+            loss: FlexTensor::from_data(TensorData::new(vec![-loss], [1])),
+        }
+    }
+
+    fn output_gradient(saved: &Saved<Self>, loss_grad: FloatTensor<Self>) -> FloatTensor<Self> {
+        let [batch, classes] = dims(&saved.exp);
+        let scores = match &saved.sigmoid {
+            Some(scores) => floats(scores).map(Some),
+            None => Some(None),
+        };
+        let (Some(exp), Some(sums), Some(grad), Some(classes_of), Some(scores)) = (
+            floats(&saved.exp),
+            floats(&saved.exp_sum),
+            floats(&loss_grad),
+            indices(&saved.targets, classes),
+            scores,
+        ) else {
+            return saved.output_gradient(loss_grad);
+        };
+        // float_ones times the scalar 1/batch (cast to f32), times the negated loss gradient.
+        let share = (1.0 / batch as f64) as f32 * -grad[0];
+        let mut output = Vec::with_capacity(batch * classes);
+        for (row, (&class, &sum)) in classes_of.iter().zip(sums).enumerate() {
+            // neg times recip, then exp times that, the share added at the target (scatter).
+            let log_sum_exp_grad = -share * (1.0 / sum);
+            for column in 0..classes {
+                let at = row * classes + column;
+                let mut value = exp[at] * log_sum_exp_grad;
+                if column == class {
+                    value += share;
+                }
+                if let Some(scores) = scores {
+                    // sigmoid_backward: grad * output * (1 - output).
+                    let output = scores[at];
+                    value = value * output * (1.0 - output);
+                }
+                output.push(value);
+            }
+        }
+        tensor(output, batch, classes)
+    }
+}
+
+/// The two sizes of a `[rows, columns]` tensor.
+fn dims(tensor: &FlexTensor) -> [usize; 2] {
+    let shape = tensor.shape();
+    [shape[0], shape[1]]
+}
+
+/// A tensor's values, where it holds contiguous `f32`s.
+fn floats(tensor: &FlexTensor) -> Option<&[f32]> {
+    (tensor.dtype() == DType::F32)
+        .then(|| tensor.as_slice::<f32>())
+        .flatten()
+}
+
+/// The class of each row, where every target is an integer in `0..classes`.
+fn indices(targets: &FlexTensor, classes: usize) -> Option<Vec<usize>> {
+    let class = |value: i64| usize::try_from(value).ok().filter(|&class| class < classes);
+    match targets.dtype() {
+        DType::I32 => targets
+            .as_slice::<i32>()?
+            .iter()
+            .map(|&value| class(value.into()))
+            .collect(),
+        DType::I64 => targets
+            .as_slice::<i64>()?
+            .iter()
+            .map(|&value| class(value))
+            .collect(),
+        _ => None,
+    }
+}
+
+/// A `[rows, columns]` tensor of `values`.
+fn tensor(values: Vec<f32>, rows: usize, columns: usize) -> FlexTensor {
+    FlexTensor::from_data(TensorData::new(values, [rows, columns]))
+}
+
+/// flex's `sigmoid` of one value.
+fn sigmoid_f32(x: f32) -> f32 {
+    if x >= 0.0 {
+        1.0 / (1.0 + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (1.0 + e)
+    }
+}
+
+/// The row's largest value as flex's `max_dim` finds it: the first NaN, else a left-to-right
+/// scan that keeps the earlier of equal values.
+fn row_max(row: &[f32]) -> f32 {
+    let mut best = row[0];
+    for &value in row {
+        if value.is_nan() {
+            return f32::NAN;
+        }
+        if value > best {
+            best = value;
+        }
+    }
+    best
+}
