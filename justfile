@@ -70,7 +70,7 @@ _setup *backends:
 vulkan:
     #!/usr/bin/env bash
     set -euo pipefail
-    if ldconfig -p | grep -q 'libvulkan.so.1 ' && ls /usr/share/vulkan/icd.d/*.json >/dev/null 2>&1; then exit 0; fi
+    if ldconfig -p | grep 'libvulkan.so.1 ' >/dev/null && ls /usr/share/vulkan/icd.d/*.json >/dev/null 2>&1; then exit 0; fi
     just _apt libvulkan1 mesa-vulkan-drivers
 
 # PyTorch 2.9.0 (what burn-tch 0.22 builds against) in .venv-torch (or TORCH_VENV), unless
@@ -299,7 +299,7 @@ fashion-data:
 run *args:
     @just _mnist-burn "$@"
 
-# Build the release binary: flex, the last build's backends (or MNIST_BURN_FEATURES').
+# Build the release binary: flex and the last build's backends (or MNIST_BURN_FEATURES).
 build:
     @just _setup >/dev/null
 
@@ -347,7 +347,7 @@ _mnist-burn *args:
             cuda|tch-cuda)
                 # Say so before a long build that could not run here (the binary checks again).
                 # The device nodes: under gVisor's GPU proxy there is no /proc/driver/nvidia/version.
-                if ! ldconfig -p | grep -q 'libcuda.so.1 ' && [ ! -e /dev/nvidiactl ] && [ ! -e /proc/driver/nvidia/version ]; then
+                if ! ldconfig -p | grep 'libcuda.so.1 ' >/dev/null && [ ! -e /dev/nvidiactl ] && [ ! -e /proc/driver/nvidia/version ]; then
                     echo "error: no NVIDIA GPU found for backend \`$backend\` (no NVIDIA driver: libcuda.so.1 is missing); use backend=wgpu on another GPU, or backend=flex on the CPU" >&2
                     exit 2
                 fi ;;

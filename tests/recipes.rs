@@ -7,8 +7,6 @@ use std::fs;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use mnist_train::BackendKind;
-
 use crate::support;
 use support::{Running, can_run, config, output_within, read_metrics, repo_root, text, wait_for};
 
@@ -68,11 +66,7 @@ fn just_train_takes_every_form_of_its_arguments() {
     let shorthand = format!("config={smoke}");
     // The backend the forms name: ndarray where it is compiled in, so that the one a run
     // falls back to (flex) would show in its record.
-    let other = if BackendKind::Ndarray.is_compiled() {
-        "ndarray"
-    } else {
-        "flex"
-    };
+    let other = support::compiled_second_cpu_backend().unwrap_or("flex");
     let backend_shorthand = format!("backend={other}");
     let forms: [(&str, Vec<&str>); 4] = [
         ("flag", vec!["train", "--config", smoke, "--plain"]),

@@ -229,14 +229,21 @@ pub fn can_run(requirement: Result<(), String>, test: &str) -> bool {
 /// whose point is a run on another backend than the one a command falls back to. Without it
 /// (`just test` after a flex-only `just train`) the test reports why it skips.
 pub fn second_cpu_backend(test: &str) -> Option<&'static str> {
-    if mnist_train::BackendKind::Ndarray.is_compiled() {
-        return Some("ndarray");
+    if let Some(backend) = compiled_second_cpu_backend() {
+        return Some(backend);
     }
     report_skip(
         test,
         "ndarray is not compiled in (`just test-backends`, or MNIST_BURN_FEATURES=ndarray just test)",
     );
     None
+}
+
+/// ndarray where it is compiled in, without a word where it is not.
+pub fn compiled_second_cpu_backend() -> Option<&'static str> {
+    mnist_train::BackendKind::Ndarray
+        .is_compiled()
+        .then_some("ndarray")
 }
 
 /// Whether this is CI (`CI=true`, as CI services set it), which installs everything the tests

@@ -445,18 +445,9 @@ mod tests {
         assert_eq!(item.label, 7, "the first test image is a 7");
         // The same values as the raw file read by hand, for every test image: a reader that
         // shares nothing with `idx` (Burn's `MnistDataset` does exactly this).
-        let raw = fs::read(
-            provision::mnist_dir()
-                .unwrap()
-                .join("test/t10k-images-idx3-ubyte"),
-        )
-        .unwrap();
-        let labels = fs::read(
-            provision::mnist_dir()
-                .unwrap()
-                .join("test/t10k-labels-idx1-ubyte"),
-        )
-        .unwrap();
+        let test_dir = provision::mnist_dir().unwrap().join("test");
+        let raw = fs::read(test_dir.join("t10k-images-idx3-ubyte")).unwrap();
+        let labels = fs::read(test_dir.join("t10k-labels-idx1-ubyte")).unwrap();
         assert_eq!(
             raw[..16],
             [0, 0, 8, 3, 0, 0, 0x27, 0x10, 0, 0, 0, 28, 0, 0, 0, 28]

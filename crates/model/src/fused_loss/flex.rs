@@ -38,29 +38,27 @@ impl LossArithmetic for Flex {
         } else {
             logits
         };
-        let rows = floats(&scores)
-            .expect("written above as f32")
-            .chunks(classes);
-        let mut shifted = Vec::with_capacity(batch * classes);
+        let scores_of = floats(&scores).expect("written above as f32");
+        let mut maxes = Vec::with_capacity(batch);
         let mut exp = Vec::with_capacity(batch * classes);
-        for row in rows {
+        for row in scores_of.chunks(classes) {
             // max_dim, then the broadcast sub and exp.
             let max = row_max(row);
-            for &score in row {
-                let difference = score - max;
-                shifted.push(difference);
-                exp.push(difference.exp());
-            }
+            maxes.push(max);
+            exp.extend(row.iter().map(|&score| (score - max).exp()));
         }
         let exp = tensor(exp, batch, classes);
         let exp_sum = Flex::float_sum_dim(exp.clone(), 1);
         let sums = floats(&exp_sum).expect("flex sums f32 as f32");
-        // log, the broadcast sub, and the gather of each row's target.
+        // The gather of each row's target from the shifted scores minus the log of the sum
+        // (only the gathered entry of the broadcast sub is ever read).
         let picked = classes_of
             .iter()
-            .zip(sums)
+            .zip(sums.iter().zip(&maxes))
             .enumerate()
-            .map(|(row, (&class, &sum))| shifted[row * classes + class] - sum.ln())
+            .map(|(row, (&class, (&sum, &max)))| {
+                (scores_of[row * classes + class] - max) - sum.ln()
+            })
             .collect();
         let mean = Flex::float_mean(tensor(picked, batch, 1));
         let loss = floats(&mean).expect("flex means f32 as f32")[0];
