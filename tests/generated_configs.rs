@@ -105,6 +105,7 @@ proptest! {
             sync_every: None,
             debug_syncs: false,
             training_loop: TrainingLoop::Batched,
+            epoch_gate: None,
         });
         prop_assert!(outcome.is_ok(), "{}: {:#}", loaded.to_toml(), outcome.unwrap_err());
         let outcome = outcome.unwrap();

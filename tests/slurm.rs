@@ -346,3 +346,55 @@ fn a_task_warned_of_its_time_limit_requeues_and_resumes_to_the_same_numbers() {
         "the requeued trial's weights differ"
     );
 }
+
+/// The statuses and epochs of a sweep's trials, in plan order, from their `run.toml`.
+fn outcomes(sweep_dir: &Path, trials: usize) -> Vec<(String, usize)> {
+    (1..=trials)
+        .map(|n| {
+            let record: toml::Table =
+                fs::read_to_string(sweep_dir.join(format!("trial-00{n}/run.toml")))
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+            (
+                record["status"].as_str().unwrap().to_string(),
+                record["epochs_completed"].as_integer().unwrap() as usize,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_pruned_array_prunes_the_trials_a_local_sweep_prunes() {
+    let test = "a_pruned_array_prunes_the_trials_a_local_sweep_prunes";
+    if !can_run(cluster(), test) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = sweep_file(
+        dir.path(),
+        "pruned",
+        "epochs = 4\n\"data.validation\" = 500\n\"data.test_limit\" = 500",
+        "\"optimizer.lr\" = [0.003, 0.0003, 0.03, 0.00003, 0.01]\n\
+         [prune]\nrule = \"median\"\nafter = 2\nmin_trials = 1",
+    );
+    run_here(dir.path(), &file);
+    let local = outcomes(&dir.path().join("local"), 5);
+    assert!(
+        local.iter().any(|(status, _)| status == "pruned"),
+        "{local:?}"
+    );
+    #[rustfmt::skip]
+    succeed(dir.path(), &[
+        "sweep", &file, "--out", "cluster", "--emit", "slurm", "--threads", "1",
+        "--slurm-arg=--time=00:10:00",
+    ]);
+    let cluster = dir.path().join("cluster");
+    let job = submit(&cluster);
+    wait_for_job(&job, 300);
+    let collected = wait_for_collector(&cluster, "pruned");
+    // Two tasks at a time, in whatever order Slurm starts them: each trial waits for the
+    // trials before it, so the same trials are pruned after the same epochs.
+    assert_eq!(outcomes(&cluster, 5), local, "{collected}");
+    assert!(collected.contains("Pruned "), "{collected}");
+}

@@ -15,6 +15,16 @@ pub enum StopMetric {
 }
 
 impl StopMetric {
+    /// The name of its column in `metrics.csv`, as configs write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            StopMetric::ValidLoss => "valid_loss",
+            StopMetric::ValidAcc => "valid_acc",
+            StopMetric::TestLoss => "test_loss",
+            StopMetric::TestAcc => "test_acc",
+        }
+    }
+
     /// Whether a larger value is better.
     pub fn higher_is_better(self) -> bool {
         matches!(self, StopMetric::ValidAcc | StopMetric::TestAcc)

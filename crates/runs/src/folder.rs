@@ -142,6 +142,9 @@ pub enum RunStatus {
     /// Stopped because the loss stopped being a finite number.
     Diverged,
     Failed,
+    /// Stopped by its sweep's pruning rule, behind the trials before it (`stop_reason` says
+    /// at which epoch and why); never resumed, never ranked.
+    Pruned,
 }
 
 /// `run.toml`: what ran, on what, and how it ended.
@@ -172,7 +175,7 @@ pub struct RunRecord {
     /// keep = "best"`, else the last); the `final_*` numbers are its.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub selected_epoch: Option<usize>,
-    /// Why the run ended before its last epoch, when early stopping ended it.
+    /// Why the run ended before its last epoch, when early stopping or pruning ended it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_reason: Option<String>,
     /// Peak resident memory of the process so far, in MiB (Linux only).

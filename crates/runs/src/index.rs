@@ -24,6 +24,7 @@ pub enum ListedStatus {
     Interrupted,
     Diverged,
     Failed,
+    Pruned,
     Incomplete,
 }
 
@@ -35,6 +36,7 @@ impl ListedStatus {
             Self::Interrupted => "interrupted",
             Self::Diverged => "diverged",
             Self::Failed => "failed",
+            Self::Pruned => "pruned",
             Self::Incomplete => "incomplete",
         }
     }
@@ -48,6 +50,7 @@ impl From<RunStatus> for ListedStatus {
             RunStatus::Interrupted => Self::Interrupted,
             RunStatus::Diverged => Self::Diverged,
             RunStatus::Failed => Self::Failed,
+            RunStatus::Pruned => Self::Pruned,
         }
     }
 }

@@ -1,10 +1,12 @@
 //! `mnist-burn train`: one run from a config, or the rest of an interrupted one.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use mnist_train::sweep::TrialPruner;
 use mnist_train::{
-    BackendKind, ExperimentConfig, Interrupted, ProgressView, Resume, RunDir, RunEnd, RunRequest,
-    TrainingLoop,
+    BackendKind, EpochGate, ExperimentConfig, Interrupted, ProgressView, Resume, RunDir, RunEnd,
+    RunRequest, TrainingLoop, Usage,
 };
 
 #[derive(Debug, clap::Args)]
@@ -47,6 +49,11 @@ pub struct Args {
     /// comparison).
     #[arg(long)]
     burn_loop: bool,
+    /// Stop at the end of an epoch where the pruning rule of this sweep plan (`plan.toml`)
+    /// says so, judged against the trials before this one; the run folder must be one of its
+    /// trials. Sweeps pass it to their trials.
+    #[arg(long, value_name = "PLAN")]
+    prune_with: Option<PathBuf>,
 }
 
 pub fn exec(mut args: Args) -> anyhow::Result<()> {
@@ -55,12 +62,14 @@ pub fn exec(mut args: Args) -> anyhow::Result<()> {
     }
     let interrupter = mnist_train::stop_on_signals()?;
     let stopper = interrupter.clone();
-    mnist_runs::output::on_closed(move || stopper.stop(Some("standard output failed")));
+    mnist_output::on_closed(move || stopper.stop(Some("standard output failed")));
     let progress = if args.plain {
         ProgressView::Plain
     } else {
         ProgressView::Auto
     };
+    let stopping = interrupter.clone();
+    let epoch_gate = pruning(&args, Box::new(move || stopping.should_stop()))?;
     let request = |config, config_path, name, backend, run_dir, completed| RunRequest {
         config,
         config_path,
@@ -77,6 +86,7 @@ pub fn exec(mut args: Args) -> anyhow::Result<()> {
         } else {
             TrainingLoop::Batched
         },
+        epoch_gate: epoch_gate.clone(),
     };
     let outcome = match &args.resume {
         Some(run_dir) => {
@@ -110,49 +120,28 @@ pub fn exec(mut args: Args) -> anyhow::Result<()> {
             ))?
         }
     };
+    say!("{}", outcome.report());
     match outcome.end {
-        RunEnd::Finished => {
-            if let Some(reason) = &outcome.stop_reason {
-                say!("Stopped: {reason}");
-            }
-            let kept = outcome
-                .epochs
-                .iter()
-                .find(|row| row.epoch == outcome.selected);
-            if let (Some(last), Some(kept)) = (outcome.epochs.last(), kept) {
-                let which = if kept.epoch == last.epoch {
-                    String::new()
-                } else {
-                    format!(" (model.bpk: epoch {}, the best on validation)", kept.epoch)
-                };
-                let valid = kept.valid_acc.map_or(String::new(), |acc| {
-                    format!("validation accuracy {acc:.2}%, ")
-                });
-                say!(
-                    "Finished {} epochs in {:.1} s: {valid}test accuracy {:.2}%, test loss {}{which}",
-                    last.epoch,
-                    outcome.seconds,
-                    kept.test_acc,
-                    mnist_runs::readable(kept.test_loss)
-                );
-            }
-            say!("Run folder: {}", outcome.run_dir.display());
-            Ok(())
-        }
-        RunEnd::Interrupted => {
-            say!(
-                "Interrupted after {} complete epochs; metrics, checkpoints and the model so far \
-                 are in {}",
-                outcome.epochs.len(),
-                outcome.run_dir.display()
-            );
-            say!(
-                "Resume with: mnist-burn train --resume {}",
-                outcome.run_dir.display()
-            );
-            Err(Interrupted.into())
-        }
+        RunEnd::Interrupted => Err(Interrupted.into()),
+        RunEnd::Finished | RunEnd::Pruned => Ok(()),
     }
+}
+
+/// The epoch gate of a sweep's trial (`--prune-with`): its folder is `--out`, or `--resume`'s.
+fn pruning(
+    args: &Args,
+    stopping: Box<dyn Fn() -> bool + Send + Sync>,
+) -> anyhow::Result<Option<EpochGate>> {
+    let Some(plan) = &args.prune_with else {
+        return Ok(None);
+    };
+    let Some(folder) = args.resume.as_deref().or(args.out.as_deref()) else {
+        return Err(
+            Usage("--prune-with needs the trial's folder: --out or --resume".into()).into(),
+        );
+    };
+    let pruner = TrialPruner::of_trial(plan, folder, stopping)?;
+    Ok(pruner.map(|pruner| Arc::new(move |epoch| pruner.after_epoch(epoch)) as EpochGate))
 }
 
 /// The config file's stem: `configs/seed.toml` names runs `seed-…`.

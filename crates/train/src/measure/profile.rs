@@ -262,7 +262,7 @@ pub fn scratch_run(
     training_loop: TrainingLoop,
 ) -> anyhow::Result<Vec<EpochMetrics>> {
     let scratch = tempfile::tempdir()?;
-    let outcome = mnist_runs::output::quietly(|| {
+    let outcome = mnist_output::quietly(|| {
         training::train(&RunRequest {
             config,
             config_path,
@@ -278,6 +278,7 @@ pub fn scratch_run(
             sync_every: None,
             debug_syncs: false,
             training_loop,
+            epoch_gate: None,
         })
     })?;
     anyhow::ensure!(

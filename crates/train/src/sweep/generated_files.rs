@@ -73,7 +73,27 @@ fn sweep_file() -> impl Strategy<Value = String> {
         any::<u16>(),
         proptest::collection::vec((key(), distribution()), 0..3),
     ));
-    (name, set, grid, random).prop_map(|(name, set, grid, random)| {
+    let prune = proptest::option::of((
+        prop_oneof![Just("median"), Just("halving"), Just("quartile")],
+        prop_oneof![
+            Just(""),
+            Just("metric = \"valid_loss\"\n"),
+            Just("metric = \"test_acc\"\n")
+        ],
+        prop_oneof![
+            Just(""),
+            Just("after = 0\n"),
+            Just("after = 1\n"),
+            Just("after = 99\n")
+        ],
+        prop_oneof![
+            Just(""),
+            Just("min_trials = 0\n"),
+            Just("reduction = 1\n"),
+            Just("reduction = 3\n")
+        ],
+    ));
+    (name, set, grid, random, prune).prop_map(|(name, set, grid, random, prune)| {
         let mut text = format!("base = \"base.toml\"\n{name}");
         text += "[set]\n";
         for (key, value) in set {
@@ -90,6 +110,9 @@ fn sweep_file() -> impl Strategy<Value = String> {
                 text += &format!("{key} = {distribution}\n");
             }
         }
+        if let Some((rule, metric, after, option)) = prune {
+            text += &format!("[prune]\nrule = \"{rule}\"\n{metric}{after}{option}");
+        }
         text
     })
 }
@@ -100,7 +123,8 @@ proptest! {
     #[test]
     fn any_sweep_file_is_a_plan_or_one_line_per_mistake_in_bounded_memory(text in sweep_file()) {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("base.toml"), "epochs = 1\n").unwrap();
+        // A validation split, so that a [prune] section can be valid too.
+        std::fs::write(dir.path().join("base.toml"), "epochs = 1\n[data]\nvalidation = 100\n").unwrap();
         let path = dir.path().join("sweep.toml");
         std::fs::write(&path, &text).unwrap();
         let (plan, peak) = peak_during(|| SweepPlan::read(Path::new(&path)));

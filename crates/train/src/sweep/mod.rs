@@ -10,6 +10,7 @@ mod cluster;
 mod figure;
 #[cfg(test)]
 mod generated_files;
+mod prune;
 mod results;
 mod runner;
 mod slurm;
@@ -22,15 +23,16 @@ use anyhow::Context;
 pub use cluster::{COMMANDS_FILE, ClusterJob, Emitted, SBATCH_FILE};
 pub use figure::accuracy_against_keys;
 use mnist_runs::write_file;
+pub use prune::{PruneRule, PruneSpec, TrialPruner};
 pub use results::{
-    FIGURE, RESULTS_CSV, RESULTS_MD, Ranking, collect as collect_results, terminal_table, verdict,
-    write as write_results,
+    FIGURE, RESULTS_CSV, RESULTS_MD, Ranking, collect as collect_results, pruning_note,
+    terminal_table, verdict, write as write_results,
 };
 pub use runner::{RunnerOptions, run_pending};
 pub use slurm::{COLLECT_FILE, SlurmOptions};
 pub use spec::SweepPlan;
 
-const PLAN_FILE: &str = "plan.toml";
+pub(crate) const PLAN_FILE: &str = "plan.toml";
 pub(crate) const BASE_FILE: &str = "base.toml";
 /// A trial's output, in its run folder.
 pub(crate) const TRIAL_LOG: &str = "train.log";
@@ -59,8 +61,17 @@ pub fn read_plan(sweep_dir: &Path) -> anyhow::Result<SweepPlan> {
             sweep_dir.display()
         )
     })?;
-    toml::from_str(&text)
-        .map_err(|error| anyhow::anyhow!("{}: {}", path.display(), error.message()))
+    parse_plan(&path, &text)
+}
+
+/// Reads a sweep's `plan.toml` named by a trial.
+fn read_plan_file(path: &Path) -> anyhow::Result<SweepPlan> {
+    let text = mnist_config::read_text(path)?;
+    parse_plan(path, &text)
+}
+
+fn parse_plan(path: &Path, text: &str) -> anyhow::Result<SweepPlan> {
+    toml::from_str(text).map_err(|error| anyhow::anyhow!("{}: {}", path.display(), error.message()))
 }
 
 /// Ranks the trials of `sweep_dir` as they stand, prints the table, the ranking's note and
@@ -69,6 +80,9 @@ pub fn report(plan: &SweepPlan, sweep_dir: &Path) -> anyhow::Result<()> {
     let ranked = collect_results(plan, sweep_dir);
     say!("\n{}", terminal_table(plan, &ranked));
     say!("{}", Ranking::of(&ranked).note());
+    if let Some(note) = pruning_note(plan, &ranked) {
+        say!("{note}");
+    }
     let best = write_results(plan, sweep_dir, &ranked)?;
     accuracy_against_keys(&sweep_dir.join(FIGURE), plan, &ranked)?;
     say!(

@@ -214,6 +214,30 @@ pub fn write(
     Ok(Some(path))
 }
 
+/// What pruning saved, when the sweep prunes: `Pruned 5 of 12 trials: 138 of 240 planned
+/// epochs trained (58%).`
+pub fn pruning_note(plan: &SweepPlan, results: &[TrialResult]) -> Option<String> {
+    plan.prune.as_ref()?;
+    let pruned = results
+        .iter()
+        .filter(|result| result.summary.status == ListedStatus::Pruned)
+        .count();
+    let trained: usize = results.iter().map(|r| r.summary.epochs_completed).sum();
+    let planned: usize = results
+        .iter()
+        .map(|r| {
+            r.summary
+                .epochs_planned
+                .unwrap_or(r.summary.epochs_completed)
+        })
+        .sum();
+    Some(format!(
+        "Pruned {pruned} of {} trials: {trained} of {planned} planned epochs trained ({:.0}%).",
+        results.len(),
+        100.0 * trained as f64 / planned.max(1) as f64
+    ))
+}
+
 /// The best trial's numbers: what chose it, and the test accuracy as the estimate.
 pub fn verdict(summary: &RunSummary) -> String {
     let test = summary.final_test_accuracy.unwrap_or_default();

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 
 use super::spec::{SweepPlan, Trial};
-use super::{BASE_FILE, TRIAL_LOG};
+use super::{BASE_FILE, PLAN_FILE, TRIAL_LOG};
 use crate::backend::BackendKind;
 use mnist_runs::read_metrics_csv;
 use mnist_runs::writer_of;
@@ -32,12 +32,15 @@ pub struct RunnerOptions {
     pub backend: Option<BackendKind>,
 }
 
-/// Whether a trial has ended (finished, diverged or failed): nothing is left to run. One not
-/// started, cut short or interrupted has not.
+/// Whether a trial has ended (finished, diverged, failed or pruned): nothing is left to run.
+/// One not started, cut short or interrupted has not.
 pub fn is_done(summary: &RunSummary) -> bool {
     matches!(
         summary.status,
-        ListedStatus::Finished | ListedStatus::Diverged | ListedStatus::Failed
+        ListedStatus::Finished
+            | ListedStatus::Diverged
+            | ListedStatus::Failed
+            | ListedStatus::Pruned
     )
 }
 
@@ -57,15 +60,15 @@ pub fn train_arguments(
             ListedStatus::Interrupted | ListedStatus::Running
         )
         && summary.epochs_completed > 0;
-    if resumable {
-        return vec![
-            "train".into(),
-            "--resume".into(),
-            trial.id.clone(),
-            "--plain".into(),
-        ];
+    let mut arguments: Vec<String> = vec!["train".into()];
+    if plan.prune.is_some() {
+        arguments.extend(["--prune-with".into(), PLAN_FILE.into()]);
     }
-    let mut arguments = vec!["train".into(), "--config".into(), BASE_FILE.into()];
+    if resumable {
+        arguments.extend(["--resume".into(), trial.id.clone(), "--plain".into()]);
+        return arguments;
+    }
+    arguments.extend(["--config".into(), BASE_FILE.into()]);
     for assignment in plan.fixed.iter().cloned().chain(trial.overrides()) {
         arguments.extend(["--set".into(), assignment]);
     }

@@ -11,9 +11,9 @@
 
 use std::path::Path;
 
-use super::SBATCH_FILE;
 use super::cluster::{ClusterJob, shell_quote};
 use super::spec::SweepPlan;
+use super::{PLAN_FILE, SBATCH_FILE};
 use crate::backend::BackendKind;
 
 pub const COLLECT_FILE: &str = "collect.sbatch";
@@ -95,13 +95,13 @@ impl SlurmJob<'_> {
              fi\n\
              # Started again (requeued): a trial that has ended is not run again, one stopped\n\
              # after an epoch resumes from its folder.\n\
-             if grep -Eqs '^status = \"(finished|diverged|failed)\"' \"$folder/run.toml\"; then\n\
+             if grep -Eqs '^status = \"(finished|diverged|failed|pruned)\"' \"$folder/run.toml\"; then\n\
              \x20 echo \"$folder has ended\"\n\
              \x20 exit 0\n\
              fi\n\
              arguments=\"${{trials[task]}}\"\n\
              if [ -n \"$(sed -n 2p \"$folder/metrics.csv\" 2>/dev/null)\" ]; then\n\
-             \x20 arguments=\"train --resume $folder --plain\"\n\
+             \x20 arguments=\"train{prune} --resume $folder --plain\"\n\
              fi\n\
              {requeue}\
              eval \"exec \\\"\\$binary\\\" $arguments\" &\n\
@@ -123,6 +123,11 @@ impl SlurmJob<'_> {
             folders = quoted(tasks.iter().map(|(folder, _)| *folder).collect()),
             arguments = quoted(tasks.iter().map(|(_, arguments)| *arguments).collect()),
             collect = shell_quote(&self.sweep_dir.join(COLLECT_FILE).to_string_lossy()),
+            prune = if self.plan.prune.is_some() {
+                format!(" --prune-with {PLAN_FILE}")
+            } else {
+                String::new()
+            },
         )
     }
 

@@ -8,6 +8,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
+use super::prune::PruneSpec;
 use mnist_config::ExperimentConfig;
 
 /// The most trials one sweep may stand for (a typo in a grid should not start 10,000 runs).
@@ -29,6 +30,8 @@ pub struct SweepFile {
     pub grid: BTreeMap<String, Vec<toml::Value>>,
     /// Random search: `trials` draws from the distributions in `keys`.
     pub random: Option<RandomSearch>,
+    /// Stops trials that fall behind the earlier ones (`prune.rs`).
+    pub prune: Option<PruneSpec>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -79,6 +82,8 @@ pub struct SweepPlan {
     /// Varied keys whose axis is logarithmic in the results picture.
     pub log_keys: Vec<String>,
     pub trials: Vec<Trial>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prune: Option<PruneSpec>,
 }
 
 impl SweepPlan {
@@ -111,20 +116,27 @@ impl SweepPlan {
             fixed,
             log_keys: log_keys(&file),
             trials,
+            prune: file.prune,
         };
-        let mistakes: Vec<String> = plan
-            .trials
-            .iter()
-            .filter_map(|trial| {
-                let error = plan.config(trial, &base_path).err()?;
-                Some(format!(
+        let mut mistakes: Vec<String> = Vec::new();
+        for trial in &plan.trials {
+            let refused = match plan.config(trial, &base_path) {
+                Err(error) => format!(
                     "{}: {} ({}): {error}",
                     path.display(),
                     trial.id,
                     trial.overrides().join(" ")
-                ))
-            })
-            .collect();
+                ),
+                Ok(config) => match plan.prune.as_ref().map(|prune| prune.check(&config)) {
+                    // Said once for the sweep, however many trials it concerns.
+                    Some(Err(why)) => format!("{}: {why}", path.display()),
+                    _ => continue,
+                },
+            };
+            if !mistakes.contains(&refused) {
+                mistakes.push(refused);
+            }
+        }
         if mistakes.is_empty() {
             Ok(plan)
         } else {

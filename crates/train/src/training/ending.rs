@@ -15,6 +15,8 @@ pub enum RunEnd {
     Finished,
     /// Stopped early on request; `train --resume` continues it.
     Interrupted,
+    /// Stopped by the request's epoch gate (a sweep's pruning); not to be resumed.
+    Pruned,
 }
 
 /// The loss stopped being a finite number; the run was stopped there.
@@ -66,6 +68,8 @@ pub fn judge(
     }
     Ok(if result.interrupted.is_some() || history.stopped_early {
         RunEnd::Interrupted
+    } else if history.pruned.is_some() {
+        RunEnd::Pruned
     } else {
         RunEnd::Finished
     })

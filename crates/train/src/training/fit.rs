@@ -12,7 +12,7 @@ use burn::train::renderer::tui::TuiMetricsRendererWrapper;
 use burn::train::{
     ExecutionStrategy, Learner, LearningResult, MultiDeviceOptim, SupervisedTraining,
 };
-use mnist_data::{EpochShuffledLoader, ImageSet, Indices, MnistBatcher};
+use mnist_data::{EpochShuffledLoader, ImageSet, Indices, MnistBatch, MnistBatcher};
 use mnist_model::LogisticRegression;
 
 use crate::training::batched::BatchedSingleDevice;
@@ -24,7 +24,7 @@ use crate::training::holdout::Chained;
 use crate::training::progress::{PlainLines, Progress};
 use crate::training::recorder::{EpochMetricLogger, EpochRecorder};
 use crate::training::request::{RunRequest, TrainingLoop};
-use crate::training::selection;
+use crate::training::selection::{self, Stopping};
 use crate::training::tensorboard::RunLog;
 use mnist_runs::METRICS_FILE;
 
@@ -35,97 +35,156 @@ pub(super) struct Evaluated {
     pub test: ImageSet,
 }
 
-/// Builds the loaders, model and optimiser and runs Burn's `Learner` over them.
-pub(super) fn fit(
-    request: &RunRequest,
-    device: &Device,
-    train_split: ImageSet,
-    evaluated: Evaluated,
-    run_dir: &Path,
-    show_dashboard: bool,
-    history: &Arc<Mutex<History>>,
-) -> LearningResult<LogisticRegression> {
-    let config = request.config;
-    let completed = request.completed.len();
-    // With several devices each takes its share of the split, and a step is one batch each.
-    let steps_per_epoch = (train_split.len() / config.devices).div_ceil(config.data.batch_size);
-    let batcher = |images: ImageSet| MnistBatcher::new(Arc::new(images), config.data.scaling());
-    let train_indices = Indices(train_split.len());
-    let train_batcher = batcher(train_split).augmented(config.augment, config.seed);
-    let train_loader = EpochShuffledLoader::build(
-        train_indices,
-        config.seed,
-        config.data.shuffle,
-        completed + 1,
-        |permuted| {
-            DataLoaderBuilder::new(train_batcher)
-                .batch_size(config.data.batch_size)
-                .num_workers(config.data.num_workers)
-                .set_device(device.clone())
-                .build(permuted)
-        },
-    );
-    // Evaluation batches are built where they are used: a worker thread would queue up to 100
-    // of them ahead (Burn's MultiThreadDataLoader), that is the whole test split again in
-    // memory (31 MiB as 1,000-image batches), for no gain in time.
-    let evaluation_loader = |images: ImageSet| {
-        let indices = Indices(images.len());
-        DataLoaderBuilder::new(batcher(images))
-            .batch_size(config.data.test_batch_size)
-            .set_device(device.clone())
-            .build(indices)
-    };
-    let validation_items = evaluated.validation.as_ref().map_or(0, ImageSet::len);
-    let test_loader = evaluation_loader(evaluated.test);
-    let valid_loader: Arc<dyn DataLoader<_>> = match evaluated.validation {
-        Some(validation) => Arc::new(Chained {
-            validation: evaluation_loader(validation),
-            test: test_loader,
-        }),
-        None => test_loader,
-    };
+/// Where a run trains: besides the request, what `train` has read and claimed.
+pub(super) struct Fit<'a> {
+    pub device: &'a Device,
+    pub train_split: ImageSet,
+    pub evaluated: Evaluated,
+    pub run_dir: &'a Path,
+    pub show_dashboard: bool,
+    /// Filled in by the recorder as epochs finish; read by the caller at the end.
+    pub history: &'a Arc<Mutex<History>>,
+}
 
-    let interrupter = request.interrupter.clone();
-    let progress: Box<dyn Progress> = if show_dashboard {
-        let dashboard = TuiMetricsRendererWrapper::new(
-            interrupter.clone(),
-            (completed > 0).then_some(completed),
-        );
-        crate::training::signals::signal_keys_under_dashboard();
-        Box::new(dashboard)
-    } else {
-        Box::new(PlainLines)
-    };
+/// Builds the loaders, the recorder, the metrics, the stopping rules, the strategy and the
+/// learner, and runs Burn's `Learner` over them.
+pub(super) fn fit(request: &RunRequest, fit: Fit) -> LearningResult<LogisticRegression> {
+    let config = request.config;
+    let loaders = Loaders::build(request, fit.device, fit.train_split, fit.evaluated);
     let syncs = Arc::new(SyncCounter::default());
-    let tensorboard = Arc::new(Mutex::new(RunLog::create(run_dir, steps_per_epoch)));
+    let tensorboard = Arc::new(Mutex::new(RunLog::create(
+        fit.run_dir,
+        loaders.steps_per_epoch,
+    )));
     let recorder = EpochRecorder::new(
-        progress,
-        run_dir.join(METRICS_FILE),
-        history.clone(),
-        interrupter.clone(),
+        progress(request, fit.show_dashboard),
+        fit.run_dir.join(METRICS_FILE),
+        fit.history.clone(),
+        request.interrupter.clone(),
         request.debug_syncs.then(|| syncs.clone()),
         tensorboard.clone(),
         config.data.batch_size,
     );
+    let watch = StepWatch {
+        history: fit.history.clone(),
+        interrupter: request.interrupter.clone(),
+        log: tensorboard,
+    };
+    let training = SupervisedTraining::new(fit.run_dir, loaders.train, loaders.valid);
+    let training = with_metrics(training, request, syncs, watch, loaders.validation_items)
+        .with_metric_logger(EpochMetricLogger::with_epochs(&request.completed))
+        .renderer(Box::new(recorder))
+        .with_interrupter(request.interrupter.clone())
+        .with_application_logger(None)
+        .with_default_checkpointers()
+        .num_epochs(config.epochs);
+    let training = match request.completed.len() {
+        0 => training,
+        completed => training.checkpoint(completed),
+    };
+    let training = with_stopping(training, request, fit.history);
+    let training = with_strategy(training, request, fit.device);
+    training.launch(learner(request, fit.device, loaders.steps_per_epoch))
+}
+
+/// The training loader (shuffled anew each epoch, from the epoch a resumed run is at) and the
+/// evaluation loader (the validation split chained before the test split, when there is one).
+struct Loaders {
+    train: Arc<dyn DataLoader<MnistBatch>>,
+    valid: Arc<dyn DataLoader<MnistBatch>>,
+    steps_per_epoch: usize,
+    validation_items: usize,
+}
+
+impl Loaders {
+    fn build(
+        request: &RunRequest,
+        device: &Device,
+        train_split: ImageSet,
+        evaluated: Evaluated,
+    ) -> Self {
+        let config = request.config;
+        // With several devices each takes its share of the split, and a step is one batch each.
+        let steps_per_epoch = (train_split.len() / config.devices).div_ceil(config.data.batch_size);
+        let batcher = |images: ImageSet| MnistBatcher::new(Arc::new(images), config.data.scaling());
+        let train_indices = Indices(train_split.len());
+        let train_batcher = batcher(train_split).augmented(config.augment, config.seed);
+        let train = EpochShuffledLoader::build(
+            train_indices,
+            config.seed,
+            config.data.shuffle,
+            request.completed.len() + 1,
+            |permuted| {
+                DataLoaderBuilder::new(train_batcher)
+                    .batch_size(config.data.batch_size)
+                    .num_workers(config.data.num_workers)
+                    .set_device(device.clone())
+                    .build(permuted)
+            },
+        );
+        // Evaluation batches are built where they are used: a worker thread would queue up to
+        // 100 of them ahead (Burn's MultiThreadDataLoader), that is the whole test split again
+        // in memory (31 MiB as 1,000-image batches), for no gain in time.
+        let evaluation_loader = |images: ImageSet| {
+            let indices = Indices(images.len());
+            DataLoaderBuilder::new(batcher(images))
+                .batch_size(config.data.test_batch_size)
+                .set_device(device.clone())
+                .build(indices)
+        };
+        let validation_items = evaluated.validation.as_ref().map_or(0, ImageSet::len);
+        let test = evaluation_loader(evaluated.test);
+        let valid: Arc<dyn DataLoader<_>> = match evaluated.validation {
+            Some(validation) => Arc::new(Chained {
+                validation: evaluation_loader(validation),
+                test,
+            }),
+            None => test,
+        };
+        Self {
+            train,
+            valid,
+            steps_per_epoch,
+            validation_items,
+        }
+    }
+}
+
+/// Burn's dashboard in a terminal, one line per epoch otherwise.
+fn progress(request: &RunRequest, show_dashboard: bool) -> Box<dyn Progress> {
+    if !show_dashboard {
+        return Box::new(PlainLines);
+    }
+    let completed = request.completed.len();
+    let dashboard = TuiMetricsRendererWrapper::new(
+        request.interrupter.clone(),
+        (completed > 0).then_some(completed),
+    );
+    crate::training::signals::signal_keys_under_dashboard();
+    Box::new(dashboard)
+}
+
+/// The training metrics, and the evaluation pass's: Burn's "Loss" and "Accuracy" (what its
+/// checkpointer and early stopping select by) are the validation split's when there is one;
+/// the test split then has its own.
+fn with_metrics(
+    training: SupervisedTraining<LogisticRegression>,
+    request: &RunRequest,
+    syncs: Arc<SyncCounter>,
+    watch: StepWatch,
+    validation_items: usize,
+) -> SupervisedTraining<LogisticRegression> {
     let policy = match request.sync_every {
         Some(steps) => SyncPolicy::every(steps),
         None => SyncPolicy::for_device(request.backend.is_device()),
     };
-    let watch = StepWatch {
-        history: history.clone(),
-        interrupter: interrupter.clone(),
-        log: tensorboard,
-    };
     let train_window = SharedWindow::new(policy, syncs.clone(), Some(watch));
     let test_window = SharedWindow::new(policy, syncs.clone(), None);
-
-    let mut training = SupervisedTraining::new(run_dir, train_loader, valid_loader)
+    let training = training
         .metric_train_numeric(DeviceMetric::accuracy(train_window.clone()))
         .metric_train_numeric(DeviceMetric::loss(train_window))
         .metric_train_numeric(LearningRateMetric::new());
-    // Burn's "Loss" and "Accuracy" of the evaluation pass (what its checkpointer selects by)
-    // are the validation split's when there is one; the test split then has its own.
-    training = match validation_items {
+    match validation_items {
         0 => training
             .metric_valid_numeric(DeviceMetric::accuracy(test_window.clone()))
             .metric_valid_numeric(DeviceMetric::loss(test_window)),
@@ -139,26 +198,39 @@ pub(super) fn fit(
                 .metric_valid_numeric(DeviceMetric::accuracy(test_window.clone()).test_part(items))
                 .metric_valid_numeric(DeviceMetric::loss(test_window).test_part(items))
         }
+    }
+}
+
+/// `[early_stopping]` (and the checkpoints it selects from) and the request's epoch gate, in
+/// Burn's one early-stopping hook.
+fn with_stopping(
+    mut training: SupervisedTraining<LogisticRegression>,
+    request: &RunRequest,
+    history: &Arc<Mutex<History>>,
+) -> SupervisedTraining<LogisticRegression> {
+    let mut stopping = Stopping {
+        early: None,
+        gate: (request.epoch_gate.clone()).map(|gate| (gate, history.clone())),
     };
-    let mut training = training
-        .with_metric_logger(EpochMetricLogger::with_epochs(&request.completed))
-        .renderer(Box::new(recorder))
-        .with_interrupter(interrupter)
-        .with_application_logger(None)
-        .with_default_checkpointers()
-        .num_epochs(config.epochs);
-    if let Some(stopping) = &config.early_stopping {
-        let (stop, keep) = selection::strategies(stopping);
-        training = training
-            .early_stopping(stop)
-            .with_checkpointing_strategy(keep);
+    if let Some(config) = &request.config.early_stopping {
+        let (stop, keep) = selection::strategies(config);
+        stopping.early = Some(stop);
+        training = training.with_checkpointing_strategy(keep);
     }
-    if completed > 0 {
-        training = training.checkpoint(completed);
+    if stopping.early.is_some() || stopping.gate.is_some() {
+        training = training.early_stopping(stopping);
     }
-    // One device trains with this project's strategy (Burn's loop, its metrics handed over
-    // several steps at a time); several with Burn's own.
-    training = match (config.devices, request.training_loop) {
+    training
+}
+
+/// One device trains with this project's strategy (Burn's loop, its metrics handed over
+/// several steps at a time); several with Burn's own.
+fn with_strategy(
+    training: SupervisedTraining<LogisticRegression>,
+    request: &RunRequest,
+    device: &Device,
+) -> SupervisedTraining<LogisticRegression> {
+    match (request.config.devices, request.training_loop) {
         (1, TrainingLoop::Batched) => {
             training.with_training_strategy(BatchedSingleDevice::strategy(device))
         }
@@ -169,17 +241,24 @@ pub(super) fn fit(
                 ExecutionStrategy::multi(devices, MultiDeviceOptim::OptimMainDevice).into(),
             )
         }
-    };
+    }
+}
 
+/// The model, from the config's initial weights, and its optimiser and schedule.
+fn learner(
+    request: &RunRequest,
+    device: &Device,
+    steps_per_epoch: usize,
+) -> Learner<LogisticRegression> {
+    let config = request.config;
     let model = config
         .model
         .init(&device.clone().autodiff())
         .load_record(config.model.initial_weights(config.seed))
         .averaging_gradients_over(config.devices);
-    let learner = Learner::new(
+    Learner::new(
         model,
         config.optimizer.optimizer(),
         config.optimizer.scheduler(config.epochs * steps_per_epoch),
-    );
-    training.launch(learner)
+    )
 }

@@ -12,6 +12,8 @@ pub struct History {
     pub divergence: Option<Divergence>,
     /// Training was stopped before its last epoch (a signal, or `q` in the dashboard).
     pub stopped_early: bool,
+    /// Why the request's epoch gate (a sweep's pruning) ended the run.
+    pub pruned: Option<String>,
     /// The epoch being trained, for naming where the loss diverged.
     pub epoch_in_progress: usize,
 }

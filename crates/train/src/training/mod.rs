@@ -5,7 +5,6 @@
 mod batched;
 pub(crate) mod device_metrics;
 pub(crate) mod ending;
-pub(crate) mod failure;
 mod fit;
 pub(crate) mod history;
 mod holdout;
@@ -19,5 +18,5 @@ mod train;
 
 pub use batched::{HAND_OFF_INTERVAL, MAX_STEPS_PER_ITEM};
 pub use ending::RunEnd;
-pub use request::{ProgressView, RunDir, RunRequest, TrainingLoop};
+pub use request::{EpochGate, ProgressView, RunDir, RunRequest, TrainingLoop};
 pub use train::train;

@@ -1,6 +1,7 @@
 //! What a caller asks of a training run, and what it gets back.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use burn::train::Interrupter;
 use mnist_config::ExperimentConfig;
@@ -39,7 +40,13 @@ pub struct RunRequest<'a> {
     pub debug_syncs: bool,
     /// Whose loop trains on one device.
     pub training_loop: TrainingLoop,
+    /// Asked after each epoch whether the run stops there, and why (a sweep's pruning).
+    pub epoch_gate: Option<EpochGate>,
 }
+
+/// Given the epoch just completed (its row already in `metrics.csv`), says why the run should
+/// stop there, or nothing.
+pub type EpochGate = Arc<dyn Fn(usize) -> Option<String> + Send + Sync>;
 
 /// The loop that trains on one device (several devices train with Burn's own).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -71,4 +78,52 @@ pub struct RunOutcome {
     pub selected: usize,
     /// Why it ended before its last epoch (early stopping).
     pub stop_reason: Option<String>,
+}
+
+impl RunOutcome {
+    /// What a person is told when the run has ended: how, its numbers, and where it is (and,
+    /// when interrupted, how to go on).
+    pub fn report(&self) -> String {
+        let folder = self.run_dir.display();
+        let reason = self.stop_reason.as_deref();
+        match self.end {
+            RunEnd::Finished => {
+                let mut lines: Vec<String> = reason
+                    .map(|reason| format!("Stopped: {reason}"))
+                    .into_iter()
+                    .collect();
+                lines.extend(self.finished_line());
+                lines.push(format!("Run folder: {folder}"));
+                lines.join("\n")
+            }
+            RunEnd::Pruned => format!("Pruned: {}\nRun folder: {folder}", reason.unwrap_or("")),
+            RunEnd::Interrupted => format!(
+                "Interrupted after {} complete epochs; metrics, checkpoints and the model so far \
+                 are in {folder}\nResume with: mnist-burn train --resume {folder}",
+                self.epochs.len()
+            ),
+        }
+    }
+
+    /// `Finished 20 epochs in 2.6 s: validation accuracy …, test accuracy …, test loss …`,
+    /// naming the epoch `model.bpk` holds when it is not the last.
+    fn finished_line(&self) -> Option<String> {
+        let last = self.epochs.last()?;
+        let kept = self.epochs.iter().find(|row| row.epoch == self.selected)?;
+        let which = if kept.epoch == last.epoch {
+            String::new()
+        } else {
+            format!(" (model.bpk: epoch {}, the best on validation)", kept.epoch)
+        };
+        let valid = kept.valid_acc.map_or(String::new(), |acc| {
+            format!("validation accuracy {acc:.2}%, ")
+        });
+        Some(format!(
+            "Finished {} epochs in {:.1} s: {valid}test accuracy {:.2}%, test loss {}{which}",
+            last.epoch,
+            self.seconds,
+            kept.test_acc,
+            mnist_runs::readable(kept.test_loss)
+        ))
+    }
 }

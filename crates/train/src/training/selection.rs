@@ -4,15 +4,17 @@
 //! checkpoint, which a checkpointing strategy on the same metric keeps on disk.
 
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use anyhow::anyhow;
 use burn::store::ModuleRecord;
 use burn::train::checkpoint::{
     ComposedCheckpointingStrategy, KeepLastNCheckpoints, MetricCheckpointingStrategy,
 };
+use burn::train::metric::store::EventStoreClient;
 use burn::train::metric::store::{Aggregate, Direction, Split};
 use burn::train::metric::{AccuracyMetric, LossMetric, Metric};
-use burn::train::{MetricEarlyStoppingStrategy, StoppingCondition};
+use burn::train::{EarlyStoppingStrategy, MetricEarlyStoppingStrategy, StoppingCondition};
 
 use burn::module::Module;
 use mnist_model::LogisticRegression;
@@ -20,6 +22,9 @@ use mnist_model::LogisticRegression;
 use mnist_config::{EarlyStoppingConfig, Keep, StopMetric};
 use mnist_runs::EpochMetrics;
 use mnist_runs::RunRecord;
+
+use crate::training::history::History;
+use crate::training::request::EpochGate;
 
 /// Burn's strategies for `config`: when to stop, and which checkpoints to keep (the last two,
 /// for resuming, and the best by the watched metric).
@@ -64,6 +69,33 @@ fn watching<M: Metric>(
         ),
         MetricCheckpointingStrategy::new(metric, Aggregate::Mean, direction, Split::Valid),
     )
+}
+
+/// Burn's one early-stopping hook, shared by `[early_stopping]` and a sweep's pruning (the
+/// request's epoch gate): the first that says stop ends the run after that epoch.
+#[derive(Clone)]
+pub struct Stopping {
+    pub early: Option<MetricEarlyStoppingStrategy>,
+    /// The gate, and the history that keeps its reason.
+    pub gate: Option<(EpochGate, Arc<Mutex<History>>)>,
+}
+
+impl EarlyStoppingStrategy for Stopping {
+    fn should_stop(&mut self, epoch: usize, store: &EventStoreClient) -> bool {
+        if let Some(early) = &mut self.early
+            && early.should_stop(epoch, store)
+        {
+            return true;
+        }
+        let Some((gate, history)) = &self.gate else {
+            return false;
+        };
+        let Some(reason) = gate(epoch) else {
+            return false;
+        };
+        history.lock().expect("history lock").pruned = Some(reason);
+        true
+    }
 }
 
 /// The epoch with the best `metric` (the first of equals, as Burn's strict comparison picks).
@@ -129,14 +161,9 @@ pub fn checkpoint_record(run_dir: &Path, epoch: usize) -> anyhow::Result<ModuleR
 
 /// Why the run ended, for `run.toml`.
 pub fn stop_reason(config: &EarlyStoppingConfig, best: usize, last: usize) -> String {
-    let metric = match config.metric {
-        StopMetric::ValidLoss => "valid_loss",
-        StopMetric::ValidAcc => "valid_acc",
-        StopMetric::TestLoss => "test_loss",
-        StopMetric::TestAcc => "test_acc",
-    };
     format!(
-        "early stopping: {metric} did not improve for {} epochs after epoch {best} (stopped after epoch {last})",
+        "early stopping: {} did not improve for {} epochs after epoch {best} (stopped after epoch {last})",
+        config.metric.name(),
         last - best
     )
 }

@@ -17,11 +17,10 @@ use mnist_runs::{
 
 use crate::run::manifest::environment;
 use crate::training::ending::{self, RunEnd};
-use crate::training::fit::{Evaluated, fit};
+use crate::training::fit::{Evaluated, Fit, fit};
 use crate::training::history::History;
 use crate::training::request::{ProgressView, RunDir, RunOutcome, RunRequest};
 use crate::training::selection;
-use mnist_runs as plots;
 
 /// Trains as `request` says and writes the run folder.
 pub fn train(request: &RunRequest) -> anyhow::Result<RunOutcome> {
@@ -70,12 +69,14 @@ pub fn train(request: &RunRequest) -> anyhow::Result<RunOutcome> {
     };
     let result = fit(
         request,
-        &device,
-        train_split,
-        evaluated,
-        folder.path(),
-        show_dashboard,
-        &history,
+        Fit {
+            device: &device,
+            train_split,
+            evaluated,
+            run_dir: folder.path(),
+            show_dashboard,
+            history: &history,
+        },
     );
     let history = std::mem::take(&mut *history.lock().expect("history lock"));
 
@@ -98,6 +99,7 @@ pub fn train(request: &RunRequest) -> anyhow::Result<RunOutcome> {
     record.status = match end {
         RunEnd::Finished => RunStatus::Finished,
         RunEnd::Interrupted => RunStatus::Interrupted,
+        RunEnd::Pruned => RunStatus::Pruned,
     };
     let stopping = config
         .early_stopping
@@ -111,6 +113,9 @@ pub fn train(request: &RunRequest) -> anyhow::Result<RunOutcome> {
         folder.path(),
         &mut record,
     )?;
+    if end == RunEnd::Pruned {
+        record.stop_reason = history.pruned.clone();
+    }
     if let Some(validation) = held_out.filter(|_| end == RunEnd::Finished) {
         let trained = TrainedModel::of_run(config, model.clone(), folder.path());
         record.confidence = trained.confidence_on(&validation, &device);
@@ -187,9 +192,9 @@ fn save_model(
         .map_err(|error| anyhow!("{}: cannot save the model: {error}", model_path.display()))?;
     let label = format!("{} on {}", request.name, request.backend);
     if !history.epochs.is_empty() {
-        plots::learning_curves(folder.path(), &[(label, history.epochs.clone())])?;
+        mnist_runs::learning_curves(folder.path(), &[(label, history.epochs.clone())])?;
     }
-    plots::weight_templates(
+    mnist_runs::weight_templates(
         &folder.file(WEIGHTS_FILE),
         &weights,
         config.data.dataset.class_names(),
