@@ -5,7 +5,7 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[macro_use]
-extern crate mnist_runs;
+extern crate mnist_output;
 
 mod cli;
 mod commands;

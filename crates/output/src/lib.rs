@@ -62,10 +62,10 @@ pub fn write(text: fmt::Arguments) {
 #[macro_export]
 macro_rules! say {
     () => {
-        $crate::output::write(format_args!("\n"))
+        $crate::write(format_args!("\n"))
     };
     ($($arg:tt)*) => {
-        $crate::output::write(format_args!("{}\n", format_args!($($arg)*)))
+        $crate::write(format_args!("{}\n", format_args!($($arg)*)))
     };
 }
 
@@ -78,6 +78,6 @@ pub fn write_error(text: fmt::Arguments) {
 #[macro_export]
 macro_rules! tell {
     ($($arg:tt)*) => {
-        $crate::output::write_error(format_args!("{}\n", format_args!($($arg)*)))
+        $crate::write_error(format_args!("{}\n", format_args!($($arg)*)))
     };
 }

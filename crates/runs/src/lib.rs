@@ -3,9 +3,6 @@
 //! writer at a time, the index of a folder of runs, a trained model loaded from one (predict,
 //! evaluate, calibrate) and the charts it leaves. Needs Burn's tensors, not its `Learner`.
 
-#[macro_use]
-pub mod output;
-
 mod calibration;
 mod charts;
 mod environment;

@@ -108,7 +108,7 @@ pub async fn run(
     // One write (the text's one piece, ending in its last newline): a reader that takes the
     // first line and closes the pipe must not catch the server between two lines (a closed
     // standard output ends the program).
-    mnist_runs::output::write(format_args!("{started}"));
+    mnist_output::write(format_args!("{started}"));
     let app = router(state);
     let connections = Connections::new(max_connections);
     let mut stop = std::pin::pin!(stop_signal());

@@ -5,15 +5,17 @@
 //! One folder per concern, each saying in its `mod.rs` what it may use: `run/` and
 //! `interchange/` use nothing else here but `backend`; `training/` uses `run/`; `measure/`
 //! uses `training/`; `sweep/` runs its trials as processes of the binary and uses only
-//! `backend`. What is used from outside is re-exported below, so rustc reports anything left
-//! unused.
+//! `backend` (a trial's pruning reaches training as the request's epoch gate, which the
+//! binary builds). `failure.rs` says how every command fails, for the exit status. What is
+//! used from outside is re-exported below, so rustc reports anything left unused.
 
 #[macro_use]
-extern crate mnist_runs;
+extern crate mnist_output;
 
 #[cfg(test)]
 mod alloc_meter;
 mod backend;
+mod failure;
 mod interchange;
 mod measure;
 mod run;
@@ -22,11 +24,11 @@ mod training;
 
 // Choosing what to train, on what, and training it.
 pub use backend::BackendKind;
+pub use failure::{Interrupted, Usage, exit_status};
 pub use mnist_config::{ExperimentConfig, LrSchedule, OptimizerConfig, OptimizerKind};
 pub use run::Resume;
-pub use training::failure::{Interrupted, Usage, exit_status};
 pub use training::signals::stop_on_signals;
-pub use training::{ProgressView, RunDir, RunEnd, RunRequest, TrainingLoop, train};
+pub use training::{EpochGate, ProgressView, RunDir, RunEnd, RunRequest, TrainingLoop, train};
 // How often the batched loop hands its steps to the metrics (and so reads the device).
 pub use training::{HAND_OFF_INTERVAL, MAX_STEPS_PER_ITEM};
 

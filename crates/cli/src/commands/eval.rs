@@ -38,7 +38,7 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
         test.len()
     );
     let evaluation = trained.evaluate(&test, &device);
-    mnist_runs::output::write(format_args!("{}", evaluation.report()));
+    mnist_output::write(format_args!("{}", evaluation.report()));
     let out = args.out.unwrap_or_else(|| trained.run_dir.clone());
     std::fs::create_dir_all(&out).with_context(|| format!("{}: cannot create", out.display()))?;
     let title = format!(

@@ -64,7 +64,7 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
         indices: &indices,
         batch: mnist_train::BatchFacts::build(&seen, &indices, &config.data, config_name),
     };
-    mnist_runs::output::write(format_args!("{}", facts.summary()));
+    mnist_output::write(format_args!("{}", facts.summary()));
     let names = dataset.class_names();
     let mut images: Vec<(&[u8], String)> = indices
         .iter()
@@ -81,7 +81,7 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
         );
     }
     say!();
-    mnist_runs::output::write(format_args!(
+    mnist_output::write(format_args!(
         "{}",
         mnist_train::draw_in_terminal(&images, 3)
     ));

@@ -38,7 +38,7 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
         steps: args.steps,
     };
     let finding = mnist_train::find_learning_rate(&config, backend, range)?;
-    mnist_runs::output::write(format_args!("{}", finding.table()));
+    mnist_output::write(format_args!("{}", finding.table()));
     say!(
         "\nSteepest fall of the smoothed loss at lr {:.2e} ({} steps on {backend}); to use it:\n  \
          --set optimizer.lr={}",

@@ -66,31 +66,7 @@ pub struct Args {
 pub fn exec(args: Args) -> anyhow::Result<()> {
     // The sweep folder is locked while this process runs its trials: a sweep resumed twice
     // is refused (each trial also locks its own run folder).
-    let (plan, lock) = match (&args.resume, &args.sweep) {
-        (Some(dir), _) => {
-            let plan = sweep::read_plan(dir)?;
-            (plan, FolderLock::acquire(dir)?)
-        }
-        (None, Some(file)) => {
-            let plan = SweepPlan::read(file).map_err(|mut mistakes| {
-                if mistakes.len() == 1 {
-                    return Usage(mistakes.remove(0));
-                }
-                for mistake in &mistakes {
-                    tell!("error: {mistake}");
-                }
-                Usage(format!(
-                    "{} mistake(s) in {}; nothing was started or written",
-                    mistakes.len(),
-                    file.display()
-                ))
-            })?;
-            let lock = claim_run_dir(args.out.as_deref(), &plan.name, false)?;
-            sweep::write_plan(&plan, lock.path())?;
-            (plan, lock)
-        }
-        (None, None) => unreachable!("clap requires a sweep file or --resume"),
-    };
+    let (plan, lock) = open(&args)?;
     let sweep_dir = lock.path();
     if let Some(emit) = args.emit {
         let job = ClusterJob {
@@ -104,19 +80,7 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
             }),
         };
         job.check().map_err(Usage)?;
-        let emitted = job.write(&plan, sweep_dir)?;
-        for (trial, pid) in &emitted.busy {
-            let holder = pid.map_or(String::new(), |pid| format!(" (pid {pid})"));
-            say!("{trial} is being trained by another process{holder}: left out");
-        }
-        for path in &emitted.files {
-            say!("Wrote {}", path.display());
-        }
-        say!(
-            "{} trials to run; afterwards: mnist-burn sweep --resume {}",
-            emitted.trials,
-            sweep_dir.display()
-        );
+        say!("{}", job.write(&plan, sweep_dir)?.report(sweep_dir));
         return Ok(());
     }
     if args.collect_only {
@@ -144,4 +108,33 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
         return Err(Interrupted.into());
     }
     Ok(())
+}
+
+/// The plan and the locked sweep folder: the folder `--resume` names, or a new one with the
+/// sweep file's plan written in it (every mistake in the file one line, nothing written).
+fn open(args: &Args) -> anyhow::Result<(SweepPlan, FolderLock)> {
+    if let Some(dir) = &args.resume {
+        let plan = sweep::read_plan(dir)?;
+        return Ok((plan, FolderLock::acquire(dir)?));
+    }
+    let file = args
+        .sweep
+        .as_ref()
+        .expect("clap requires a sweep file or --resume");
+    let plan = SweepPlan::read(file).map_err(|mut mistakes| {
+        if mistakes.len() == 1 {
+            return Usage(mistakes.remove(0));
+        }
+        for mistake in &mistakes {
+            tell!("error: {mistake}");
+        }
+        Usage(format!(
+            "{} mistake(s) in {}; nothing was started or written",
+            mistakes.len(),
+            file.display()
+        ))
+    })?;
+    let lock = claim_run_dir(args.out.as_deref(), &plan.name, false)?;
+    sweep::write_plan(&plan, lock.path())?;
+    Ok((plan, lock))
 }

@@ -45,6 +45,28 @@ pub struct Emitted {
     pub busy: Vec<(String, Option<u32>)>,
 }
 
+impl Emitted {
+    /// What was written, what was left out, and what to run afterwards.
+    pub fn report(&self, sweep_dir: &Path) -> String {
+        let busy = self.busy.iter().map(|(trial, pid)| {
+            let holder = pid.map_or(String::new(), |pid| format!(" (pid {pid})"));
+            format!("{trial} is being trained by another process{holder}: left out")
+        });
+        let wrote = self
+            .files
+            .iter()
+            .map(|path| format!("Wrote {}", path.display()));
+        busy.chain(wrote)
+            .chain([format!(
+                "{} trials to run; afterwards: mnist-burn sweep --resume {}",
+                self.trials,
+                sweep_dir.display()
+            )])
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
 impl ClusterJob {
     /// Checks the site options: each a long option of `sbatch`, on one line.
     pub fn check(&self) -> Result<(), String> {
