@@ -33,31 +33,31 @@ _setup *backends:
     set -euo pipefail
     built="$(dirname "{{bin}}")/.mnist-burn-features"
     features="${MNIST_BURN_FEATURES-$(sed -n 's/^features=//p' "$built" 2>/dev/null || true)}"
+    # backend, feature, the recipe that installs what it needs (the one table; backend.rs tests it)
+    table=$(grep -v '^#' "{{justfile_directory()}}/crates/train/backends.txt")
     for backend in "$@"; do
-        case "$backend" in
-            flex) ;;
-            ndarray) features="$features,ndarray" ;;
-            wgpu) features="$features,wgpu" ;;
-            cuda) features="$features,cuda" ;;
-            tch|tch-cuda) features="$features,tch" ;;
-            *) echo "error: unknown backend '$backend' (flex, ndarray, wgpu, cuda, tch or tch-cuda)" >&2; exit 2 ;;
-        esac
+        feature=$(awk -v name="$backend" '$1 == name { print $2 }' <<< "$table")
+        if [ -z "$feature" ]; then
+            echo "error: unknown backend '$backend' ($(awk '{ print $1 }' <<< "$table" | paste -sd, - | sed 's/,/, /g'))" >&2
+            exit 2
+        fi
+        [ "$feature" = flex ] || features="$features,$feature"
     done
     features=$(tr ',' '\n' <<< "$features" | awk 'NF' | sort -u | paste -sd, -)
-    case ",$features," in *,wgpu,*) just vulkan >&2 ;; esac
-    case ",$features," in *,cuda,*) just cuda-llvm >&2 ;; esac
+    for recipe in $(awk -v features=",$features," '$3 != "-" && index(features, "," $2 ",") { print $3 }' <<< "$table" | sort -u); do
+        just "$recipe" >&2
+    done
     if [[ ",$features," == *,tch,* ]]; then
-        just torch >&2
         torch_env=$(just _torch-env)
         eval "$torch_env"
         echo "$torch_env"
     fi
     [ -z "{{prebuilt}}" ] || exit 0
-    # A build of a feature set not built here before compiles Burn (a first build: about 25
-    # minutes on two cores): say so once, first; on a terminal cargo shows its progress, so a
+    # A build of a feature set not built here before compiles Burn (minutes: the message below):
+    # say so once, first; on a terminal cargo shows its progress, so a
     # long build never looks hung (elsewhere, as in CI, it stays quiet).
     if [ "$(cat "$built" 2>/dev/null)" != "features=$features" ]; then
-        echo "Building mnist-burn with flex${features:+ and $features}: the first build of a feature set compiles Burn (flex alone about 10 minutes on two cores, every backend about 35; README, Two commands); later builds take seconds." >&2
+        echo "Building mnist-burn with flex${features:+ and $features}: the first build of a feature set compiles Burn (flex alone about 8 minutes on two cores, every backend about 25: docs/tests-and-ci.md); later builds take seconds." >&2
     fi
     quiet=--quiet; [ -t 2 ] && quiet=
     cargo build --release $quiet --manifest-path "{{justfile_directory()}}/Cargo.toml" -p mnist-burn --features "$features" >&2
@@ -314,7 +314,8 @@ _mnist-burn *args:
     for arg in "$@"; do
         case "$arg" in
             backend=*) args+=(--backend "${arg#backend=}") ;;
-            config=*) if [ "${1:-}" = sweep ]; then args+=("${arg#config=}"); else args+=(--config "${arg#config=}"); fi ;;
+            # The commands whose config is their first argument, not --config.
+            config=*) case "${1:-}" in sweep|lr-find) args+=("${arg#config=}") ;; *) args+=(--config "${arg#config=}") ;; esac ;;
             *) args+=("$arg") ;;
         esac
     done

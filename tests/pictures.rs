@@ -11,7 +11,7 @@ use image::{DynamicImage, GrayImage, ImageEncoder, Luma, RgbaImage, imageops};
 use mnist_data::{DatasetKind, ImageSet, Split};
 
 use crate::support;
-use support::{TrainArgs, succeed};
+use support::{TrainArgs, exif_orientation, succeed};
 
 /// Digits each kind of picture is made of.
 const DIGITS: usize = 300;
@@ -31,20 +31,6 @@ fn ink(test: &ImageSet, index: usize) -> GrayImage {
     let mut page = GrayImage::new(168, 168);
     imageops::overlay(&mut page, &large, 28, 28);
     page
-}
-
-/// A little-endian EXIF block holding only an orientation tag.
-pub fn exif_orientation(value: u16) -> Vec<u8> {
-    let mut exif = b"II*\0".to_vec();
-    exif.extend(8u32.to_le_bytes());
-    exif.extend(1u16.to_le_bytes());
-    exif.extend(0x0112u16.to_le_bytes());
-    exif.extend(3u16.to_le_bytes());
-    exif.extend(1u32.to_le_bytes());
-    exif.extend(value.to_le_bytes());
-    exif.extend([0, 0]);
-    exif.extend(0u32.to_le_bytes());
-    exif
 }
 
 /// The kinds of picture: a name and how a page of ink is saved as one.

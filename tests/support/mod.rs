@@ -246,32 +246,10 @@ pub fn compiled_second_cpu_backend() -> Option<&'static str> {
         .then_some("ndarray")
 }
 
-/// Whether this is CI (`CI=true`, as CI services set it), which installs everything the tests
-/// need: there a test that would skip fails instead.
-pub fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|value| value == "true" || value == "1")
-}
-
-/// Prints why a test is skipped, and adds it to the list `just test` shows at the end; in CI
-/// the test fails instead, naming what is missing.
-pub fn report_skip(test: &str, reason: &str) {
-    assert!(
-        !in_ci(),
-        "{test} cannot run: {reason} (CI installs everything the tests need)"
-    );
-    let line = format!("SKIPPED {test}: {reason}");
-    println!("{line}");
-    if let Some(log) = std::env::var_os("MNIST_BURN_SKIPS") {
-        use std::io::Write;
-        let mut log = fs::OpenOptions::new()
-            .append(true)
-            .open(log)
-            .expect("skip log");
-        // One write, so that lines from tests running at once never interleave.
-        log.write_all(format!("{line}\n").as_bytes())
-            .expect("skip log");
-    }
-}
+// The skip convention and the EXIF block, shared with the data crate's unit tests.
+#[path = "../../crates/data/src/test_support.rs"]
+mod shared;
+pub use shared::{exif_orientation, report_skip};
 
 /// Where Debian's Fashion-MNIST files are: `FASHION_MNIST_DIR`, or the package's folder.
 pub fn fashion_dir() -> PathBuf {

@@ -479,7 +479,7 @@ mod tests {
     #[test]
     fn fashion_mnist_reads_debians_files() {
         if !fashion_dir().join("train-images-idx3-ubyte.gz").is_file() {
-            crate::report_skip(
+            crate::test_support::report_skip(
                 "fashion_mnist_reads_debians_files",
                 &format!(
                     "no Fashion-MNIST in {} (`just fashion-data` installs it)",

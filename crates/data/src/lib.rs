@@ -49,22 +49,5 @@ const DIGIT_BOX: u32 = 20;
 /// Number of digit classes.
 pub const NUM_CLASSES: usize = 10;
 
-/// Prints why a test is skipped, and adds it to the list `just test` shows at the end
-/// (`MNIST_BURN_SKIPS`); in CI (`CI=true`), which installs everything, the test fails instead.
 #[cfg(test)]
-pub(crate) fn report_skip(test: &str, reason: &str) {
-    use std::io::Write;
-    let in_ci = std::env::var("CI").is_ok_and(|value| value == "true" || value == "1");
-    assert!(
-        !in_ci,
-        "{test} cannot run: {reason} (CI installs everything the tests need)"
-    );
-    let line = format!("SKIPPED {test}: {reason}");
-    println!("{line}");
-    if let Some(log) = std::env::var_os("MNIST_BURN_SKIPS")
-        && let Ok(mut log) = std::fs::OpenOptions::new().append(true).open(log)
-    {
-        // One write, so that lines from tests running at once never interleave.
-        let _ = log.write_all(format!("{line}\n").as_bytes());
-    }
-}
+mod test_support;

@@ -122,6 +122,7 @@ mod tests {
 
     use super::*;
     use crate::preprocess::mnist_style;
+    use crate::test_support::exif_orientation;
     use crate::{DatasetKind, ImageSet, Split};
 
     /// MNIST test digit `index` as ink (0..255) on a 168x168 page with a margin.
@@ -149,20 +150,6 @@ mod tests {
         }
         picture.write_with_encoder(encoder).unwrap();
         bytes
-    }
-
-    /// A little-endian EXIF block holding only an orientation tag.
-    fn exif_orientation(value: u16) -> Vec<u8> {
-        let mut exif = b"II*\0".to_vec();
-        exif.extend(8u32.to_le_bytes());
-        exif.extend(1u16.to_le_bytes());
-        exif.extend(0x0112u16.to_le_bytes());
-        exif.extend(3u16.to_le_bytes());
-        exif.extend(1u32.to_le_bytes());
-        exif.extend(value.to_le_bytes());
-        exif.extend([0, 0]);
-        exif.extend(0u32.to_le_bytes());
-        exif
     }
 
     #[test]

