@@ -201,6 +201,11 @@ fn just_sweep_export_and_runs_take_their_arguments_as_typed() {
     }
     let stdout = just_succeeds(&["sweep", "--resume", &positional]);
     assert!(stdout.contains("0 trials to run"), "{stdout}");
+    // lr-find's config is positional too.
+    let (smoke, lr) = (config("smoke"), at(work.path(), "lr"));
+    let shorthand = format!("config={}", smoke.display());
+    let stdout = just_succeeds(&["run", "lr-find", &shorthand, "--out", &lr]);
+    assert!(stdout.contains("Wrote lr_find.png"), "{stdout}");
 
     let trial = at(work.path(), "positional/trial-001");
     let exported = at(work.path(), "model.safetensors");
