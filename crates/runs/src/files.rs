@@ -13,6 +13,23 @@ pub struct WriteError {
     cause: io::Error,
 }
 
+/// A folder for a command's files that could not be created: its path, and why.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: cannot create", path.display())]
+pub struct CreateError {
+    path: PathBuf,
+    #[source]
+    cause: io::Error,
+}
+
+/// Creates `folder` and its parents, where a command writes its files.
+pub fn create_folder(folder: &Path) -> Result<(), CreateError> {
+    std::fs::create_dir_all(folder).map_err(|cause| CreateError {
+        path: folder.to_path_buf(),
+        cause,
+    })
+}
+
 /// [`write_atomic`], with the path in the error.
 pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     write_atomic(path, bytes).map_err(|cause| WriteError {

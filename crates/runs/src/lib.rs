@@ -17,7 +17,7 @@ mod trained;
 
 // The format: files, the record, metrics, and how each is written.
 pub use environment::{DataFile, Environment};
-pub use files::{WriteError, write_atomic, write_file};
+pub use files::{CreateError, WriteError, create_folder, write_atomic, write_file};
 pub use folder::{
     CONFIG_FILE, METRICS_FILE, MODEL_STEM, RUN_FILE, RunDirError, RunFolder, RunFolderError,
     RunRecord, RunStatus, WEIGHTS_FILE, claim_run_dir,

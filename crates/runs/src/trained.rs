@@ -131,3 +131,48 @@ pub fn probabilities(scores: Tensor<2>) -> Vec<f32> {
         .try_to_vec()
         .expect("probabilities are floats")
 }
+
+impl TrainedModel {
+    /// `predict`'s answer for the picture `file`: the class and every probability on one line,
+    /// and when the model is less sure than its validated threshold, the runner-up too; or, with
+    /// `json`, all of that and the 28x28 input as one JSON line.
+    pub fn answer(&self, file: &Path, prediction: &Prediction, json: bool) -> String {
+        let names = self.dataset().class_names();
+        let [(best, confidence), (second, runner_up)] = crate::top_two(&prediction.probabilities);
+        // Below the run's threshold (chosen on its validation split) the answer is not right
+        // often enough to stand alone.
+        let unsure = self
+            .confidence
+            .is_some_and(|threshold| threshold.is_unsure(confidence));
+        if json {
+            return serde_json::json!({
+                "file": file,
+                "class": prediction.class,
+                "label": names[prediction.class],
+                "probabilities": prediction.probabilities,
+                "input": prediction.seen.to_vec(),
+                "unsure_between": unsure.then_some([best, second]),
+            })
+            .to_string();
+        }
+        let probabilities: Vec<String> = names
+            .iter()
+            .zip(&prediction.probabilities)
+            .map(|(name, p)| format!("{name}: {p:.3}"))
+            .collect();
+        let unsure = if unsure {
+            format!(
+                "  unsure: {} ({confidence:.2}) or {} ({runner_up:.2})",
+                names[best], names[second]
+            )
+        } else {
+            String::new()
+        };
+        format!(
+            "{}: {}  ({}){unsure}",
+            file.display(),
+            names[prediction.class],
+            probabilities.join(", ")
+        )
+    }
+}

@@ -2,7 +2,6 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
 use mnist_data::Split;
 
 use mnist_runs::TrainedModel;
@@ -40,7 +39,7 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
     let evaluation = trained.evaluate(&test, &device);
     mnist_output::write(format_args!("{}", evaluation.report()));
     let out = args.out.unwrap_or_else(|| trained.run_dir.clone());
-    std::fs::create_dir_all(&out).with_context(|| format!("{}: cannot create", out.display()))?;
+    mnist_runs::create_folder(&out)?;
     let title = format!(
         "Confusion matrix: {} ({:.2}% on {} test images)",
         trained.weights_file.display(),

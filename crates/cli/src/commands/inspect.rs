@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::Context;
 use mnist_data::{DatasetKind, ImageSet, Split};
 
 use mnist_train::{ExperimentConfig, Usage};
@@ -47,61 +46,36 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
         Split::Test => test.clone(),
     });
     let indices = mnist_train::chosen(&shown, &args.indices, args.count).map_err(Usage)?;
-    // What the model is given: the same images deskewed when the config says so.
-    let seen = Arc::new(if config.data.deskew {
-        (*shown).clone().deskewed()
-    } else {
-        (*shown).clone()
-    });
     if indices.is_empty() {
         return Err(Usage("-n must be at least 1: there is nothing to show".into()).into());
     }
+    // What the model is given: the same images deskewed when the config says so.
+    let deskewed = config
+        .data
+        .deskew
+        .then(|| Arc::new((*shown).clone().deskewed()));
+    let seen = deskewed.clone().unwrap_or_else(|| shown.clone());
     let facts = mnist_train::Facts {
         source: dataset.source()?,
         train: &train,
         test: &test,
         shown: &shown,
+        deskewed: deskewed.as_deref(),
         indices: &indices,
         batch: mnist_train::BatchFacts::build(&seen, &indices, &config.data, config_name),
     };
+    let pictures = facts.pictures();
     mnist_output::write(format_args!("{}", facts.summary()));
-    let names = dataset.class_names();
-    let mut images: Vec<(&[u8], String)> = indices
-        .iter()
-        .map(|&index| {
-            let label = names[usize::from(shown.label(index))];
-            (shown.image(index), format!("#{index}: {label}"))
-        })
-        .collect();
-    if config.data.deskew {
-        images.extend(
-            indices
-                .iter()
-                .map(|&index| (seen.image(index), format!("#{index} deskewed"))),
-        );
-    }
     say!();
-    mnist_output::write(format_args!(
-        "{}",
-        mnist_train::draw_in_terminal(&images, 3)
-    ));
+    let drawn = mnist_train::draw_in_terminal(&pictures, 3);
+    mnist_output::write(format_args!("{drawn}"));
     let out = args.out.unwrap_or_else(|| {
         PathBuf::from("inspect").join(format!("{}-{}.png", dataset.name(), args.split.name()))
     });
     if let Some(folder) = out.parent().filter(|folder| !folder.as_os_str().is_empty()) {
-        std::fs::create_dir_all(folder)
-            .with_context(|| format!("{}: cannot create", folder.display()))?;
+        mnist_runs::create_folder(folder)?;
     }
-    let title = if config.data.deskew {
-        format!(
-            "{} {} images, then deskewed",
-            dataset.name(),
-            args.split.name()
-        )
-    } else {
-        format!("{} {} images", dataset.name(), args.split.name())
-    };
-    mnist_runs::image_grid(&out, &title, &images)?;
+    mnist_runs::image_grid(&out, &facts.title(args.split.name()), &pictures)?;
     say!("\nWrote {}", out.display());
     Ok(())
 }

@@ -2,8 +2,6 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
-
 use mnist_train::{BackendKind, ExperimentConfig, Range};
 
 #[derive(Debug, clap::Args)]
@@ -47,8 +45,7 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
         mnist_runs::readable(finding.suggested)
     );
     if let Some(out) = args.out {
-        std::fs::create_dir_all(&out)
-            .with_context(|| format!("{}: cannot create", out.display()))?;
+        mnist_runs::create_folder(&out)?;
         let title = format!("Learning-rate range test: {}", args.config.display());
         finding.chart(&out.join("lr_find.png"), &title)?;
         let json = serde_json::to_string_pretty(&finding).expect("a finding serialises");

@@ -2,8 +2,6 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
-
 use mnist_runs::write_file;
 use mnist_train::{BackendKind, ExperimentConfig, ParityReport};
 
@@ -54,8 +52,7 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
     let all: Vec<BackendKind> = std::iter::once(args.reference).chain(backends).collect();
     let trajectories = mnist_train::trajectories(&config, &all, args.steps)?;
     if let Some(out) = &args.out {
-        std::fs::create_dir_all(out)
-            .with_context(|| format!("{}: cannot create", out.display()))?;
+        mnist_runs::create_folder(out)?;
         for trajectory in &trajectories {
             let path = out.join(format!("{}.json", trajectory.backend));
             let json = serde_json::to_vec(trajectory).expect("a trajectory serialises");
@@ -75,18 +72,7 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
         .map(|actual| ParityReport::between(reference, actual))
         .collect();
     for report in &reports {
-        say!(
-            "{:<9} {:<40} max |loss diff| {:.3e}  max |parameter diff| {:.3e}  {}",
-            report.backend,
-            report.device,
-            report.max_loss_diff,
-            report.max_parameter_diff,
-            if report.agrees(args.tolerance) {
-                "ok"
-            } else {
-                "DIFFERS"
-            }
-        );
+        say!("{}", report.line(args.tolerance));
     }
     let differing: Vec<_> = reports
         .iter()

@@ -2,8 +2,6 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
-
 use mnist_runs::RunRecord;
 
 #[derive(Debug, clap::Args)]
@@ -39,7 +37,7 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
             PathBuf::from("compare").join(names.join("-vs-"))
         }
     };
-    std::fs::create_dir_all(&out).with_context(|| format!("{}: cannot create", out.display()))?;
+    mnist_runs::create_folder(&out)?;
     mnist_runs::learning_curves(&out, &runs)?;
     say!(
         "Wrote {} and {}",

@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::Context;
 use serde_json::json;
 
 use mnist_runs::write_file;
@@ -54,8 +53,7 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
         say!("{line}");
     }
     if let Some(out) = &args.out {
-        std::fs::create_dir_all(out)
-            .with_context(|| format!("{}: cannot create", out.display()))?;
+        mnist_runs::create_folder(out)?;
         let path = out.join("profile.json");
         write_file(&path, &serde_json::to_vec_pretty(&as_json(&found))?)?;
         let bars: Vec<(String, f64)> = found

@@ -2,8 +2,6 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
-
 use mnist_runs::write_file;
 use mnist_train::{BATCH_SIZES, BackendKind, ThroughputPoint};
 
@@ -61,8 +59,7 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
         say!("{:<10} {}", backend.name(), row.join(" "));
     }
     if let Some(out) = &args.out {
-        std::fs::create_dir_all(out)
-            .with_context(|| format!("{}: cannot create", out.display()))?;
+        mnist_runs::create_folder(out)?;
         write_file(
             &out.join("throughput.json"),
             &serde_json::to_vec_pretty(&points)?,

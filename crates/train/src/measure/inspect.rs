@@ -18,6 +18,8 @@ pub struct Facts<'a> {
     pub test: &'a ImageSet,
     /// The split the shown images come from.
     pub shown: &'a ImageSet,
+    /// The shown split deskewed, when the config deskews: what the model is given.
+    pub deskewed: Option<&'a ImageSet>,
     pub indices: &'a [usize],
     pub batch: BatchFacts,
 }
@@ -80,6 +82,38 @@ impl BatchFacts {
 }
 
 impl Facts<'_> {
+    /// The shown images with their captions (`#3: 1`), then, when the config deskews, the
+    /// same images deskewed: for the terminal and the PNG grid.
+    pub fn pictures(&self) -> Vec<(&[u8], String)> {
+        let names = self.shown.kind().class_names();
+        let mut pictures: Vec<(&[u8], String)> = self
+            .indices
+            .iter()
+            .map(|&index| {
+                let label = names[usize::from(self.shown.label(index))];
+                (self.shown.image(index), format!("#{index}: {label}"))
+            })
+            .collect();
+        if let Some(deskewed) = self.deskewed {
+            pictures.extend(
+                self.indices
+                    .iter()
+                    .map(|&index| (deskewed.image(index), format!("#{index} deskewed"))),
+            );
+        }
+        pictures
+    }
+
+    /// The PNG grid's title: `mnist train images, then deskewed`.
+    pub fn title(&self, split: &str) -> String {
+        let then = if self.deskewed.is_some() {
+            ", then deskewed"
+        } else {
+            ""
+        };
+        format!("{} {split} images{then}", self.shown.kind().name())
+    }
+
     /// The text printed: sizes, item type, raw pixels, the batch, labels and class counts.
     pub fn summary(&self) -> String {
         let kind = self.train.kind();

@@ -42,6 +42,22 @@ pub struct ParityReport {
 }
 
 impl ParityReport {
+    /// `wgpu  <device>  max |loss diff| 1.2e-7  max |parameter diff| 3.0e-8  ok`.
+    pub fn line(&self, tolerance: f64) -> String {
+        format!(
+            "{:<9} {:<40} max |loss diff| {:.3e}  max |parameter diff| {:.3e}  {}",
+            self.backend,
+            self.device,
+            self.max_loss_diff,
+            self.max_parameter_diff,
+            if self.agrees(tolerance) {
+                "ok"
+            } else {
+                "DIFFERS"
+            }
+        )
+    }
+
     /// The largest differences of `actual` from `reference`.
     pub fn between(reference: &Trajectory, actual: &Trajectory) -> Self {
         let parameters = |t: &Trajectory| -> Vec<f64> {
