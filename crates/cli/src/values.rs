@@ -2,6 +2,7 @@
 //! `--help`, parsed through the library's own `FromStr`.
 
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+use mnist_runs::RunOrder;
 use mnist_train::{BackendKind, Format};
 
 /// `--backend NAME`.
@@ -15,4 +16,10 @@ pub fn format() -> impl TypedValueParser<Value = Format> {
     let names =
         Format::ALL.map(|format| PossibleValue::new(format.extension()).help(format.describe()));
     PossibleValuesParser::new(names).try_map(|name| name.parse::<Format>())
+}
+
+/// `runs --sort COLUMN`.
+pub fn run_order() -> impl TypedValueParser<Value = RunOrder> {
+    let names = RunOrder::ALL.map(|order| PossibleValue::new(order.name()));
+    PossibleValuesParser::new(names).try_map(|name| name.parse::<RunOrder>())
 }

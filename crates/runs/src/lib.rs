@@ -10,6 +10,7 @@ mod evaluate;
 mod files;
 mod folder;
 mod index;
+mod listing;
 mod lock;
 mod metrics;
 mod mistakes;
@@ -27,6 +28,7 @@ pub use metrics::{EpochMetrics, read_metrics_csv, readable, write_metrics_csv};
 
 // A folder of runs.
 pub use index::{ListedStatus, RunSummary, find_run, list_runs, model_file, summarise};
+pub use listing::{ListedRun, RunOrder, listed_runs, runs_table};
 
 // A trained model: predicting, evaluating, calibrating.
 pub use calibration::{Confidence, Reliability, Scored, top_two};

@@ -1,12 +1,9 @@
 //! `mnist-burn profile`: where a training step's time goes, as a table, a bar chart and JSON.
 
 use std::path::PathBuf;
-use std::time::Duration;
-
-use serde_json::json;
 
 use mnist_runs::write_file;
-use mnist_train::{BackendKind, StepProfile};
+use mnist_train::BackendKind;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -49,102 +46,20 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
         found.batch_size,
         args.warmup
     );
-    for line in table(&found) {
-        say!("{line}");
-    }
+    say!("{}", found.table());
     if let Some(out) = &args.out {
         mnist_runs::create_folder(out)?;
         let path = out.join("profile.json");
-        write_file(&path, &serde_json::to_vec_pretty(&as_json(&found))?)?;
-        let bars: Vec<(String, f64)> = found
-            .phases
-            .iter()
-            .map(|(phase, time)| {
-                (
-                    format!("{} {:.1} µs", phase.name(), micros(*time)),
-                    micros(*time),
-                )
-            })
-            .collect();
+        write_file(&path, &serde_json::to_vec_pretty(&found.to_json())?)?;
         let title = format!(
             "{} on {}: µs per step, batch {}",
             args.config.display(),
             backend,
             found.batch_size
         );
-        mnist_runs::bar_chart(&out.join("profile.png"), &title, "µs per step", &bars)?;
+        let png = out.join("profile.png");
+        mnist_runs::bar_chart(&png, &title, "µs per step", &found.bars())?;
         say!("Wrote {} and profile.png", path.display());
     }
     Ok(())
-}
-
-fn micros(time: Duration) -> f64 {
-    time.as_secs_f64() * 1e6
-}
-
-/// The printed table: each phase in µs per step and as a share of their sum, then whole steps.
-fn table(found: &StepProfile) -> Vec<String> {
-    let total = micros(found.phases_total());
-    let per_second = |time: Duration| 1.0 / time.as_secs_f64().max(1e-12);
-    let mut lines = vec![format!("{:<18} {:>10} {:>7}", "phase", "µs/step", "share")];
-    for (phase, time) in &found.phases {
-        lines.push(format!(
-            "{:<18} {:>10.1} {:>6.1}%",
-            phase.name(),
-            micros(*time),
-            100.0 * micros(*time) / total.max(1e-12)
-        ));
-    }
-    let sync_note = if found.backend.is_device() {
-        "each phase ends with a device sync, which serialises the GPU's queue"
-    } else {
-        "each phase ends with a device sync (free on the CPU)"
-    };
-    let learner_own = micros(found.learner) - micros(found.unbracketed);
-    lines.extend([
-        format!("{:<18} {:>10.1} {:>6.1}%  {sync_note}", "phases, summed", total, 100.0),
-        format!(
-            "{:<18} {:>10.1}          the same steps without the syncs: {:.0} steps/s; phases are {:+.1}% of it",
-            "unbracketed step",
-            micros(found.unbracketed),
-            per_second(found.unbracketed),
-            100.0 * (total / micros(found.unbracketed).max(1e-12) - 1.0)
-        ),
-        format!(
-            "{:<18} {:>10.1}          Burn's Learner with this program's loop, one epoch of as many batches: {:.0} steps/s; phases are {:+.1}% of it",
-            "Learner step",
-            micros(found.learner),
-            per_second(found.learner),
-            100.0 * (total / micros(found.learner).max(1e-12) - 1.0)
-        ),
-        format!(
-            "{:<18} {:>10.1}          the same with Burn's own loop (a hand-off to its metric thread a step): {:.0} steps/s",
-            "Burn loop step",
-            micros(found.burn_learner),
-            per_second(found.burn_learner),
-        ),
-        format!(
-            "{:<18} {:>+10.1}          the Learner's own share: its step minus the unbracketed one",
-            "Learner's own", learner_own
-        ),
-    ]);
-    lines
-}
-
-fn as_json(found: &StepProfile) -> serde_json::Value {
-    json!({
-        "backend": found.backend.name(),
-        "device": found.device,
-        "steps": found.steps,
-        "batch_size": found.batch_size,
-        "phases_us": found
-            .phases
-            .iter()
-            .map(|(phase, time)| (phase.name().to_string(), json!(micros(*time))))
-            .collect::<serde_json::Map<_, _>>(),
-        "phases_total_us": micros(found.phases_total()),
-        "unbracketed_step_us": micros(found.unbracketed),
-        "learner_step_us": micros(found.learner),
-        "burn_loop_step_us": micros(found.burn_learner),
-    })
 }

@@ -6,6 +6,7 @@ mod inspect;
 mod lr_find;
 mod parity;
 pub(crate) mod profile;
+mod profile_report;
 mod throughput;
 
 pub use inspect::{BatchFacts, Facts, chosen, draw_in_terminal};
