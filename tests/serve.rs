@@ -4,7 +4,7 @@
 //! `eval` are here. And the server against clients that never finish a request.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use crate::support;
 use mnist_data::{DatasetKind, ImageSet, Split};
@@ -195,14 +195,7 @@ fn the_page_lists_runs_live_and_classifies_drawings_like_predict() {
 /// Starts `serve` on `dir/runs` (made if missing) at a free port; returns it and its address.
 fn serve_runs(dir: &Path) -> (Running, String) {
     std::fs::create_dir_all(dir.join("runs")).unwrap();
-    let mut server = Running::new(
-        Command::new(binary())
-            .args(["serve", "runs", "--port", "0"])
-            .current_dir(dir)
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
+    let mut server = support::start(dir, &["serve", "runs", "--port", "0"]);
     let line = server.first_line(60);
     let address = line.split("http://").nth(1).expect("the address");
     let address = address.split('/').next().unwrap().to_string();

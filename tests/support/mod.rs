@@ -69,7 +69,9 @@ pub fn text(output: &Output) -> (String, String) {
     )
 }
 
-/// One row of a run's `metrics.csv`.
+/// One row of a run's `metrics.csv`, read by this reader of the file's format written from its
+/// header, on purpose apart from the runs crate's own: a change to the format that both sides
+/// of that crate agree on still fails here.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetricsRow {
     pub epoch: usize,
