@@ -63,11 +63,6 @@ pub fn exec(mut args: Args) -> anyhow::Result<()> {
     let interrupter = mnist_train::stop_on_signals()?;
     let stopper = interrupter.clone();
     mnist_output::on_closed(move || stopper.stop(Some("standard output failed")));
-    let progress = if args.plain {
-        ProgressView::Plain
-    } else {
-        ProgressView::Auto
-    };
     let stopping = interrupter.clone();
     let epoch_gate = pruning(&args, Box::new(move || stopping.should_stop()))?;
     let request = |config, config_path, name, backend, run_dir, completed| RunRequest {
@@ -76,46 +71,46 @@ pub fn exec(mut args: Args) -> anyhow::Result<()> {
         name,
         backend,
         run_dir,
-        progress,
         completed,
+        progress: view(args.plain),
         interrupter: interrupter.clone(),
         sync_every: args.sync_every.map(|n| n as usize),
         debug_syncs: args.debug_syncs,
-        training_loop: if args.burn_loop {
-            TrainingLoop::Burn
-        } else {
-            TrainingLoop::Batched
-        },
+        training_loop: training_loop(args.burn_loop),
         epoch_gate: epoch_gate.clone(),
     };
     let outcome = match &args.resume {
         Some(run_dir) => {
             let resume = Resume::read(run_dir, &args.overrides, args.backend)?;
             say!("{}", resume.describe(run_dir));
+            let (config, lock) = (&resume.config, RunDir::Locked(&resume.lock));
+            let config_path = run_dir.join(mnist_runs::CONFIG_FILE);
+            let (name, completed) = (&resume.record.name, resume.completed.clone());
             mnist_train::train(&request(
-                &resume.config,
-                &run_dir.join(mnist_runs::CONFIG_FILE),
-                &resume.record.name,
+                config,
+                &config_path,
+                name,
                 resume.backend,
-                RunDir::Locked(&resume.lock),
-                resume.completed.clone(),
+                lock,
+                completed,
             ))?
         }
         None => {
             let config_path = args
                 .config
                 .clone()
-                .unwrap_or_else(|| PathBuf::from("configs/default.toml"));
+                .unwrap_or_else(|| "configs/default.toml".into());
             let config = ExperimentConfig::load(&config_path, &args.overrides)?;
+            let backend = BackendKind::or_preferred(args.backend)?;
+            let (out, force) = (args.out.as_deref(), args.force);
+            let name = config_name(&config_path);
+            let folder = RunDir::New { out, force };
             mnist_train::train(&request(
                 &config,
                 &config_path,
-                &config_name(&config_path),
-                BackendKind::or_preferred(args.backend)?,
-                RunDir::New {
-                    out: args.out.as_deref(),
-                    force: args.force,
-                },
+                &name,
+                backend,
+                folder,
                 Vec::new(),
             ))?
         }
@@ -124,6 +119,24 @@ pub fn exec(mut args: Args) -> anyhow::Result<()> {
     match outcome.end {
         RunEnd::Interrupted => Err(Interrupted.into()),
         RunEnd::Finished | RunEnd::Pruned => Ok(()),
+    }
+}
+
+/// One line per epoch (`--plain`), or Burn's dashboard in a terminal.
+fn view(plain: bool) -> ProgressView {
+    if plain {
+        ProgressView::Plain
+    } else {
+        ProgressView::Auto
+    }
+}
+
+/// Burn's own single-device loop (`--burn-loop`), or this program's.
+fn training_loop(burn_loop: bool) -> TrainingLoop {
+    if burn_loop {
+        TrainingLoop::Burn
+    } else {
+        TrainingLoop::Batched
     }
 }
 
