@@ -6,6 +6,7 @@ use std::fs;
 use std::io;
 use std::path::Path;
 
+use mnist_config::StopMetric;
 use serde::Serialize;
 
 use crate::files::write_atomic;
@@ -37,6 +38,16 @@ pub struct EpochMetrics {
 }
 
 impl EpochMetrics {
+    /// The value of `metric` in this epoch (none for a validation metric without a split).
+    pub fn value(&self, metric: StopMetric) -> Option<f64> {
+        match metric {
+            StopMetric::ValidLoss => self.valid_loss,
+            StopMetric::ValidAcc => self.valid_acc,
+            StopMetric::TestLoss => Some(self.test_loss),
+            StopMetric::TestAcc => Some(self.test_acc),
+        }
+    }
+
     /// The progress line printed when no dashboard is shown.
     pub fn summary_line(&self, total_epochs: usize) -> String {
         let width = total_epochs.to_string().len();

@@ -162,15 +162,6 @@ impl PruneSpec {
     }
 }
 
-fn value(row: &EpochMetrics, metric: StopMetric) -> Option<f64> {
-    match metric {
-        StopMetric::ValidAcc => row.valid_acc,
-        StopMetric::ValidLoss => row.valid_loss,
-        StopMetric::TestAcc => Some(row.test_acc),
-        StopMetric::TestLoss => Some(row.test_loss),
-    }
-}
-
 /// The best `metric` a run reached by `epoch`, once it has completed `epoch`: a trial is judged
 /// by its best so far (as Optuna's pruners judge the trial at hand), so one noisy epoch of a
 /// large learning rate does not end it.
@@ -179,7 +170,7 @@ fn best_by(rows: &[EpochMetrics], epoch: usize, metric: StopMetric) -> Option<f6
     let values = rows
         .iter()
         .filter(|row| row.epoch <= epoch)
-        .filter_map(|row| value(row, metric));
+        .filter_map(|row| row.value(metric));
     if metric.higher_is_better() {
         values.reduce(f64::max)
     } else {

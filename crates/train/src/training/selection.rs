@@ -100,11 +100,10 @@ impl EarlyStoppingStrategy for Stopping {
 
 /// The epoch with the best `metric` (the first of equals, as Burn's strict comparison picks).
 pub fn best_epoch(epochs: &[EpochMetrics], metric: StopMetric) -> Option<usize> {
-    let value = |row: &EpochMetrics| match metric {
-        StopMetric::ValidLoss => row.valid_loss.map(|loss| -loss),
-        StopMetric::ValidAcc => row.valid_acc,
-        StopMetric::TestLoss => Some(-row.test_loss),
-        StopMetric::TestAcc => Some(row.test_acc),
+    // Larger is better for both kinds: a loss counts negated.
+    let value = |row: &EpochMetrics| {
+        row.value(metric)
+            .map(|v| if metric.higher_is_better() { v } else { -v })
     };
     epochs
         .iter()
