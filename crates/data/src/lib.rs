@@ -22,6 +22,8 @@ pub mod provision;
 mod raw_files;
 #[cfg(feature = "loader")]
 mod shuffle;
+#[cfg(feature = "loader")]
+mod slabs;
 mod stroke;
 
 pub use augment::AugmentConfig;
@@ -38,6 +40,8 @@ pub use permutation::permutation;
 pub use raw_files::{FileKind, NPM_PACKAGE, RAW_FILES, RawFile};
 #[cfg(feature = "loader")]
 pub use shuffle::{EpochShuffledLoader, PermutedDataset};
+#[cfg(feature = "loader")]
+pub use slabs::{SLAB_IMAGES, SlabLoader};
 
 /// Side of a square MNIST image, in pixels.
 pub const IMAGE_SIDE: usize = 28;

@@ -9,7 +9,7 @@ use burn::train::ClassificationOutput;
 use mnist_data::{IMAGE_PIXELS, InvalidValue, NUM_CLASSES};
 use serde::{Deserialize, Serialize};
 
-use crate::fused_loss::linear_cross_entropy;
+use crate::fused_loss::{StepTally, linear_cross_entropy};
 
 /// What is applied to the linear layer's output before the loss.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -123,12 +123,13 @@ impl LogisticRegression {
 
     /// [`Self::forward_loss`] for a training step: the same scores and loss, bit for bit, with
     /// the loss one autodiff node whose backward is written out (`fused_loss`) instead of the
-    /// dozen Burn's cross-entropy builds. The scores are not tracked: they are for the metrics.
+    /// dozen Burn's cross-entropy builds. The scores are not tracked: they are for the metrics,
+    /// as is the tally where the backend counted on the host (flex).
     pub fn training_loss(
         &self,
         images: Tensor<2>,
         targets: Tensor<1, Int>,
-    ) -> (Tensor<2>, Tensor<1>) {
+    ) -> (Tensor<2>, Tensor<1>, Option<StepTally>) {
         match &self.linear.bias {
             Some(bias) => linear_cross_entropy(
                 images,
@@ -137,7 +138,10 @@ impl LogisticRegression {
                 targets,
                 self.activation == OutputActivation::Sigmoid,
             ),
-            None => self.forward_loss(images, targets),
+            None => {
+                let (scores, loss) = self.forward_loss(images, targets);
+                (scores, loss, None)
+            }
         }
     }
 
@@ -158,9 +162,9 @@ impl LogisticRegression {
         &self,
         images: Tensor<2>,
         targets: Tensor<1, Int>,
-    ) -> ClassificationOutput {
-        let (output, loss) = self.training_loss(images, targets.clone());
-        ClassificationOutput::new(loss, output, targets)
+    ) -> (ClassificationOutput, Option<StepTally>) {
+        let (output, loss, tally) = self.training_loss(images, targets.clone());
+        (ClassificationOutput::new(loss, output, targets), tally)
     }
 
     /// The learned weight matrix, `[n_inputs, n_outputs]` (Burn stores it input-major).

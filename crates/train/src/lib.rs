@@ -24,11 +24,14 @@ mod training;
 
 // Choosing what to train, on what, and training it.
 pub use backend::BackendKind;
+pub use burn::train::Interrupter;
 pub use failure::{Interrupted, Usage, exit_status};
 pub use mnist_config::{ExperimentConfig, LrSchedule, OptimizerConfig, OptimizerKind};
 pub use run::Resume;
 pub use training::signals::stop_on_signals;
-pub use training::{EpochGate, ProgressView, RunDir, RunEnd, RunRequest, TrainingLoop, train};
+pub use training::{
+    EpochGate, ProgressView, RunDir, RunEnd, RunOutcome, RunRequest, TrainingLoop, train,
+};
 // How often the batched loop hands its steps to the metrics (and so reads the device).
 pub use training::{HAND_OFF_INTERVAL, MAX_STEPS_PER_ITEM};
 
@@ -40,6 +43,6 @@ pub use measure::{BatchFacts, Facts, chosen, draw_in_terminal};
 
 // Measuring: backend parity, the step profile, throughput and the learning-rate range test.
 pub use measure::{
-    BATCH_SIZES, ParityReport, Range, StepProfile, TOLERANCE, ThroughputPoint, find_learning_rate,
-    measure_throughput, profile, throughput_chart, trajectories,
+    BATCH_SIZES, ParityReport, Range, StepProfile, TOLERANCE, ThroughputPoint, Trajectory,
+    find_learning_rate, measure_throughput, profile, throughput_chart, trajectories,
 };

@@ -200,7 +200,7 @@ impl Trainer {
                 .collect();
             let (images, labels) = self.train.host_training_batch(&draws);
             let batch = MnistBatcher::upload(images, labels, &self.device);
-            let (output, loss) = model.training_loss(batch.images, batch.targets.clone());
+            let (output, loss, _) = model.training_loss(batch.images, batch.targets.clone());
             let gradients = model.loss_to_backpropagate(loss.clone()).backward();
             let gradients = GradientsParams::from_grads(gradients, &model);
             model = self.optimizer.step(self.scheduler.step(), model, gradients);

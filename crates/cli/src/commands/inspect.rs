@@ -31,13 +31,7 @@ pub struct Args {
 }
 
 pub fn exec(args: Args) -> anyhow::Result<()> {
-    let (config, config_name) = match &args.config {
-        Some(path) => (
-            ExperimentConfig::load(path, &[])?,
-            path.display().to_string(),
-        ),
-        None => (ExperimentConfig::new(), "the built-in defaults".to_string()),
-    };
+    let (config, config_name) = config_of(&args)?;
     let dataset = args.dataset.unwrap_or(config.data.dataset);
     let train = ImageSet::load(dataset, Split::Train)?;
     let test = ImageSet::load(dataset, Split::Test)?;
@@ -69,13 +63,30 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
     say!();
     let drawn = mnist_train::draw_in_terminal(&pictures, 3);
     mnist_output::write(format_args!("{drawn}"));
-    let out = args.out.unwrap_or_else(|| {
+    let out = picture_path(&args, dataset)?;
+    mnist_runs::image_grid(&out, &facts.title(args.split.name()), &pictures)?;
+    say!("\nWrote {}", out.display());
+    Ok(())
+}
+
+/// `--config` and how to name it, or the built-in defaults.
+fn config_of(args: &Args) -> anyhow::Result<(ExperimentConfig, String)> {
+    Ok(match &args.config {
+        Some(path) => (
+            ExperimentConfig::load(path, &[])?,
+            path.display().to_string(),
+        ),
+        None => (ExperimentConfig::new(), "the built-in defaults".to_string()),
+    })
+}
+
+/// Where the grid is drawn (`--out`, or `inspect/<dataset>-<split>.png`), its folder made.
+fn picture_path(args: &Args, dataset: DatasetKind) -> anyhow::Result<PathBuf> {
+    let out = args.out.clone().unwrap_or_else(|| {
         PathBuf::from("inspect").join(format!("{}-{}.png", dataset.name(), args.split.name()))
     });
     if let Some(folder) = out.parent().filter(|folder| !folder.as_os_str().is_empty()) {
         mnist_runs::create_folder(folder)?;
     }
-    mnist_runs::image_grid(&out, &facts.title(args.split.name()), &pictures)?;
-    say!("\nWrote {}", out.display());
-    Ok(())
+    Ok(out)
 }

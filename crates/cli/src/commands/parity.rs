@@ -1,9 +1,9 @@
 //! `mnist-burn parity`: other backends against a reference, step by step.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use mnist_runs::write_file;
-use mnist_train::{BackendKind, ExperimentConfig, ParityReport};
+use mnist_train::{BackendKind, ExperimentConfig, ParityReport, Trajectory};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -36,28 +36,12 @@ fn non_negative(text: &str) -> Result<f64, String> {
 
 pub fn exec(args: Args) -> anyhow::Result<()> {
     let config = ExperimentConfig::load(&args.config, &[])?;
-    let backends = if args.backends.is_empty() {
-        BackendKind::compiled()
-            .into_iter()
-            .filter(|&backend| backend != args.reference)
-            .collect()
-    } else {
-        args.backends
-    };
-    anyhow::ensure!(
-        !backends.is_empty(),
-        "nothing to compare with {}: build with more backend features",
-        args.reference
-    );
-    let all: Vec<BackendKind> = std::iter::once(args.reference).chain(backends).collect();
+    let all: Vec<BackendKind> = std::iter::once(args.reference)
+        .chain(compared(&args)?)
+        .collect();
     let trajectories = mnist_train::trajectories(&config, &all, args.steps)?;
     if let Some(out) = &args.out {
-        mnist_runs::create_folder(out)?;
-        for trajectory in &trajectories {
-            let path = out.join(format!("{}.json", trajectory.backend));
-            let json = serde_json::to_vec(trajectory).expect("a trajectory serialises");
-            write_file(&path, &json)?;
-        }
+        write_trajectories(out, &trajectories)?;
     }
     say!(
         "Parity with {} over {} steps of {} (tolerance {:e}):",
@@ -86,5 +70,34 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
         args.reference,
         args.tolerance
     );
+    Ok(())
+}
+
+/// The backends compared with the reference: those named, or every other compiled one.
+fn compared(args: &Args) -> anyhow::Result<Vec<BackendKind>> {
+    let backends: Vec<BackendKind> = if args.backends.is_empty() {
+        BackendKind::compiled()
+            .into_iter()
+            .filter(|&backend| backend != args.reference)
+            .collect()
+    } else {
+        args.backends.clone()
+    };
+    anyhow::ensure!(
+        !backends.is_empty(),
+        "nothing to compare with {}: build with more backend features",
+        args.reference
+    );
+    Ok(backends)
+}
+
+/// Each backend's trajectory as `out/<backend>.json`.
+fn write_trajectories(out: &Path, trajectories: &[Trajectory]) -> anyhow::Result<()> {
+    mnist_runs::create_folder(out)?;
+    for trajectory in trajectories {
+        let path = out.join(format!("{}.json", trajectory.backend));
+        let json = serde_json::to_vec(trajectory).expect("a trajectory serialises");
+        write_file(&path, &json)?;
+    }
     Ok(())
 }

@@ -69,36 +69,14 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
     let (plan, lock) = open(&args)?;
     let sweep_dir = lock.path();
     if let Some(emit) = args.emit {
-        let job = ClusterJob {
-            binary: std::env::current_exe()?,
-            backend: args.backend,
-            threads: args.threads.map_or(2, |threads| threads as usize),
-            slurm_args: args.slurm_args,
-            slurm: (emit == Emit::Slurm).then_some(SlurmOptions {
-                requeue_grace: (!args.no_requeue).then_some(args.requeue_grace),
-                max_running: args.max_running.map(|k| k as usize),
-            }),
-        };
-        job.check().map_err(Usage)?;
+        let job = cluster_job(&args, emit)?;
         say!("{}", job.write(&plan, sweep_dir)?.report(sweep_dir));
         return Ok(());
     }
     if args.collect_only {
         return sweep::report(&plan, sweep_dir);
     }
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    let on_device = args.backend.is_some_and(BackendKind::is_device);
-    let jobs = args
-        .jobs
-        .map_or(if on_device { 1 } else { cores }, |jobs| jobs as usize);
-    let options = RunnerOptions {
-        jobs,
-        threads_per_trial: args
-            .threads
-            .map_or((cores / jobs).max(1), |threads| threads as usize),
-        backend: args.backend,
-    };
-    let interrupted = run_pending(&plan, sweep_dir, &options)?;
+    let interrupted = run_pending(&plan, sweep_dir, &runner_options(&args))?;
     sweep::report(&plan, sweep_dir)?;
     if interrupted {
         tell!(
@@ -108,6 +86,38 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
         return Err(Interrupted.into());
     }
     Ok(())
+}
+
+/// The job file `--emit` writes, checked.
+fn cluster_job(args: &Args, emit: Emit) -> anyhow::Result<ClusterJob> {
+    let job = ClusterJob {
+        binary: std::env::current_exe()?,
+        backend: args.backend,
+        threads: args.threads.map_or(2, |threads| threads as usize),
+        slurm_args: args.slurm_args.clone(),
+        slurm: (emit == Emit::Slurm).then_some(SlurmOptions {
+            requeue_grace: (!args.no_requeue).then_some(args.requeue_grace),
+            max_running: args.max_running.map(|k| k as usize),
+        }),
+    };
+    job.check().map_err(Usage)?;
+    Ok(job)
+}
+
+/// Trials at once (`--jobs`; default one on a GPU, else one a core) and threads for each.
+fn runner_options(args: &Args) -> RunnerOptions {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let on_device = args.backend.is_some_and(BackendKind::is_device);
+    let jobs = args
+        .jobs
+        .map_or(if on_device { 1 } else { cores }, |jobs| jobs as usize);
+    RunnerOptions {
+        jobs,
+        threads_per_trial: args
+            .threads
+            .map_or((cores / jobs).max(1), |threads| threads as usize),
+        backend: args.backend,
+    }
 }
 
 /// The plan and the locked sweep folder: the folder `--resume` names, or a new one with the

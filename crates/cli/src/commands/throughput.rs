@@ -1,6 +1,6 @@
 //! `mnist-burn throughput`: training samples per second against batch size, per backend.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use mnist_runs::write_file;
 use mnist_train::{BATCH_SIZES, BackendKind, ThroughputPoint};
@@ -34,7 +34,7 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
             .filter(|backend| backend.usable_device().is_ok())
             .collect()
     } else {
-        args.backends
+        args.backends.clone()
     };
     let mut points: Vec<ThroughputPoint> = Vec::new();
     say!(
@@ -59,21 +59,22 @@ pub fn exec(args: Args) -> anyhow::Result<()> {
         say!("{:<10} {}", backend.name(), row.join(" "));
     }
     if let Some(out) = &args.out {
-        mnist_runs::create_folder(out)?;
-        write_file(
-            &out.join("throughput.json"),
-            &serde_json::to_vec_pretty(&points)?,
-        )?;
-        let title = format!(
-            "{}: training throughput against batch size",
-            args.config.display()
-        );
-        mnist_train::throughput_chart(&out.join("throughput.png"), &title, &points)?;
-        say!(
-            "Wrote {} and throughput.png",
-            out.join("throughput.json").display()
-        );
+        write_points(out, &args.config, &points)?;
     }
+    Ok(())
+}
+
+/// The points as `out/throughput.json` and their chart as `out/throughput.png`.
+fn write_points(out: &Path, config: &Path, points: &[ThroughputPoint]) -> anyhow::Result<()> {
+    mnist_runs::create_folder(out)?;
+    let json = out.join("throughput.json");
+    write_file(&json, &serde_json::to_vec_pretty(points)?)?;
+    let title = format!(
+        "{}: training throughput against batch size",
+        config.display()
+    );
+    mnist_train::throughput_chart(&out.join("throughput.png"), &title, points)?;
+    say!("Wrote {} and throughput.png", json.display());
     Ok(())
 }
 

@@ -3,10 +3,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use mnist_runs::EpochMetrics;
 use mnist_train::sweep::TrialPruner;
 use mnist_train::{
-    BackendKind, EpochGate, ExperimentConfig, Interrupted, ProgressView, Resume, RunDir, RunEnd,
-    RunRequest, TrainingLoop, Usage,
+    BackendKind, EpochGate, ExperimentConfig, Interrupted, Interrupter, ProgressView, Resume,
+    RunDir, RunEnd, RunOutcome, RunRequest, TrainingLoop, Usage,
 };
 
 #[derive(Debug, clap::Args)]
@@ -64,61 +65,90 @@ pub fn exec(mut args: Args) -> anyhow::Result<()> {
     let stopper = interrupter.clone();
     mnist_output::on_closed(move || stopper.stop(Some("standard output failed")));
     let stopping = interrupter.clone();
-    let epoch_gate = pruning(&args, Box::new(move || stopping.should_stop()))?;
-    let request = |config, config_path, name, backend, run_dir, completed| RunRequest {
-        config,
-        config_path,
-        name,
-        backend,
-        run_dir,
-        completed,
+    let how = How {
         progress: view(args.plain),
-        interrupter: interrupter.clone(),
+        interrupter,
         sync_every: args.sync_every.map(|n| n as usize),
         debug_syncs: args.debug_syncs,
         training_loop: training_loop(args.burn_loop),
-        epoch_gate: epoch_gate.clone(),
+        epoch_gate: pruning(&args, Box::new(move || stopping.should_stop()))?,
     };
     let outcome = match &args.resume {
-        Some(run_dir) => {
-            let resume = Resume::read(run_dir, &args.overrides, args.backend)?;
-            say!("{}", resume.describe(run_dir));
-            let (config, lock) = (&resume.config, RunDir::Locked(&resume.lock));
-            let config_path = run_dir.join(mnist_runs::CONFIG_FILE);
-            let (name, completed) = (&resume.record.name, resume.completed.clone());
-            mnist_train::train(&request(
-                config,
-                &config_path,
-                name,
-                resume.backend,
-                lock,
-                completed,
-            ))?
-        }
-        None => {
-            let config_path = args
-                .config
-                .clone()
-                .unwrap_or_else(|| "configs/default.toml".into());
-            let config = ExperimentConfig::load(&config_path, &args.overrides)?;
-            let backend = BackendKind::or_preferred(args.backend)?;
-            let (out, force) = (args.out.as_deref(), args.force);
-            let name = config_name(&config_path);
-            let folder = RunDir::New { out, force };
-            mnist_train::train(&request(
-                &config,
-                &config_path,
-                &name,
-                backend,
-                folder,
-                Vec::new(),
-            ))?
-        }
+        Some(run_dir) => resume(run_dir, &args, how)?,
+        None => start(&args, how)?,
     };
     say!("{}", outcome.report());
     match outcome.end {
         RunEnd::Interrupted => Err(Interrupted.into()),
         RunEnd::Finished | RunEnd::Pruned => Ok(()),
+    }
+}
+
+/// A new run of `--config` (default `configs/default.toml`).
+fn start(args: &Args, how: How) -> anyhow::Result<RunOutcome> {
+    let config_path = (args.config.clone()).unwrap_or_else(|| "configs/default.toml".into());
+    let config = ExperimentConfig::load(&config_path, &args.overrides)?;
+    let backend = BackendKind::or_preferred(args.backend)?;
+    let name = config_name(&config_path);
+    let folder = RunDir::New {
+        out: args.out.as_deref(),
+        force: args.force,
+    };
+    let request = how.request(&config, &config_path, &name, backend, folder, Vec::new());
+    Ok(mnist_train::train(&request)?)
+}
+
+/// The rest of the interrupted run in `run_dir`, which stays locked while it trains.
+fn resume(run_dir: &Path, args: &Args, how: How) -> anyhow::Result<RunOutcome> {
+    let resume = Resume::read(run_dir, &args.overrides, args.backend)?;
+    say!("{}", resume.describe(run_dir));
+    let config_path = run_dir.join(mnist_runs::CONFIG_FILE);
+    let request = how.request(
+        &resume.config,
+        &config_path,
+        &resume.record.name,
+        resume.backend,
+        RunDir::Locked(&resume.lock),
+        resume.completed.clone(),
+    );
+    Ok(mnist_train::train(&request)?)
+}
+
+/// How this command trains, whichever run it trains.
+struct How {
+    progress: ProgressView,
+    interrupter: Interrupter,
+    sync_every: Option<usize>,
+    debug_syncs: bool,
+    training_loop: TrainingLoop,
+    epoch_gate: Option<EpochGate>,
+}
+
+impl How {
+    /// The request for the run of `config` in `run_dir`.
+    fn request<'a>(
+        self,
+        config: &'a ExperimentConfig,
+        config_path: &'a Path,
+        name: &'a str,
+        backend: BackendKind,
+        run_dir: RunDir<'a>,
+        completed: Vec<EpochMetrics>,
+    ) -> RunRequest<'a> {
+        RunRequest {
+            config,
+            config_path,
+            name,
+            backend,
+            run_dir,
+            completed,
+            progress: self.progress,
+            interrupter: self.interrupter,
+            sync_every: self.sync_every,
+            debug_syncs: self.debug_syncs,
+            training_loop: self.training_loop,
+            epoch_gate: self.epoch_gate,
+        }
     }
 }
 

@@ -13,7 +13,7 @@ use burn::backend::tensor::{FloatTensor, IntTensor};
 use burn::backend::{Flex, TensorMetadata};
 use burn::tensor::{DType, Shape, TensorData};
 
-use super::{Forward, LossArithmetic, Saved};
+use super::{Forward, LossArithmetic, Saved, StepTally};
 
 impl LossArithmetic for Flex {
     fn forward(
@@ -41,10 +41,12 @@ impl LossArithmetic for Flex {
         let scores_of = floats(&scores).expect("written above as f32");
         let mut maxes = Vec::with_capacity(batch);
         let mut exp = Vec::with_capacity(batch * classes);
-        for row in scores_of.chunks(classes) {
-            // max_dim, then the broadcast sub and exp.
-            let max = row_max(row);
+        let mut correct = 0;
+        for (row, &class) in scores_of.chunks(classes).zip(&classes_of) {
+            // max_dim, then the broadcast sub and exp; argmax against the target (the metrics).
+            let (max, at) = row_max(row);
             maxes.push(max);
+            correct += usize::from(at == class);
             exp.extend(row.iter().map(|&score| (score - max).exp()));
         }
         let exp = tensor(exp, batch, classes);
@@ -70,6 +72,10 @@ impl LossArithmetic for Flex {
             exp_sum,
             targets,
             loss: FlexTensor::from_data(TensorData::new(vec![-loss], [1])),
+            tally: Some(StepTally {
+                loss: -loss,
+                correct,
+            }),
         }
     }
 
@@ -158,17 +164,50 @@ fn sigmoid_f32(x: f32) -> f32 {
     }
 }
 
-/// The row's largest value as flex's `max_dim` finds it: the first NaN, else a left-to-right
-/// scan that keeps the earlier of equal values.
-fn row_max(row: &[f32]) -> f32 {
-    let mut best = row[0];
-    for &value in row {
+/// The row's largest value and its index as flex's `max_dim` and `argmax` find them: the
+/// first NaN, else a left-to-right scan that keeps the earlier of equal values.
+fn row_max(row: &[f32]) -> (f32, usize) {
+    let (mut best, mut at) = (row[0], 0);
+    for (index, &value) in row.iter().enumerate() {
         if value.is_nan() {
-            return f32::NAN;
+            return (f32::NAN, index);
         }
         if value > best {
-            best = value;
+            (best, at) = (value, index);
         }
     }
-    best
+    (best, at)
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::backend::Flex;
+    use burn::backend::ops::FloatTensorOps;
+    use burn::tensor::{IntDType, TensorData};
+
+    use super::*;
+
+    #[test]
+    fn a_rows_maximum_and_its_index_are_flexs_max_dim_and_argmax() {
+        let nan = f32::NAN;
+        let rows: [[f32; 4]; 6] = [
+            [0.1, 0.7, 0.2, 0.0],
+            [1.0, 1.0, 0.5, 1.0],
+            [0.3, 0.9, 0.9, 0.1],
+            [0.2, nan, 0.9, nan],
+            [nan, 0.1, 0.2, 0.3],
+            [-1.0, -3.0, -0.5, -0.5],
+        ];
+        let values: Vec<f32> = rows.iter().flatten().copied().collect();
+        let tensor = FlexTensor::from_data(TensorData::new(values, [rows.len(), 4]));
+        let maxes = Flex::float_max_dim(tensor.clone(), 1);
+        let indices = Flex::float_argmax(tensor, 1, IntDType::I64);
+        let maxes = floats(&maxes).unwrap();
+        let indices = indices.as_slice::<i64>().unwrap();
+        for (row, values) in rows.iter().enumerate() {
+            let (max, at) = row_max(values);
+            assert_eq!(max.to_bits(), maxes[row].to_bits(), "row {row}");
+            assert_eq!(at as i64, indices[row], "row {row}");
+        }
+    }
 }

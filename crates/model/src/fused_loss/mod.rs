@@ -35,14 +35,15 @@ use burn::tensor::{IndexingUpdateOp, Int, Shape, Tensor};
 
 /// `images · weight + bias`, the sigmoid where `sigmoid` is set, and the mean cross-entropy
 /// of its softmax against `targets`; returns the class scores (for the metrics, not tracked)
-/// and the loss. The same numbers as [`crate::LogisticRegression::forward_loss`].
+/// and the loss, and where the backend counted them on the way (flex), the loss and the correct
+/// predictions on the host. The same numbers as [`crate::LogisticRegression::forward_loss`].
 pub(crate) fn linear_cross_entropy(
     images: Tensor<2>,
     weight: Tensor<2>,
     bias: Tensor<1>,
     targets: Tensor<1, Int>,
     sigmoid: bool,
-) -> (Tensor<2>, Tensor<1>) {
+) -> (Tensor<2>, Tensor<1>, Option<StepTally>) {
     let output = <Dispatch as LinearCrossEntropy>::linear_cross_entropy(
         images.into_dispatch(),
         weight.into_dispatch(),
@@ -53,14 +54,26 @@ pub(crate) fn linear_cross_entropy(
     (
         Tensor::from_dispatch(output.scores),
         Tensor::from_dispatch(output.loss),
+        output.tally,
     )
 }
 
-/// What the op returns: the class scores and the mean loss (`[1]`).
+/// A training step's mean loss and its count of correct predictions (rows whose first
+/// largest score, as `argmax` picks it, is at the target), where the backend computes them on
+/// the host on its way to the loss: the metrics then take them as they are instead of
+/// computing and reading them with tensor ops. The same numbers as those ops give.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StepTally {
+    pub loss: f32,
+    pub correct: usize,
+}
+
+/// What the op returns: the class scores, the mean loss (`[1]`) and, on flex, its tally.
 #[derive(ExtensionType)]
 pub(crate) struct ScoresAndLoss<B: Backend> {
     scores: FloatTensor<B>,
     loss: FloatTensor<B>,
+    tally: Option<StepTally>,
 }
 
 /// The op, on every backend this build trains on; autodiff gets its own backward.
@@ -83,6 +96,7 @@ pub(crate) trait LinearCrossEntropy: Backend {
         ScoresAndLoss {
             scores: forward.scores,
             loss: forward.loss,
+            tally: forward.tally,
         }
     }
 }
@@ -157,7 +171,11 @@ impl<B: LossArithmetic, C: CheckpointStrategy> LinearCrossEntropy for Autodiff<B
             }
             OpsKind::UnTracked(prep) => prep.finish(forward.loss),
         };
-        ScoresAndLoss { scores, loss }
+        ScoresAndLoss {
+            scores,
+            loss,
+            tally: forward.tally,
+        }
     }
 }
 
@@ -173,6 +191,8 @@ pub(crate) struct Forward<B: Backend> {
     /// `[batch, 1]`, as the gather takes them.
     targets: IntTensor<B>,
     loss: FloatTensor<B>,
+    /// Where the backend counted them on the host.
+    tally: Option<StepTally>,
 }
 
 impl<B: Backend> Forward<B> {
@@ -216,6 +236,7 @@ impl<B: Backend> Forward<B> {
             exp_sum,
             targets,
             loss,
+            tally: None,
         }
     }
 }
@@ -323,7 +344,8 @@ mod tests {
     fn step(model: &LogisticRegression, images: usize, fused: bool, device: &Device) -> Step {
         let batch = real_batch(images, device);
         let (scores, loss) = if fused {
-            model.training_loss(batch.images, batch.targets)
+            let (scores, loss, _) = model.training_loss(batch.images, batch.targets);
+            (scores, loss)
         } else {
             model.forward_loss(batch.images, batch.targets)
         };
@@ -367,6 +389,29 @@ mod tests {
     #[test]
     fn the_fused_loss_has_the_bits_of_burns_graph_on_flex() {
         fused_step_matches_burns_graph(Device::flex().autodiff());
+    }
+
+    #[test]
+    fn flexs_tally_is_what_the_metrics_ops_count() {
+        let device = Device::flex().autodiff();
+        device.seed(5);
+        for activation in [OutputActivation::Sigmoid, OutputActivation::None] {
+            let model = ModelConfig::new().with_activation(activation).init(&device);
+            // 256 images from an untrained model: about a tenth right, never none or all.
+            let batch = real_batch(256, &device);
+            let (scores, loss, tally) = model.training_loss(batch.images, batch.targets.clone());
+            let tally = tally.expect("flex counts on the host");
+            let correct = scores
+                .argmax(1)
+                .reshape([256])
+                .equal(batch.targets)
+                .int()
+                .sum()
+                .into_scalar::<i64>();
+            assert!(correct > 0 && correct < 256, "{activation:?}: {correct}");
+            assert_eq!(tally.correct as i64, correct, "{activation:?}");
+            assert_eq!(bits(loss), vec![tally.loss.to_bits()], "{activation:?}");
+        }
     }
 
     #[cfg(feature = "ndarray")]

@@ -11,6 +11,6 @@ mod throughput;
 
 pub use inspect::{BatchFacts, Facts, chosen, draw_in_terminal};
 pub use lr_find::{Range, find_learning_rate};
-pub use parity::{ParityReport, TOLERANCE, trajectories};
+pub use parity::{ParityReport, TOLERANCE, Trajectory, trajectories};
 pub use profile::{StepProfile, profile};
 pub use throughput::{BATCH_SIZES, ThroughputPoint, measure_throughput, throughput_chart};

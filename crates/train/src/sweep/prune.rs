@@ -270,6 +270,8 @@ impl TrialPruner {
                 Reached::Value(value) => values.push(value),
                 Reached::Ended => {}
                 Reached::NotInTime => missing.push(id.as_str()),
+                // The run is stopping anyway: nothing to decide, nothing to say.
+                Reached::Stopping => return None,
             }
         }
         if !missing.is_empty() {
@@ -293,7 +295,10 @@ impl TrialPruner {
             if is_done(&summarise(folder, String::new())) {
                 return Reached::Ended;
             }
-            if Instant::now() >= deadline || (self.stopping)() {
+            if (self.stopping)() {
+                return Reached::Stopping;
+            }
+            if Instant::now() >= deadline {
                 return Reached::NotInTime;
             }
             std::thread::sleep(Duration::from_millis(200));
@@ -306,6 +311,8 @@ enum Reached {
     /// Ended before `epoch` (finished early, pruned, failed): not compared.
     Ended,
     NotInTime,
+    /// This trial was asked to stop while it waited.
+    Stopping,
 }
 
 fn trial_range(plan: &SweepPlan) -> String {
@@ -361,6 +368,51 @@ mod tests {
         assert_eq!(best_by(&rows, 1, StopMetric::ValidAcc), Some(90.0));
         assert_eq!(best_by(&rows, 3, StopMetric::ValidLoss), Some(0.3));
         assert_eq!(best_by(&rows, 4, StopMetric::ValidAcc), None, "not reached");
+    }
+
+    #[test]
+    fn a_trial_asked_to_stop_while_it_waits_stops_waiting_and_decides_nothing() {
+        let sweep = tempfile::tempdir().unwrap();
+        let (own, earlier) = (
+            sweep.path().join("trial-002"),
+            sweep.path().join("trial-001"),
+        );
+        std::fs::create_dir_all(&own).unwrap();
+        let rows = [(1, 80.0), (2, 81.0)].map(|(epoch, acc)| EpochMetrics {
+            epoch,
+            valid_acc: Some(acc),
+            ..EpochMetrics::default()
+        });
+        mnist_runs::write_metrics_csv(&own.join(METRICS_FILE), &rows).unwrap();
+        // The earlier trial has not started: without a stop request it is waited for.
+        let (folder, earlier_folder) = (own.clone(), earlier.clone());
+        let pruner = move |stopping: bool| TrialPruner {
+            spec: PruneSpec {
+                min_trials: Some(1),
+                wait_seconds: 600,
+                ..spec(PruneRule::Median)
+            },
+            folder: folder.clone(),
+            earlier: vec![("trial-001".into(), earlier_folder.clone())],
+            stopping: Box::new(move || stopping),
+        };
+        let started = Instant::now();
+        assert_eq!(pruner(true).after_epoch(2), None);
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "it did not wait"
+        );
+        let waited = std::thread::spawn(move || pruner(false).after_epoch(2));
+        std::thread::sleep(Duration::from_millis(500));
+        assert!(!waited.is_finished(), "a trial not asked to stop waits");
+        std::fs::create_dir_all(&earlier).unwrap();
+        let better = [(1, 90.0), (2, 91.0)].map(|(epoch, acc)| EpochMetrics {
+            epoch,
+            valid_acc: Some(acc),
+            ..EpochMetrics::default()
+        });
+        mnist_runs::write_metrics_csv(&earlier.join(METRICS_FILE), &better).unwrap();
+        assert!(waited.join().unwrap().is_some(), "then judged against it");
     }
 
     #[test]

@@ -12,7 +12,7 @@ use burn::train::renderer::tui::TuiMetricsRendererWrapper;
 use burn::train::{
     ExecutionStrategy, Learner, LearningResult, MultiDeviceOptim, SupervisedTraining,
 };
-use mnist_data::{EpochShuffledLoader, ImageSet, Indices, MnistBatch, MnistBatcher};
+use mnist_data::{EpochShuffledLoader, ImageSet, Indices, MnistBatch, MnistBatcher, SlabLoader};
 use mnist_model::LogisticRegression;
 
 use crate::training::batched::BatchedSingleDevice;
@@ -115,11 +115,15 @@ impl Loaders {
             config.data.shuffle,
             request.completed.len() + 1,
             |permuted| {
-                DataLoaderBuilder::new(train_batcher)
+                let builder = DataLoaderBuilder::new(train_batcher)
                     .batch_size(config.data.batch_size)
-                    .num_workers(config.data.num_workers)
-                    .set_device(device.clone())
-                    .build(permuted)
+                    .set_device(device.clone());
+                // One worker: the same batches in the same order, handed over in slabs.
+                match config.data.num_workers {
+                    0 => builder.build(permuted),
+                    1 => SlabLoader::new(builder.build(permuted), config.data.batch_size),
+                    workers => builder.num_workers(workers).build(permuted),
+                }
             },
         );
         // Evaluation batches are built where they are used: a worker thread would queue up to

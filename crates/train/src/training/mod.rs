@@ -18,5 +18,5 @@ mod train;
 
 pub use batched::{HAND_OFF_INTERVAL, MAX_STEPS_PER_ITEM};
 pub use ending::RunEnd;
-pub use request::{EpochGate, ProgressView, RunDir, RunRequest, TrainingLoop};
+pub use request::{EpochGate, ProgressView, RunDir, RunOutcome, RunRequest, TrainingLoop};
 pub use train::train;

@@ -7,7 +7,8 @@
 //! through Burn's own `NumericMetricState` in step order: the epoch values are the same f64
 //! numbers Burn's metrics give, bit for bit, whatever the window and however many steps an
 //! item carries (`batched`). The loss and the accuracy of a split share one buffer, so a
-//! window costs one read for both. Every training step's loss is read, so a non-finite one is
+//! window costs one read for both; a step that counted both on the host (the fused loss on
+//! flex) costs none. Every training step's loss is read, so a non-finite one is
 //! found at its exact step, and TensorBoard gets it with the step's learning rate
 //! ([`StepWatch`]).
 
@@ -20,7 +21,7 @@ use burn::train::metric::{
     SerializedEntry,
 };
 
-use window::Window;
+use window::{Pending, Window};
 
 /// The names of the test split's metrics when the evaluation pass also validates.
 pub const TEST_LOSS: &str = "Test Loss";
@@ -175,21 +176,27 @@ impl Metric for DeviceMetric {
                         .or(metadata.iteration)
                         .unwrap_or(window.losses.len() + 1);
                     let lr = step.lr.or_else(|| metadata.lr.as_ref().map(|lr| lr.base()));
-                    window
-                        .losses
-                        .push((step.loss.clone().mean(), dims, number, lr));
+                    let loss = match step.tally {
+                        Some(tally) => Pending::Host(tally.loss.into()),
+                        None => Pending::Device(step.loss.clone().mean()),
+                    };
+                    window.losses.push((loss, dims, number, lr));
                 }
                 Kind::Accuracy => {
                     let [batch, _] = step.outputs.dims();
-                    let matches = step
-                        .outputs
-                        .clone()
-                        .argmax(1)
-                        .reshape([batch])
-                        .equal(step.targets.clone())
-                        .int()
-                        .sum()
-                        .float();
+                    let matches = match step.tally {
+                        Some(tally) => Pending::Host(tally.correct as f64),
+                        None => Pending::Device(
+                            step.outputs
+                                .clone()
+                                .argmax(1)
+                                .reshape([batch])
+                                .equal(step.targets.clone())
+                                .int()
+                                .sum()
+                                .float(),
+                        ),
+                    };
                     window.correct.push((matches, batch));
                 }
             }

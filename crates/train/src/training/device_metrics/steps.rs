@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use burn::prelude::{Int, Tensor};
 use burn::train::metric::Adaptor;
 use burn::train::{ClassificationOutput, Interrupter};
-use mnist_model::TrainingSteps;
+use mnist_model::{StepTally, TrainingSteps};
 
 use crate::training::history::{Divergence, History};
 use crate::training::tensorboard::RunLog;
@@ -46,6 +46,8 @@ pub(super) struct StepValue {
     pub(super) loss: Tensor<1>,
     pub(super) outputs: Tensor<2>,
     pub(super) targets: Tensor<1, Int>,
+    /// The loss and the correct predictions, where the step counted them on the host.
+    pub(super) tally: Option<StepTally>,
     /// The step's iteration in the epoch and learning rate, where the item says them step by
     /// step (else the item's metadata does).
     pub(super) iteration: Option<usize>,
@@ -58,6 +60,7 @@ impl Adaptor<StepValues> for ClassificationOutput {
             loss: self.loss.clone(),
             outputs: self.output.clone(),
             targets: self.targets.clone(),
+            tally: None,
             iteration: None,
             lr: None,
         }])
@@ -73,6 +76,7 @@ impl Adaptor<StepValues> for TrainingSteps {
                     loss: step.output.loss.clone(),
                     outputs: step.output.output.clone(),
                     targets: step.output.targets.clone(),
+                    tally: step.tally,
                     iteration: step.iteration,
                     lr: step.lr,
                 })

@@ -46,7 +46,8 @@ impl SyncPolicy {
     }
 }
 
-/// Reads from the device, counted per split, for `--debug-syncs` and the tests.
+/// Reads from the device, counted per split, for `--debug-syncs` and the tests (a window
+/// whose values are all on the host reads nothing).
 #[derive(Debug, Default)]
 pub struct SyncCounter {
     pub train: AtomicUsize,
@@ -63,6 +64,12 @@ impl SyncCounter {
     }
 }
 
+/// A step's value waiting in a window: still on the device, or already on the host.
+pub(super) enum Pending {
+    Device(Tensor<1>),
+    Host(f64),
+}
+
 /// The values of one split waiting on the device, and those read but not yet taken by
 /// their metric.
 pub(super) struct Window {
@@ -71,10 +78,10 @@ pub(super) struct Window {
     pub(super) is_train: bool,
     pub(super) watch: Option<StepWatch>,
     pub(super) last_read: Instant,
-    /// Per step: the loss tensor, its batch dimension, the step number and learning rate.
-    pub(super) losses: Vec<(Tensor<1>, usize, usize, Option<f64>)>,
-    /// Per step: the count of correct predictions (as a float tensor) and the batch size.
-    pub(super) correct: Vec<(Tensor<1>, usize)>,
+    /// Per step: the loss, its batch dimension, the step number and learning rate.
+    pub(super) losses: Vec<(Pending, usize, usize, Option<f64>)>,
+    /// Per step: the count of correct predictions and the batch size.
+    pub(super) correct: Vec<(Pending, usize)>,
     pub(super) read_losses: Vec<(f64, usize)>,
     pub(super) read_accuracies: Vec<(f64, usize)>,
 }
@@ -93,26 +100,41 @@ impl Window {
         last_step || pending >= MAX_WINDOW || (pending >= self.policy.min_steps && waited)
     }
 
-    /// Reads every pending value in one transfer.
+    /// Reads every pending value, those on the device in one transfer.
     pub(super) fn read(&mut self) -> Result<(), TensorReadError> {
         if self.losses.is_empty() && self.correct.is_empty() {
             return Ok(());
         }
         let losses = std::mem::take(&mut self.losses);
         let correct = std::mem::take(&mut self.correct);
-        let tensors: Vec<Tensor<1>> = losses
-            .iter()
-            .map(|(loss, ..)| loss.clone())
-            .chain(correct.iter().map(|(count, _)| count.clone()))
-            .collect();
-        let values = Tensor::cat(tensors, 0).try_into_vec_as::<f64>()?;
-        let counter = if self.is_train {
-            &self.reads.train
-        } else {
-            &self.reads.test
+        let pending = || {
+            (losses.iter().map(|(value, ..)| value)).chain(correct.iter().map(|(value, _)| value))
         };
-        counter.fetch_add(1, Ordering::SeqCst);
+        let on_device: Vec<Tensor<1>> = pending()
+            .filter_map(|value| match value {
+                Pending::Device(tensor) => Some(tensor.clone()),
+                Pending::Host(_) => None,
+            })
+            .collect();
+        let mut transferred = Vec::new().into_iter();
+        if !on_device.is_empty() {
+            transferred = Tensor::cat(on_device, 0)
+                .try_into_vec_as::<f64>()?
+                .into_iter();
+            let counter = if self.is_train {
+                &self.reads.train
+            } else {
+                &self.reads.test
+            };
+            counter.fetch_add(1, Ordering::SeqCst);
+        }
         self.last_read = Instant::now();
+        let values: Vec<f64> = pending()
+            .map(|value| match value {
+                Pending::Host(value) => *value,
+                Pending::Device(_) => transferred.next().expect("one value a device tensor"),
+            })
+            .collect();
         let (loss_values, correct_values) = values.split_at(losses.len());
         for ((_, dims, step, lr), &loss) in losses.iter().zip(loss_values) {
             if let Some(watch) = &self.watch {
@@ -151,5 +173,49 @@ impl SharedWindow {
 
     pub(super) fn lock(&self) -> std::sync::MutexGuard<'_, Window> {
         self.0.lock().expect("metric window lock")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::prelude::Device;
+    use burn::tensor::TensorData;
+
+    use super::*;
+
+    fn on_device(value: f32) -> Pending {
+        Pending::Device(Tensor::from_data(
+            TensorData::from([value]),
+            &Device::flex(),
+        ))
+    }
+
+    #[test]
+    fn host_and_device_values_are_read_in_step_order_and_only_device_ones_count() {
+        let reads = Arc::new(SyncCounter::default());
+        let window = SharedWindow::new(SyncPolicy::every(1), reads.clone(), None);
+        let mut window = window.lock();
+        window.losses = vec![
+            (Pending::Host(0.25), 1, 1, None),
+            (on_device(0.5), 1, 2, None),
+            (Pending::Host(0.75), 1, 3, None),
+        ];
+        window.correct = vec![
+            (on_device(3.0), 4),
+            (Pending::Host(1.0), 4),
+            (on_device(2.0), 4),
+        ];
+        window.read().unwrap();
+        let losses: Vec<f64> = window.read_losses.iter().map(|(loss, _)| *loss).collect();
+        let accuracies: Vec<f64> = window.read_accuracies.iter().map(|(acc, _)| *acc).collect();
+        assert_eq!(losses, [0.25, 0.5, 0.75]);
+        assert_eq!(accuracies, [75.0, 25.0, 50.0]);
+        assert_eq!(reads.take(), (0, 1), "one transfer for the device's values");
+
+        window.losses = vec![(Pending::Host(0.125), 1, 4, None)];
+        window.correct = vec![(Pending::Host(2.0), 4)];
+        window.read().unwrap();
+        assert_eq!(window.read_losses.last().unwrap().0, 0.125);
+        assert_eq!(reads.take(), (0, 0), "values on the host read nothing");
     }
 }
