@@ -126,15 +126,19 @@ impl Loaders {
                 }
             },
         );
-        // Evaluation batches are built where they are used: a worker thread would queue up to
-        // 100 of them ahead (Burn's MultiThreadDataLoader), that is the whole test split again
-        // in memory (31 MiB as 1,000-image batches), for no gain in time.
+        // Evaluation batches are built by a worker too when training's are, a slab ahead (not
+        // Burn's MultiThreadDataLoader, which would queue up to 100 of them: the whole test
+        // split again in memory as 1,000-image batches).
         let evaluation_loader = |images: ImageSet| {
             let indices = Indices(images.len());
-            DataLoaderBuilder::new(batcher(images))
+            let loader = DataLoaderBuilder::new(batcher(images))
                 .batch_size(config.data.test_batch_size)
                 .set_device(device.clone())
-                .build(indices)
+                .build(indices);
+            match config.data.num_workers {
+                0 => loader,
+                _ => SlabLoader::new(loader, config.data.test_batch_size),
+            }
         };
         let validation_items = evaluated.validation.as_ref().map_or(0, ImageSet::len);
         let test = evaluation_loader(evaluated.test);
