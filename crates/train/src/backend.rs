@@ -169,6 +169,15 @@ impl BackendKind {
         matches!(self, Self::Wgpu | Self::Cuda | Self::TchCuda)
     }
 
+    /// Whether a second thread may compute on the backend beside training at no cost to it:
+    /// Burn's Rust CPU backends run an op on the thread that calls it. libtorch gives every
+    /// calling thread a team of OpenMP threads of its own, which then compete with training's
+    /// for the cores (a seed epoch on tch took twice as long with evaluation batches built on
+    /// a worker); a GPU's queue is best fed from one thread.
+    pub fn shares_the_cpu_with_a_worker(self) -> bool {
+        matches!(self, Self::Flex | Self::Ndarray)
+    }
+
     /// [`device`](Self::device), checked to work: a GPU backend on a machine without a GPU
     /// is one line saying so and what to use instead, before anything is written.
     pub fn usable_device(self) -> anyhow::Result<Device> {

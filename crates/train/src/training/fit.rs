@@ -126,18 +126,21 @@ impl Loaders {
                 }
             },
         );
-        // Evaluation batches are built by a worker too when training's are, a slab ahead (not
-        // Burn's MultiThreadDataLoader, which would queue up to 100 of them: the whole test
-        // split again in memory as 1,000-image batches).
+        // Evaluation batches are built by a worker too when training's are and the backend
+        // lets a second thread compute beside it, a slab ahead (not Burn's
+        // MultiThreadDataLoader, which would queue up to 100 of them: the whole test split
+        // again in memory as 1,000-image batches).
+        let ahead = config.data.num_workers > 0 && request.backend.shares_the_cpu_with_a_worker();
         let evaluation_loader = |images: ImageSet| {
             let indices = Indices(images.len());
             let loader = DataLoaderBuilder::new(batcher(images))
                 .batch_size(config.data.test_batch_size)
                 .set_device(device.clone())
                 .build(indices);
-            match config.data.num_workers {
-                0 => loader,
-                _ => SlabLoader::new(loader, config.data.test_batch_size),
+            if ahead {
+                SlabLoader::new(loader, config.data.test_batch_size)
+            } else {
+                loader
             }
         };
         let validation_items = evaluated.validation.as_ref().map_or(0, ImageSet::len);
