@@ -43,7 +43,7 @@ pub struct SlabLoader<O> {
 impl<O: Send + 'static> SlabLoader<O> {
     /// `inner` (a loader that builds its batches where it is iterated) of batches of
     /// `batch_size` images, on a worker thread started at the first epoch.
-    pub fn new(inner: Arc<dyn DataLoader<O>>, batch_size: usize) -> Arc<dyn DataLoader<O>> {
+    pub fn around(inner: Arc<dyn DataLoader<O>>, batch_size: usize) -> Arc<dyn DataLoader<O>> {
         Arc::new(Self {
             inner,
             batches_per_slab: (SLAB_IMAGES / batch_size.max(1)).max(1),
@@ -266,7 +266,7 @@ mod tests {
         // 100 batches of 32 and a short one: three full slabs and a partial one.
         let len = 100 * 32 + 7;
         let inner = loader(len, None, 32);
-        let slabs = SlabLoader::new(inner.clone(), 32);
+        let slabs = SlabLoader::around(inner.clone(), 32);
         let expected = epoch(inner.as_ref());
         assert_eq!(expected.len(), 101);
         for _ in 0..3 {
@@ -275,14 +275,14 @@ mod tests {
         // A batch bigger than a slab is a slab of its own.
         let large = loader(5000, None, 2048);
         assert_eq!(
-            epoch(SlabLoader::new(large.clone(), 2048).as_ref()),
+            epoch(SlabLoader::around(large.clone(), 2048).as_ref()),
             epoch(large.as_ref())
         );
     }
 
     #[test]
     fn an_epoch_left_early_does_not_hold_up_the_next() {
-        let slabs = SlabLoader::new(loader(10_000, None, 32), 32);
+        let slabs = SlabLoader::around(loader(10_000, None, 32), 32);
         let mut first = slabs.iter();
         assert_eq!(first.next().unwrap().unwrap(), (0..32).collect::<Vec<_>>());
         drop(first);
@@ -291,7 +291,7 @@ mod tests {
 
     #[test]
     fn a_failing_item_ends_the_epoch_after_the_batches_before_it() {
-        let slabs = SlabLoader::new(loader(3200, Some(2000), 32), 32);
+        let slabs = SlabLoader::around(loader(3200, Some(2000), 32), 32);
         let items = epoch(slabs.as_ref());
         let failed = 2000 / 32;
         assert_eq!(items.len(), failed + 1);

@@ -95,7 +95,7 @@ fn start(args: &Args, how: How) -> anyhow::Result<RunOutcome> {
         force: args.force,
     };
     let request = how.request(&config, &config_path, &name, backend, folder, Vec::new());
-    Ok(mnist_train::train(&request)?)
+    mnist_train::train(&request)
 }
 
 /// The rest of the interrupted run in `run_dir`, which stays locked while it trains.
@@ -111,7 +111,7 @@ fn resume(run_dir: &Path, args: &Args, how: How) -> anyhow::Result<RunOutcome> {
         RunDir::Locked(&resume.lock),
         resume.completed.clone(),
     );
-    Ok(mnist_train::train(&request)?)
+    mnist_train::train(&request)
 }
 
 /// How this command trains, whichever run it trains.

@@ -121,7 +121,7 @@ impl Loaders {
                 // One worker: the same batches in the same order, handed over in slabs.
                 match config.data.num_workers {
                     0 => builder.build(permuted),
-                    1 => SlabLoader::new(builder.build(permuted), config.data.batch_size),
+                    1 => SlabLoader::around(builder.build(permuted), config.data.batch_size),
                     workers => builder.num_workers(workers).build(permuted),
                 }
             },
@@ -138,7 +138,7 @@ impl Loaders {
                 .set_device(device.clone())
                 .build(indices);
             if ahead {
-                SlabLoader::new(loader, config.data.test_batch_size)
+                SlabLoader::around(loader, config.data.test_batch_size)
             } else {
                 loader
             }

@@ -178,7 +178,7 @@ impl Metric for DeviceMetric {
                     let lr = step.lr.or_else(|| metadata.lr.as_ref().map(|lr| lr.base()));
                     let loss = match step.tally {
                         Some(tally) => Pending::Host(tally.loss.into()),
-                        None => Pending::Device(step.loss.clone().mean()),
+                        None => Pending::Device(Box::new(step.loss.clone().mean())),
                     };
                     window.losses.push((loss, dims, number, lr));
                 }
@@ -186,7 +186,7 @@ impl Metric for DeviceMetric {
                     let [batch, _] = step.outputs.dims();
                     let matches = match step.tally {
                         Some(tally) => Pending::Host(tally.correct as f64),
-                        None => Pending::Device(
+                        None => Pending::Device(Box::new(
                             step.outputs
                                 .clone()
                                 .argmax(1)
@@ -195,7 +195,7 @@ impl Metric for DeviceMetric {
                                 .int()
                                 .sum()
                                 .float(),
-                        ),
+                        )),
                     };
                     window.correct.push((matches, batch));
                 }

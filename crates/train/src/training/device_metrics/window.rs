@@ -66,7 +66,7 @@ impl SyncCounter {
 
 /// A step's value waiting in a window: still on the device, or already on the host.
 pub(super) enum Pending {
-    Device(Tensor<1>),
+    Device(Box<Tensor<1>>),
     Host(f64),
 }
 
@@ -112,7 +112,7 @@ impl Window {
         };
         let on_device: Vec<Tensor<1>> = pending()
             .filter_map(|value| match value {
-                Pending::Device(tensor) => Some(tensor.clone()),
+                Pending::Device(tensor) => Some(tensor.as_ref().clone()),
                 Pending::Host(_) => None,
             })
             .collect();
@@ -184,10 +184,8 @@ mod tests {
     use super::*;
 
     fn on_device(value: f32) -> Pending {
-        Pending::Device(Tensor::from_data(
-            TensorData::from([value]),
-            &Device::flex(),
-        ))
+        let tensor = Tensor::from_data(TensorData::from([value]), &Device::flex());
+        Pending::Device(Box::new(tensor))
     }
 
     #[test]
