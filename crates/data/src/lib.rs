@@ -41,7 +41,7 @@ pub use raw_files::{FileKind, NPM_PACKAGE, RAW_FILES, RawFile};
 #[cfg(feature = "loader")]
 pub use shuffle::{EpochShuffledLoader, PermutedDataset};
 #[cfg(feature = "loader")]
-pub use slabs::{SLAB_IMAGES, SlabLoader};
+pub use slabs::SlabLoader;
 
 /// Side of a square MNIST image, in pixels.
 pub const IMAGE_SIDE: usize = 28;

@@ -19,7 +19,7 @@ use burn::data::dataset::DatasetError;
 use burn::prelude::Device;
 
 /// Images a slab holds (at least one batch): a few hundred microseconds of training.
-pub const SLAB_IMAGES: usize = 1024;
+const SLAB_IMAGES: usize = 1024;
 /// Slabs built ahead of the one being trained on.
 const SLABS_AHEAD: usize = 1;
 
