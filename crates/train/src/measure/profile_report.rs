@@ -43,7 +43,7 @@ impl StepProfile {
             100.0 * (total / micros(self.unbracketed).max(1e-12) - 1.0)
         ),
         format!(
-            "{:<18} {:>10.1}          Burn's Learner with this program's loop, one epoch of as many batches: {:.0} steps/s; phases are {:+.1}% of it",
+            "{:<18} {:>10.1}          Burn's Learner with this program's loop, the second epoch of as many batches: {:.0} steps/s; phases are {:+.1}% of it",
             "Learner step",
             micros(self.learner),
             per_second(self.learner),
