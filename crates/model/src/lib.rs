@@ -15,7 +15,7 @@ mod step;
 #[cfg(all(test, feature = "learner"))]
 mod test_batches;
 
-pub use fused_loss::StepTally;
+pub use fused_loss::{StepTally, correct_predictions};
 pub use model::{LogisticRegression, ModelConfig, OutputActivation};
 pub use prediction::Prediction;
 #[cfg(feature = "learner")]

@@ -4,6 +4,7 @@
 //! accuracy by its size.
 
 use burn::prelude::*;
+use mnist_model::correct_predictions;
 use wasm_bindgen::JsError;
 
 /// The sums so far, and the batches whose numbers are still on the device: they are read
@@ -22,13 +23,7 @@ impl Tally {
     /// Adds a batch: its mean loss and the count of correct predictions, read later.
     pub fn add(&mut self, loss: Tensor<1>, output: Tensor<2>, targets: Tensor<1, Int>) {
         let [batch, _] = output.dims();
-        let matches = output
-            .argmax(1)
-            .reshape([batch])
-            .equal(targets)
-            .int()
-            .sum()
-            .float();
+        let matches = correct_predictions(output, targets);
         self.unread
             .push((Tensor::cat(vec![loss.detach(), matches], 0), batch));
     }

@@ -68,6 +68,20 @@ pub struct StepTally {
     pub correct: usize,
 }
 
+/// How many rows of `scores` have their first largest score at their target, as a
+/// one-element float tensor left on the device: what the accuracy metrics count, and what a
+/// [`StepTally`] counts on the host.
+pub fn correct_predictions(scores: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
+    let [batch, _] = scores.dims();
+    scores
+        .argmax(1)
+        .reshape([batch])
+        .equal(targets)
+        .int()
+        .sum()
+        .float()
+}
+
 /// What the op returns: the class scores, the mean loss (`[1]`) and, on flex, its tally.
 #[derive(ExtensionType)]
 pub(crate) struct ScoresAndLoss<B: Backend> {
@@ -324,6 +338,7 @@ impl<B: LossArithmetic> Backward<B, 3> for LinearCrossEntropyBackward {
 mod tests {
     use burn::prelude::Device;
 
+    use super::correct_predictions;
     use crate::test_batches::real_batch;
     use crate::{LogisticRegression, ModelConfig, OutputActivation};
 
@@ -401,15 +416,12 @@ mod tests {
             let batch = real_batch(256, &device);
             let (scores, loss, tally) = model.training_loss(batch.images, batch.targets.clone());
             let tally = tally.expect("flex counts on the host");
-            let correct = scores
-                .argmax(1)
-                .reshape([256])
-                .equal(batch.targets)
-                .int()
-                .sum()
-                .into_scalar::<i64>();
-            assert!(correct > 0 && correct < 256, "{activation:?}: {correct}");
-            assert_eq!(tally.correct as i64, correct, "{activation:?}");
+            let correct = correct_predictions(scores, batch.targets).into_scalar::<f32>();
+            assert!(
+                correct > 0.0 && correct < 256.0,
+                "{activation:?}: {correct}"
+            );
+            assert_eq!(tally.correct as f32, correct, "{activation:?}");
             assert_eq!(bits(loss), vec![tally.loss.to_bits()], "{activation:?}");
         }
     }

@@ -14,7 +14,7 @@ use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::{Device, Tensor};
 use burn::train::Interrupter;
 use mnist_data::{MnistBatcher, Split};
-use mnist_model::LogisticRegression;
+use mnist_model::{LogisticRegression, correct_predictions};
 
 use crate::backend::BackendKind;
 use crate::training::{self, ProgressView, RunDir, RunRequest, TrainingLoop};
@@ -209,15 +209,7 @@ impl<'a> Stepper<'a> {
         lap(Phase::Optimizer);
         // As the metrics do: nothing to compute or read where the step tallied on the host.
         if tally.is_none() {
-            let [batch_len, _] = item.output.dims();
-            let matches = item
-                .output
-                .argmax(1)
-                .reshape([batch_len])
-                .equal(item.targets)
-                .int()
-                .sum()
-                .float();
+            let matches = correct_predictions(item.output, item.targets);
             let read = Tensor::cat(vec![item.loss.mean(), matches], 0)
                 .try_into_vec_as::<f64>()
                 .expect("the step's metrics read back");

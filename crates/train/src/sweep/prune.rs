@@ -377,13 +377,17 @@ mod tests {
             sweep.path().join("trial-002"),
             sweep.path().join("trial-001"),
         );
-        std::fs::create_dir_all(&own).unwrap();
-        let rows = [(1, 80.0), (2, 81.0)].map(|(epoch, acc)| EpochMetrics {
-            epoch,
-            valid_acc: Some(acc),
-            ..EpochMetrics::default()
-        });
-        mnist_runs::write_metrics_csv(&own.join(METRICS_FILE), &rows).unwrap();
+        // A trial's metrics.csv with these validation accuracies, epoch by epoch.
+        let write_accuracies = |folder: &Path, accuracies: [f64; 2]| {
+            std::fs::create_dir_all(folder).unwrap();
+            let rows = [1, 2].map(|epoch| EpochMetrics {
+                epoch,
+                valid_acc: Some(accuracies[epoch - 1]),
+                ..EpochMetrics::default()
+            });
+            mnist_runs::write_metrics_csv(&folder.join(METRICS_FILE), &rows).unwrap();
+        };
+        write_accuracies(&own, [80.0, 81.0]);
         // The earlier trial has not started: without a stop request it is waited for.
         let (folder, earlier_folder) = (own.clone(), earlier.clone());
         let pruner = move |stopping: bool| TrialPruner {
@@ -405,13 +409,7 @@ mod tests {
         let waited = std::thread::spawn(move || pruner(false).after_epoch(2));
         std::thread::sleep(Duration::from_millis(500));
         assert!(!waited.is_finished(), "a trial not asked to stop waits");
-        std::fs::create_dir_all(&earlier).unwrap();
-        let better = [(1, 90.0), (2, 91.0)].map(|(epoch, acc)| EpochMetrics {
-            epoch,
-            valid_acc: Some(acc),
-            ..EpochMetrics::default()
-        });
-        mnist_runs::write_metrics_csv(&earlier.join(METRICS_FILE), &better).unwrap();
+        write_accuracies(&earlier, [90.0, 91.0]);
         assert!(waited.join().unwrap().is_some(), "then judged against it");
     }
 

@@ -20,6 +20,7 @@ use burn::train::metric::{
     Metric, MetricAttributes, MetricMetadata, MetricName, Numeric, NumericAttributes, NumericEntry,
     SerializedEntry,
 };
+use mnist_model::correct_predictions;
 
 use window::{Pending, Window};
 
@@ -186,16 +187,10 @@ impl Metric for DeviceMetric {
                     let [batch, _] = step.outputs.dims();
                     let matches = match step.tally {
                         Some(tally) => Pending::Host(tally.correct as f64),
-                        None => Pending::Device(Box::new(
-                            step.outputs
-                                .clone()
-                                .argmax(1)
-                                .reshape([batch])
-                                .equal(step.targets.clone())
-                                .int()
-                                .sum()
-                                .float(),
-                        )),
+                        None => Pending::Device(Box::new(correct_predictions(
+                            step.outputs.clone(),
+                            step.targets.clone(),
+                        ))),
                     };
                     window.correct.push((matches, batch));
                 }
