@@ -4,7 +4,8 @@
 //! arithmetic it repeats (burn-flex 0.22.1: `sigmoid_f32` and `sigmoid_backward` in
 //! `ops/activation.rs`, `exp` and `log` in `ops/unary.rs` as `f32::exp` and `f32::ln`, the
 //! broadcast `sub` and `mul` in `ops/binary.rs`, the scatter's `+=` in `ops/gather_scatter.rs`).
-//! The two sums are flex's own ops, since their order of additions is flex's SIMD kernel's.
+//! The two sums are flex's own ops, since their order of additions is flex's SIMD kernel's; the
+//! two matrix products are gemm's additions, run by [`products`] where the CPU has AVX-512.
 //! Anything other than contiguous `f32` data with in-range targets takes Burn's ops instead.
 
 use burn::backend::flex::FlexTensor;
@@ -13,7 +14,7 @@ use burn::backend::tensor::{FloatTensor, IntTensor};
 use burn::backend::{Flex, TensorMetadata};
 use burn::tensor::{DType, Shape, TensorData};
 
-use super::{Forward, LossArithmetic, Saved, StepTally};
+use super::{Forward, LossArithmetic, Saved, StepTally, products};
 
 impl LossArithmetic for Flex {
     fn forward(
@@ -23,7 +24,8 @@ impl LossArithmetic for Flex {
         targets: IntTensor<Self>,
         sigmoid: bool,
     ) -> Forward<Self> {
-        let logits = Flex::linear(images.clone(), weight.clone(), Some(bias));
+        let logits = linear(&images, &weight, &bias)
+            .unwrap_or_else(|| Flex::linear(images.clone(), weight.clone(), Some(bias)));
         let [batch, classes] = dims(&logits);
         let targets = Flex::int_reshape(targets, Shape::new([batch, 1]));
         let (Some(values), Some(classes_of)) = (floats(&logits), indices(&targets, classes)) else {
@@ -116,6 +118,32 @@ impl LossArithmetic for Flex {
         }
         tensor(output, batch, classes)
     }
+
+    fn weight_gradient(images: FlexTensor, output_grad: FlexTensor) -> FlexTensor {
+        let [batch, inputs] = dims(&images);
+        let [_, classes] = dims(&output_grad);
+        let gradient = (floats(&images).zip(floats(&output_grad)))
+            .and_then(|(x, grad)| products::weight_gradient(x, grad, [batch, inputs, classes]));
+        match gradient {
+            Some(gradient) => tensor(gradient, inputs, classes),
+            None => Flex::linear_weight_backward(images, output_grad),
+        }
+    }
+}
+
+/// `Flex::linear` through [`products::linear`], or `None` where that leaves it to flex.
+fn linear(images: &FlexTensor, weight: &FlexTensor, bias: &FlexTensor) -> Option<FlexTensor> {
+    let [batch, inputs] = dims(images);
+    let [rows, classes] = dims(weight);
+    let bias = floats(bias).filter(|bias| rows == inputs && bias.len() == classes)?;
+    let mut logits = products::linear(floats(images)?, floats(weight)?, [batch, inputs, classes])?;
+    // float_add's broadcast of the bias over the rows.
+    for row in logits.chunks_exact_mut(classes) {
+        for (logit, &bias) in row.iter_mut().zip(bias) {
+            *logit += bias;
+        }
+    }
+    Some(tensor(logits, batch, classes))
 }
 
 /// The two sizes of a `[rows, columns]` tensor.

@@ -15,13 +15,15 @@
 //! compare them) and a run's metrics are those of any earlier run.
 //!
 //! On flex ([`flex`]) the element-wise arithmetic between the matmuls runs as loops over the
-//! tensors' buffers, the same operations in the same order, and only the matmuls and the two
-//! reductions (whose order is flex's own) stay flex ops.
+//! tensors' buffers, the same operations in the same order, the two reductions (whose order is
+//! flex's own) stay flex ops, and the matmuls run as [`products`] gives them: gemm's additions,
+//! in AVX-512 registers where the CPU has them.
 
 // NdArray and LibTorch are deprecated in Burn 0.22 but still compiled in as backends.
 #![allow(deprecated)]
 
 mod flex;
+mod products;
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
@@ -123,8 +125,8 @@ impl LinearCrossEntropy for burn::backend::Cube {}
 #[cfg(feature = "tch")]
 impl LinearCrossEntropy for burn::backend::LibTorch {}
 
-/// How a backend computes the op's forward pass and the gradient at the linear layer's output:
-/// with Burn's ops by default; flex overrides both with loops over its buffers.
+/// How a backend computes the op's forward pass, the gradient at the linear layer's output and
+/// the weight's: with Burn's ops by default; flex overrides them with loops over its buffers.
 pub(crate) trait LossArithmetic: Backend {
     fn forward(
         images: FloatTensor<Self>,
@@ -138,6 +140,14 @@ pub(crate) trait LossArithmetic: Backend {
 
     fn output_gradient(saved: &Saved<Self>, loss_grad: FloatTensor<Self>) -> FloatTensor<Self> {
         saved.output_gradient(loss_grad)
+    }
+
+    /// The weight's gradient, `imagesᵀ · output_grad`.
+    fn weight_gradient(
+        images: FloatTensor<Self>,
+        output_grad: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        Self::linear_weight_backward(images, output_grad)
     }
 }
 
@@ -323,10 +333,7 @@ impl<B: LossArithmetic> Backward<B, 3> for LinearCrossEntropyBackward {
             grads.register::<B>(node.id, B::linear_x_backward(weight, output_grad.clone()));
         }
         if let (Some(node), Some(images)) = (weight_node, ops.state.images) {
-            grads.register::<B>(
-                node.id,
-                B::linear_weight_backward(images, output_grad.clone()),
-            );
+            grads.register::<B>(node.id, B::weight_gradient(images, output_grad.clone()));
         }
         if let Some(node) = bias_node {
             grads.register::<B>(node.id, B::linear_bias_backward(output_grad));
