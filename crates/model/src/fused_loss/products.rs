@@ -3,12 +3,12 @@
 //!
 //! flex hands `images · weight` and the weight's gradient `imagesᵀ · output_grad` to gemm 0.19.
 //! On x86 gemm runs its AVX2 kernel (its AVX-512 one is a compile-time feature that flex
-//! leaves off), which lays the ten classes of a row-major output across two 8-lane vectors,
-//! six lanes idle; the two products were half of a training step. Each entry gemm writes is one
-//! chain of fused multiply-adds from zero along the shared dimension, in blocks of [`BLOCK`]
-//! added one after another (gemm-common 0.19, `gemm_basic_generic`). An FMA rounds once
-//! whatever the register's width, so the same chains in 16-lane registers give gemm's bits
-//! (the tests compare both products with flex's ops) in half the instructions or fewer.
+//! leaves off), which lays the ten classes of a row-major output across two 8-lane vectors
+//! with six lanes idle; the two products then take half of a training step. Each entry gemm
+//! writes is one chain of fused multiply-adds from zero along the shared dimension, in blocks
+//! of [`BLOCK`] added one after another (gemm-common 0.19, `gemm_basic_generic`). An FMA rounds
+//! once whatever the register's width, so the same chains in 16-lane registers give gemm's
+//! bits (the tests compare both products with flex's ops) in half the instructions or fewer.
 //!
 //! Where gemm would take another path (a dimension of one or two, or an output larger than 64
 //! by 64, whose blocks follow the CPU's cache sizes) or the CPU lacks AVX-512, both return
