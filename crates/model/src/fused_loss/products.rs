@@ -114,16 +114,19 @@ mod kernels {
         // Sixteen rows share each load of a weight row; the rest go eight, then one, at a time.
         let mut row = 0;
         while row < batch {
-            let rows = [16, 8, 1].into_iter().find(|&rows| row + rows <= batch);
+            let rows = [16, 8, 1]
+                .into_iter()
+                .find(|&rows| row + rows <= batch)
+                .unwrap_or(1);
             let images = &images[row * inputs..];
             let output = &mut output[row * classes..];
             // SAFETY: `available` said the CPU has AVX-512.
             match rows {
-                Some(16) => unsafe { linear_rows::<16>(images, weight, output, inputs, classes) },
-                Some(8) => unsafe { linear_rows::<8>(images, weight, output, inputs, classes) },
+                16 => unsafe { linear_rows::<16>(images, weight, output, inputs, classes) },
+                8 => unsafe { linear_rows::<8>(images, weight, output, inputs, classes) },
                 _ => unsafe { linear_rows::<1>(images, weight, output, inputs, classes) },
             }
-            row += rows.unwrap_or(1);
+            row += rows;
         }
         output
     }
@@ -157,6 +160,7 @@ mod kernels {
                     }
                 }
             }
+            // gemm writes its first block as it is: adding it to a zero would turn -0 into +0.
             if start == 0 {
                 total = sum;
             } else {
