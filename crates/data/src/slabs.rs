@@ -51,6 +51,15 @@ impl<O: Send + 'static> SlabLoader<O> {
         })
     }
 
+    /// This loader's slabs around `inner`, with a worker of its own.
+    fn around_another(&self, inner: Arc<dyn DataLoader<O>>) -> Arc<dyn DataLoader<O>> {
+        Arc::new(Self {
+            inner,
+            batches_per_slab: self.batches_per_slab,
+            worker: OnceLock::new(),
+        })
+    }
+
     fn worker(&self) -> &Worker<O> {
         self.worker
             .get_or_init(|| Worker::start(self.inner.clone(), self.batches_per_slab))
@@ -78,19 +87,11 @@ impl<O: Send + 'static> DataLoader<O> for SlabLoader<O> {
     }
 
     fn to_device(&self, device: &Device) -> Arc<dyn DataLoader<O>> {
-        Arc::new(Self {
-            inner: self.inner.to_device(device),
-            batches_per_slab: self.batches_per_slab,
-            worker: OnceLock::new(),
-        })
+        self.around_another(self.inner.to_device(device))
     }
 
     fn slice(&self, start: usize, end: usize) -> Arc<dyn DataLoader<O>> {
-        Arc::new(Self {
-            inner: self.inner.slice(start, end),
-            batches_per_slab: self.batches_per_slab,
-            worker: OnceLock::new(),
-        })
+        self.around_another(self.inner.slice(start, end))
     }
 }
 
